@@ -1,0 +1,272 @@
+#!/usr/bin/env python3
+"""check_outlook_anywhere: the Outlook Anywhere mutual-authentication principal, every node.
+
+Outlook only talks to an Outlook Anywhere (RPC over HTTP) proxy whose certificate carries the
+principal ``msstd:mail.contoso.com``.  This Nagios/Icinga plugin connects over TLS to every
+address behind the host name and checks each certificate's CN against that principal, its
+dates and its chain of trust.
+
+This file is the entry point: argument parsing, and the assembly of one ``nagiosplugin.Check``.
+The building blocks live in ``plugins/`` (its docstring maps them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+import warnings
+from collections.abc import Sequence
+from typing import NoReturn
+
+import nagiosplugin
+
+from plugins import __version__, options
+from plugins.contexts import (
+    FleetContext,
+    NodeContext,
+    NodesOkContext,
+    PerfdataContext,
+    ResolutionContext,
+)
+from plugins.deadline import Deadline
+from plugins.judgement import Policy
+from plugins.output import render, unknown
+from plugins.resource import CasArray, Target
+from plugins.summary import ArraySummary
+from plugins.tlsprobe import TrustStore
+
+DESCRIPTION = """\
+Check the certificate that every Client Access node behind an Outlook Anywhere host name serves
+against the mutual authentication principal (msstd:FQDN), its validity dates and its chain of
+trust. Outlook compares the principal with the certificate's Subject CN; a mismatch makes
+Outlook prompt for credentials forever ("Mutual Authentication could not be established").
+"""
+
+EPILOG = """\
+states:
+  OK        the first CN is the principal (case-insensitive; "msstd:" and a trailing dot ignored)
+  WARNING   principal only in a SAN (--match cn), only by wildcard expansion, several CNs,
+            fewer than -w days left, nodes serving different certificates, weak key/signature
+  CRITICAL  no match, fewer than -c days left, expired or not yet valid, untrusted chain,
+            connection refused/reset/timed out, TLS failure, DNS name not found
+  UNKNOWN   bad arguments
+
+examples:
+  check_outlook_anywhere -H mail.contoso.com
+  check_outlook_anywhere -H mail.contoso.com -P msstd:*.contoso.com --ca-file /etc/ssl/corp.pem
+  check_outlook_anywhere -H mail.contoso.com -I 10.0.0.11 -I 10.0.0.12 -w 45 -c 21
+  check_outlook_anywhere -H mail.contoso.com --dns-server 192.0.2.53 -4
+"""
+
+
+class UsageError(Exception):
+    """A bad command line: one UNKNOWN line, exit 3."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # argparse would exit 2 (CRITICAL) on stderr
+        raise UsageError(message)
+
+
+def build_parser() -> Parser:
+    p = Parser(
+        prog="check_outlook_anywhere",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        add_help=False,
+        allow_abbrev=False,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    target = p.add_argument_group("target")
+    target.add_argument(
+        "-H",
+        "--host",
+        type=options.host,
+        metavar="NAME",
+        help="Outlook Anywhere host name (the EXPR Server): DNS, SNI and the default principal",
+    )
+    target.add_argument(
+        "-p", "--port", type=options.port, default=443, metavar="N", help="TCP port (default: 443)"
+    )
+    target.add_argument(
+        "-I",
+        "--address",
+        type=options.address,
+        action="append",
+        default=[],
+        metavar="ADDR",
+        help="connect to this IP address instead of resolving the host; repeat for each node",
+    )
+    target.add_argument(
+        "--dns-server",
+        type=options.dns_server,
+        metavar="IP[:PORT]",
+        help="resolve the host through this DNS server instead of the system resolver",
+    )
+    target.add_argument("-4", dest="ipv4", action="store_true", help="IPv4 addresses only")
+    target.add_argument("-6", dest="ipv6", action="store_true", help="IPv6 addresses only")
+
+    cert = p.add_argument_group("certificate")
+    cert.add_argument(
+        "-P",
+        "--principal",
+        type=options.principal,
+        metavar="NAME",
+        help="expected principal, msstd:FQDN; the prefix is optional (default: msstd:<host>)",
+    )
+    cert.add_argument(
+        "--match",
+        type=options.match_mode,
+        default="cn",
+        metavar="cn|cn-or-san",
+        help="cn: the Subject CN must match (older Windows, the Remote Connectivity Analyzer);"
+        " cn-or-san: a SAN match also counts (Vista SP1 and later) (default: cn)",
+    )
+    cert.add_argument(
+        "-w",
+        "--warning",
+        type=options.threshold,
+        default=options.threshold("30"),
+        metavar="DAYS",
+        help="WARNING below DAYS days of validity, or a Nagios range (default: 30)",
+    )
+    cert.add_argument(
+        "-c",
+        "--critical",
+        type=options.threshold,
+        default=options.threshold("14"),
+        metavar="DAYS",
+        help="CRITICAL below DAYS days of validity, or a Nagios range (default: 14)",
+    )
+    cert.add_argument(
+        "--ca-file",
+        type=options.ca_file,
+        metavar="FILE",
+        help="trust anchors (PEM) for chain validation (default: system store)",
+    )
+    cert.add_argument(
+        "--ignore-trust",
+        action="store_true",
+        help="skip chain validation; names and dates are still checked",
+    )
+
+    general = p.add_argument_group("general")
+    general.add_argument(
+        "-t",
+        "--timeout",
+        type=options.timeout,
+        default=10.0,
+        metavar="SECONDS",
+        help="deadline for the whole check (default: 10)",
+    )
+    general.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="more detail: the certificate chain of every node",
+    )
+    general.add_argument("-V", "--version", action="store_true", help="print the version")
+    general.add_argument("-h", "--help", action="store_true", help="show this help")
+    return p
+
+
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    args = build_parser().parse_args(argv)
+    if args.help or args.version:
+        return args
+    if args.host is None:
+        raise UsageError("missing -H/--host: the Outlook Anywhere host name")
+    return args
+
+
+def build_check(args: argparse.Namespace, deadline: Deadline) -> nagiosplugin.Check:
+    store = TrustStore(ca_file=args.ca_file, verify=not args.ignore_trust)
+    try:
+        store.context()  # a CA file OpenSSL cannot use is a usage error, not a probe failure
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"--ca-file {args.ca_file}: no usable certificate ({exc})") from None
+    policy = Policy(
+        principals=(args.principal or args.host,),
+        match_mode=args.match,
+        warning=args.warning.range,
+        critical=args.critical.range,
+        check_trust=not args.ignore_trust,
+        now=time.time(),
+    )
+    target = Target(args.host, args.port, args.address, args.dns_server, args.ipv4, args.ipv6)
+    return nagiosplugin.Check(
+        CasArray(target, store, deadline),
+        NodeContext(policy),
+        FleetContext(),
+        ResolutionContext(),
+        PerfdataContext("days_left", args.warning.text, args.critical.text),
+        PerfdataContext("time"),
+        PerfdataContext("nodes"),
+        NodesOkContext(policy),
+        ArraySummary(policy, args.verbose),
+    )
+
+
+class _Overrun(Exception):
+    pass
+
+
+def _overrun(signum: int, frame: object) -> NoReturn:
+    raise _Overrun()
+
+
+def run(argv: Sequence[str] | None = None) -> tuple[str, int]:
+    """The whole check: the text to print and the exit code.  Never raises."""
+    try:
+        args = parse(argv)
+        if args.help:
+            return build_parser().format_help(), 0
+        if args.version:
+            return f"check_outlook_anywhere {__version__}\n", 0
+        deadline = Deadline(args.timeout)
+        check = build_check(args, deadline)
+        # The last resort: every socket and query already has its share of the deadline.
+        alarm = _arm(args.timeout + 0.6)
+        try:
+            check()
+        finally:
+            _disarm(alarm)
+        return render(check), check.exitcode
+    except UsageError as exc:
+        return unknown(str(exc)), 3
+    except _Overrun:
+        return unknown(f"check did not finish within {args.timeout:g} s"), 3
+    except Exception as exc:  # the plugin's own bug: one line, never a traceback
+        return unknown(f"internal error: {exc.__class__.__name__}: {exc}"), 3
+
+
+def _arm(seconds: float) -> bool:
+    try:
+        signal.signal(signal.SIGALRM, _overrun)
+    except ValueError:  # not the main thread (an in-process caller): the deadline still holds
+        return False
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    return True
+
+
+def _disarm(armed: bool) -> None:
+    if armed:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def main() -> NoReturn:
+    warnings.simplefilter("ignore")  # Icinga shows stderr as the status text
+    text, code = run(sys.argv[1:])
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        pass
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,23 @@
+"""The building blocks of check_outlook_anywhere, one concern per module.
+
+Data flows one way: arguments -> target addresses -> one probe per address (concurrently) ->
+plain facts per node -> Contexts judge the facts -> the Summary writes one line and long output.
+
+=================  ==========================================================================
+module             concern
+=================  ==========================================================================
+``options``        argument types: every bad value becomes one clear sentence (UNKNOWN)
+``deadline``       the one deadline from ``-t`` that every socket and DNS query shares
+``addresses``      -I, the system resolver, or a chosen DNS server (dnspython, lazily)
+``tlsprobe``       TCP connect + TLS handshake with SNI; the chain as served; OpenSSL's verdict
+``certificate``    certificate facts from OpenSSL's decoding; ``cryptography`` only to explain
+``principal``      msstd: principal rules (CN first, SAN, wildcards), pure functions
+``judgement``      design.md's states table as pure functions from facts to findings
+``resource``       Resource ``CasArray``: addresses -> probes -> metrics of facts
+``contexts``       Contexts ``node``, ``fleet``, ``resolution`` and the perfdata contexts
+``summary``        Summary ``ArraySummary``: first line and one long-output line per node
+``output``         the text the engine reads (status line, perfdata, long output)
+=================  ==========================================================================
+"""
+
+__version__ = "1.0.0"

@@ -1,0 +1,140 @@
+"""Target addresses: ``-I`` as given, else every A and AAAA address of the host.
+
+The system resolver (``getaddrinfo``) is the default.  ``--dns-server`` asks one server through
+dnspython, imported only on that path (``dns.resolver`` costs about 90 ms to import).
+Failures are facts (``Resolution.error``), never exceptions.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from dataclasses import dataclass
+
+from plugins.deadline import Deadline, Unfinished, call_before
+
+
+@dataclass(frozen=True)
+class Resolution:
+    host: str
+    addresses: tuple[str, ...]
+    source: str  # "-I", "system resolver", "DNS server 127.0.0.53:53"
+    error: str = ""  # why there are no addresses
+
+
+def _dedupe(addresses: list[str]) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for addr in addresses:
+        seen.setdefault(str(ipaddress.ip_address(addr)), None)
+    return tuple(seen)
+
+
+def _wanted_families(ipv4: bool, ipv6: bool) -> tuple[int, ...]:
+    if ipv4 and not ipv6:
+        return (4,)
+    if ipv6 and not ipv4:
+        return (6,)
+    return (4, 6)
+
+
+def given(host: str, addresses: list[str], ipv4: bool, ipv6: bool) -> Resolution:
+    families = _wanted_families(ipv4, ipv6)
+    kept = [a for a in addresses if ipaddress.ip_address(a).version in families]
+    error = "" if kept else "no address of the requested family among -I"
+    return Resolution(host, _dedupe(kept), "-I", error)
+
+
+def resolve(
+    host: str, deadline: Deadline, ipv4: bool, ipv6: bool, dns_server: tuple[str, int] | None
+) -> Resolution:
+    families = _wanted_families(ipv4, ipv6)
+    try:
+        literal = ipaddress.ip_address(host)
+    except ValueError:
+        literal = None
+    if literal is not None:
+        ok = literal.version in families
+        return Resolution(
+            host, (str(literal),) if ok else (), "literal", "" if ok else "address family excluded"
+        )
+    if dns_server is None:
+        return _system(host, deadline, families)
+    return _dnspython(host, deadline, families, dns_server)
+
+
+def _system(host: str, deadline: Deadline, families: tuple[int, ...]) -> Resolution:
+    source = "system resolver"
+    family = socket.AF_UNSPEC
+    if families == (4,):
+        family = socket.AF_INET
+    elif families == (6,):
+        family = socket.AF_INET6
+    try:
+        infos = call_before(
+            deadline,
+            lambda: socket.getaddrinfo(host, None, family, socket.SOCK_STREAM),
+        )
+    except Unfinished:
+        return Resolution(host, (), source, "DNS lookup timed out")
+    except socket.gaierror as exc:
+        if exc.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", -5)):
+            reason = "DNS name not found"
+        elif exc.errno == socket.EAI_AGAIN:
+            reason = "DNS lookup failed temporarily (server failure or timeout)"
+        else:
+            reason = f"DNS lookup failed: {exc.strerror}"
+        return Resolution(host, (), source, reason)
+    except (OSError, UnicodeError) as exc:
+        return Resolution(host, (), source, f"DNS lookup failed: {exc}")
+    addresses = [str(info[4][0]).split("%", 1)[0] for info in infos]
+    kept = _dedupe([a for a in addresses if ipaddress.ip_address(a).version in families])
+    return Resolution(host, kept, source, "" if kept else "DNS name has no address")
+
+
+def _dnspython(
+    host: str, deadline: Deadline, families: tuple[int, ...], server: tuple[str, int]
+) -> Resolution:
+    import dns.exception
+    import dns.rcode
+    import dns.resolver
+
+    ip, port = server
+    shown = f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+    source = f"DNS server {shown}"
+    resolver = dns.resolver.Resolver(configure=False)
+    resolver.nameservers = [ip]
+    resolver.port = port
+    resolver.retry_servfail = False
+    found: list[str] = []
+    errors: list[str] = []
+    for version in families:
+        rdtype = "A" if version == 4 else "AAAA"
+        remaining = deadline.remaining()
+        if remaining <= 0:
+            errors.append(f"{rdtype} query not sent: deadline reached")
+            break
+        resolver.timeout = remaining
+        resolver.lifetime = remaining
+        try:
+            answer = resolver.resolve(host, rdtype, search=False, raise_on_no_answer=False)
+        except dns.resolver.NXDOMAIN:
+            return Resolution(host, (), source, "DNS name not found (NXDOMAIN)")
+        except dns.resolver.LifetimeTimeout:
+            errors.append(f"{rdtype} query timed out")
+            break
+        except dns.resolver.NoNameservers as exc:
+            rcodes = {
+                dns.rcode.to_text(msg.rcode())
+                for _, _, _, msg in (exc.kwargs.get("errors") or [])
+                if hasattr(msg, "rcode")
+            }
+            errors.append(f"{rdtype} query failed: {'/'.join(sorted(rcodes)) or 'no answer'}")
+            continue
+        except dns.exception.DNSException as exc:
+            errors.append(f"{rdtype} query failed: {exc.__class__.__name__}")
+            continue
+        found.extend(rr.address for rr in answer)
+    kept = _dedupe(found)
+    if kept:
+        return Resolution(host, kept, source)
+    return Resolution(host, (), source, "; ".join(errors) or "DNS name has no address")

@@ -1,0 +1,145 @@
+"""Argument types and checks for the command line: every bad value becomes one clear sentence.
+
+Each function is an argparse ``type=``: it raises ``argparse.ArgumentTypeError`` with a message
+naming the problem; the parser (check_outlook_anywhere.py) turns that into an UNKNOWN line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import math
+import os
+from dataclasses import dataclass
+
+from nagiosplugin import Range
+
+from plugins.principal import has_control_chars, strip_prefix
+
+Invalid = argparse.ArgumentTypeError
+
+
+def _nonempty(value: str) -> str:
+    if not value.strip():
+        raise Invalid("empty value (an unset Icinga or Nagios macro?)")
+    if has_control_chars(value):
+        raise Invalid("contains control characters")
+    return value.strip()
+
+
+def host(value: str) -> str:
+    value = _nonempty(value)
+    if any(ch in value for ch in " /\\@?#[]") or len(value) > 253:
+        raise Invalid(f"{value!r} is not a host name")
+    if ":" in value:  # only an IPv6 literal may hold a colon
+        try:
+            ipaddress.IPv6Address(value)
+        except ValueError:
+            raise Invalid(f"{value!r} is not a host name (no port here: use -p)") from None
+    return value
+
+
+def port(value: str) -> int:
+    value = _nonempty(value)
+    try:
+        number = int(value)
+    except ValueError:
+        raise Invalid(f"{value!r} is not a port number") from None
+    if not 1 <= number <= 65535:
+        raise Invalid(f"{number} is outside 1-65535")
+    return number
+
+
+def address(value: str) -> str:
+    value = _nonempty(value)
+    try:
+        return str(ipaddress.ip_address(value.strip("[]")))
+    except ValueError:
+        raise Invalid(f"{value!r} is not an IPv4 or IPv6 address") from None
+
+
+def dns_server(value: str) -> tuple[str, int]:
+    """``IP``, ``IP:PORT``, ``IPv6`` or ``[IPv6]:PORT``."""
+    value = _nonempty(value)
+    text, number = value, "53"
+    if value.startswith("["):
+        text, _, rest = value[1:].partition("]")
+        if rest:
+            if not rest.startswith(":"):
+                raise Invalid(f"{value!r} is not IP[:PORT]")
+            number = rest[1:]
+    elif value.count(":") == 1:
+        text, number = value.split(":")
+    try:
+        ip = str(ipaddress.ip_address(text))
+    except ValueError:
+        raise Invalid(f"{value!r} is not an IP address (IP[:PORT])") from None
+    return ip, port(number)
+
+
+def principal(value: str) -> str:
+    """The principal's name, without the ``msstd:`` prefix."""
+    name = strip_prefix(_nonempty(value))
+    if not name:
+        raise Invalid(f"{value!r} names no host: expected msstd:FQDN")
+    if any(ch.isspace() for ch in name):
+        raise Invalid(f"{value!r} holds white space: expected msstd:FQDN")
+    return name
+
+
+def match_mode(value: str) -> str:
+    value = _nonempty(value).lower()
+    if value not in ("cn", "cn-or-san"):
+        raise Invalid(f"{value!r} is not one of cn, cn-or-san")
+    return value
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """``-w``/``-c``: a plain number N means "fewer than N days" (the range ``N:``); anything
+    with ``:``, ``@`` or ``~`` is a Nagios range applied to days_left as written."""
+
+    text: str  # as printed in the perfdata
+    range: Range
+
+
+def threshold(value: str) -> Threshold:
+    value = _nonempty(value)
+    if not any(ch in value for ch in ":@~"):
+        try:
+            days = float(value)
+        except ValueError:
+            raise Invalid(f"{value!r} is not a number of days or a Nagios range") from None
+        if not math.isfinite(days):
+            raise Invalid(f"{value!r} is not a number of days")
+        spec = f"{value}:"
+    else:
+        spec = value
+    try:
+        parsed = Range(spec)
+    except (ValueError, TypeError):
+        raise Invalid(f"{value!r} is not a Nagios range") from None
+    return Threshold(spec, parsed)
+
+
+def ca_file(value: str) -> str:
+    value = _nonempty(value)
+    try:
+        with open(value, "rb") as handle:
+            head = handle.read(4 * 1024 * 1024)
+    except OSError as exc:
+        raise Invalid(f"{value}: {exc.strerror}") from None
+    if b"-----BEGIN CERTIFICATE-----" not in head:
+        raise Invalid(f"{value}: holds no PEM certificate")
+    return os.path.abspath(value)
+
+
+def timeout(value: str) -> float:
+    value = _nonempty(value)
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise Invalid(f"{value!r} is not a number of seconds") from None
+    if not (math.isfinite(seconds) and 0 < seconds <= 3600):
+        raise Invalid(f"{value!r} is outside 0-3600 seconds")
+    return seconds

@@ -1,0 +1,43 @@
+"""What the engine reads: one status line with perfdata, then the long output.
+
+nagiosplugin prints long output only at ``-v`` and then moves the perfdata to the last line;
+operators want the per-node lines in every notification and the perfdata on the first line
+(design.md), so the text is assembled here from the Check's own summary and perfdata.
+"""
+
+from __future__ import annotations
+
+import nagiosplugin
+
+NAME = "OUTLOOK_ANYWHERE"
+
+
+def clean(text: str) -> str:
+    """Printable, one line, and no "|" (the engines split performance data on it)."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if ch == "|":
+            out.append("/")
+        elif code < 0x20 or 0x7F <= code < 0xA0:
+            out.append(f"\\x{code:02x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def status_line(state: str, summary: str, perfdata: list[str] | None = None) -> str:
+    line = f"{NAME} {state.upper()} - {clean(summary)}"
+    if perfdata:
+        line += " | " + " ".join(perfdata)
+    return line
+
+
+def render(check: nagiosplugin.Check) -> str:
+    lines = [status_line(str(check.state), check.summary_str, [p for p in check.perfdata if p])]
+    lines += [clean(line) for line in check.verbose_str]
+    return "\n".join(lines) + "\n"
+
+
+def unknown(message: str) -> str:
+    return status_line("unknown", message) + "\n"

@@ -1,0 +1,93 @@
+"""The mutual-authentication principal and how Windows matches it against a certificate.
+
+Pure functions, no I/O.  The rules (shared/docs/domain.md, section 1):
+
+* ``msstd:NAME`` names the certificate's Subject CN; the prefix is case-insensitive and optional
+  on the command line.
+* Names compare case-insensitively with one trailing dot ignored; Unicode labels are compared in
+  their IDNA (punycode) form, so ``mäil.contoso.com`` and ``xn--mil-via.contoso.com`` are equal.
+* Only the first CN in the subject's encoded order counts.
+* A name holding a NUL byte or any other control character never matches anything.
+* A wildcard is only ever a whole leftmost label (``*.contoso.com``) standing for exactly one
+  label; it is told apart from an exact match because the Remote Connectivity Analyzer and older
+  Windows do not expand it.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+
+PREFIX = "msstd:"
+
+
+class Match(enum.Enum):
+    """How (and whether) a principal is satisfied by a certificate."""
+
+    CN = "CN"
+    SAN = "SAN"
+    CN_WILDCARD = "CN wildcard"
+    SAN_WILDCARD = "SAN wildcard"
+    NONE = "none"
+
+
+def strip_prefix(value: str) -> str:
+    """Return the name of a principal given with or without ``msstd:`` (any case)."""
+    value = value.strip()
+    if value[: len(PREFIX)].lower() == PREFIX:
+        value = value[len(PREFIX) :].strip()
+    return value
+
+
+def display(name: str) -> str:
+    """The principal as Outlook and Set-OutlookProvider spell it."""
+    return PREFIX + name
+
+
+def has_control_chars(text: str) -> bool:
+    return any(ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 for ch in text)
+
+
+def normalize(name: str) -> str | None:
+    """The comparable form of a DNS-like name, or None when it must never match."""
+    if not name or has_control_chars(name) or name != name.strip():
+        return None
+    if name.endswith("."):
+        name = name[:-1]
+    if not name:
+        return None
+    if not name.isascii():
+        try:
+            name = name.encode("idna").decode("ascii")
+        except UnicodeError:
+            return None
+    return name.lower()
+
+
+def wildcard_covers(pattern: str, name: str) -> bool:
+    """True when normalized ``pattern`` (``*.example.com``) expands to normalized ``name``."""
+    if not pattern.startswith("*.") or "*" in pattern[2:] or "*" in name:
+        return False
+    suffix = pattern[2:]
+    if "." not in suffix:  # "*.com" covers nothing a certificate could honestly claim
+        return False
+    label, _, rest = name.partition(".")
+    return bool(label) and rest == suffix
+
+
+def match(principal: str, cns: Sequence[str], sans: Sequence[str]) -> Match:
+    """Match the principal's name (no prefix) against the first CN, then the SAN DNS names."""
+    wanted = normalize(principal)
+    if wanted is None:
+        return Match.NONE
+    first_cn = normalize(cns[0]) if cns else None
+    san_names = [n for n in (normalize(s) for s in sans) if n is not None]
+    if first_cn == wanted:
+        return Match.CN
+    if wanted in san_names:
+        return Match.SAN
+    if first_cn is not None and wildcard_covers(first_cn, wanted):
+        return Match.CN_WILDCARD
+    if any(wildcard_covers(san, wanted) for san in san_names):
+        return Match.SAN_WILDCARD
+    return Match.NONE

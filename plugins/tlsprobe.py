@@ -1,0 +1,414 @@
+"""The TLS probe: TCP connect and a TLS handshake with SNI, nothing else sent.
+
+One probe per address, all concurrent, all bounded by the one deadline.  Everything learned is
+returned as a :class:`NodeFacts`, including how it failed ("connection refused after 1 ms");
+the probe never decides a state.
+
+The handshake runs over memory BIOs: the probe does its own socket reads, so it can bound the
+whole handshake (a server dripping one byte a second cannot stretch it), show the first bytes of
+a server that does not speak TLS, and keep the certificate chain the server sent even when
+OpenSSL rejected it (it stays on the connection object after a failed verification).
+
+Chain validation is OpenSSL's, with host name checking off (the principal rules are this
+plugin's own) and time checks off (dates are judged per certificate, so an expired certificate
+says "expired", not "untrusted").  OpenSSL's security level stays at the distribution's default:
+a SHA-1 signature or a short key fails verification there, and only then is a second handshake
+at security level 0 made to tell "weak" from "untrusted".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import ssl
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from plugins.certificate import CertFacts, describe_strength, from_info
+from plugins.deadline import Deadline
+
+# X509_V_FLAG_NO_CHECK_TIME: validity dates are judged by the plugin, per certificate.
+_NO_CHECK_TIME = 0x200000
+# OpenSSL verify codes for "too weak for the security level".
+_WEAK_CODES = {66: "key too short", 67: "CA key too short", 68: "signature hash too weak"}
+_READ_SIZE = 16384
+# The longest certificate chain read from a server.
+MAX_CHAIN = 20
+
+
+@dataclass
+class NodeFacts:
+    """All one address told us."""
+
+    address: str
+    port: int
+    phase: str = "connect"  # how far the probe got: connect, handshake, done
+    connect_time: float | None = None
+    handshake_time: float | None = None
+    tls_version: str = ""
+    cipher: str = ""
+    error: str = ""  # the connection-level failure, in words; "" when a certificate was seen
+    leaf: CertFacts | None = None
+    chain: tuple[CertFacts, ...] = ()  # verified chain (leaf first) or, if unverified, as served
+    trust: str = "unchecked"  # verified | untrusted | unchecked
+    trust_error: str = ""
+    weaknesses: tuple[str, ...] = ()
+    parse_error: str = ""
+
+    @property
+    def total_time(self) -> float | None:
+        if self.connect_time is None:
+            return None
+        return self.connect_time + (self.handshake_time or 0.0)
+
+
+@dataclass
+class TrustStore:
+    ca_file: str | None = None
+    verify: bool = True
+    contexts: dict[str, ssl.SSLContext] = field(default_factory=dict)
+
+    def context(self, legacy: bool = False) -> ssl.SSLContext:
+        """One context per kind for all nodes (loading trust anchors is the costly part)."""
+        key = "legacy" if legacy else "default"
+        if key not in self.contexts:
+            self.contexts[key] = self._make(legacy)
+        return self.contexts[key]
+
+    def _make(self, legacy: bool) -> ssl.SSLContext:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        if legacy:
+            # Old protocols and weak signatures, only to tell the admin what the server has.
+            ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+            ctx.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+        if not self.verify:
+            ctx.verify_mode = ssl.CERT_NONE
+            return ctx
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        ctx.verify_flags |= _NO_CHECK_TIME
+        if self.ca_file:
+            ctx.load_verify_locations(cafile=self.ca_file)
+        else:
+            paths = ssl.get_default_verify_paths()
+            # A hashed directory is read lazily, one file per issuer looked up; the bundle file
+            # would be parsed whole on every run.
+            if paths.capath and not os.environ.get(paths.openssl_cafile_env):
+                ctx.load_verify_locations(capath=paths.capath)
+            else:
+                ctx.set_default_verify_paths()
+        return ctx
+
+
+class _Handshake:
+    """One handshake over memory BIOs on a connected socket."""
+
+    def __init__(self, sock: socket.socket, ctx: ssl.SSLContext, sni: str | None) -> None:
+        self.sock = sock
+        self.incoming = ssl.MemoryBIO()
+        self.outgoing = ssl.MemoryBIO()
+        self.obj = ctx.wrap_bio(self.incoming, self.outgoing, server_hostname=sni)
+        self.first_bytes = b""
+
+    def run(self, deadline: Deadline) -> None:
+        """Complete the handshake or raise (ssl.SSLError, OSError, TimeoutError)."""
+        while True:
+            try:
+                self.obj.do_handshake()
+                self._flush(deadline)
+                return
+            except ssl.SSLWantReadError:
+                self._flush(deadline)
+                self._read(deadline)
+            except ssl.SSLError:
+                with contextlib.suppress(OSError):  # let the server see our alert, if it is there
+                    self._flush(deadline)
+                raise
+
+    def _flush(self, deadline: Deadline) -> None:
+        data = self.outgoing.read()
+        if data:
+            self.sock.settimeout(max(deadline.remaining(), 0.001))
+            self.sock.sendall(data)
+
+    def _read(self, deadline: Deadline) -> None:
+        remaining = deadline.remaining()
+        if remaining <= 0:
+            raise TimeoutError()
+        self.sock.settimeout(remaining)
+        chunk = self.sock.recv(_READ_SIZE)
+        if len(self.first_bytes) < 64:
+            self.first_bytes += chunk[: 64 - len(self.first_bytes)]
+        if chunk:
+            self.incoming.write(chunk)
+        else:
+            self.incoming.write_eof()
+
+    def chain(self, verified: bool) -> list[Any]:
+        sslobj = self.obj._sslobj  # type: ignore[attr-defined]
+        getter = sslobj.get_verified_chain if verified else sslobj.get_unverified_chain
+        return list(getter() or [])[:MAX_CHAIN]
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 10 else f"{seconds:.1f} s"
+
+
+def _printable(data: bytes) -> str:
+    text = data.split(b"\n", 1)[0].decode("latin-1")
+    return "".join(ch if 32 <= ord(ch) < 127 else "." for ch in text).strip()[:40]
+
+
+def _is_tls_record(data: bytes) -> bool:
+    return not data or data[0] in (0x14, 0x15, 0x16, 0x17, 0x18)
+
+
+def _words(exc: ssl.SSLError) -> str:
+    """OpenSSL's reason code in words: TLSV1_ALERT_UNRECOGNIZED_NAME -> TLS alert unrecognized
+    name."""
+    reason = str(getattr(exc, "reason", "") or "")
+    if "ALERT_" in reason:
+        return "server sent TLS alert: " + reason.split("ALERT_", 1)[1].replace("_", " ").lower()
+    if reason:
+        return reason.replace("_", " ").lower()
+    return str(exc.args[-1] if exc.args else exc)
+
+
+def _facts_of(chain: list[Any]) -> tuple[CertFacts, ...]:
+    facts = []
+    for cert in chain:
+        der = cert.public_bytes(ssl._ssl.ENCODING_DER)  # type: ignore[attr-defined]
+        facts.append(from_info(cert.get_info(), der))
+    return tuple(facts)
+
+
+def _explain_untrusted(code: int, message: str, served: tuple[CertFacts, ...]) -> str:
+    """Why OpenSSL refused the chain, in an Exchange administrator's words."""
+    last = served[-1] if served else None
+    if code == 18:
+        return "self-signed certificate (not issued by a trusted CA)"
+    if code == 19 and last is not None:
+        return f"root '{last.label()}' sent by the server is not a trusted root"
+    if code in (2, 20, 21) and last is not None:
+        if len(served) == 1:
+            return (
+                f"issuer '{last.issuer}' is not in the trust store and the server sends no"
+                " intermediate certificate (missing intermediate?)"
+            )
+        return f"chain ends at '{last.issuer}', which is not in the trust store (untrusted root)"
+    if code == 7:
+        return "a signature in the certificate chain does not verify"
+    if code == 24:
+        return "an issuing certificate in the chain is not a CA"
+    if code == 26:
+        return "certificate is not meant for TLS server authentication"
+    return message or f"verification error {code}"
+
+
+def _classify(exc: BaseException, facts: NodeFacts, first_bytes: bytes) -> str:
+    during = "during the TLS handshake" if facts.phase == "handshake" else "while connecting"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, ConnectionResetError):
+        return f"connection reset {during}"
+    if isinstance(exc, (TimeoutError, socket.timeout)):
+        if facts.phase == "handshake":
+            return "TLS handshake timed out (server accepted but did not answer in time)"
+        return "TCP connect timed out"
+    if isinstance(exc, ssl.SSLError):
+        if not _is_tls_record(first_bytes):
+            return f"not TLS: server sent '{_printable(first_bytes)}'"
+        if isinstance(exc, (ssl.SSLEOFError, ssl.SSLZeroReturnError)):
+            return f"server closed the connection {during}"
+        return f"TLS handshake failed: {_words(exc)}"
+    if isinstance(exc, OSError):
+        return f"{exc.strerror or exc.__class__.__name__} {during}".strip()
+    return f"{exc.__class__.__name__} {during}"
+
+
+_PROTOCOL_REASONS = ("UNSUPPORTED_PROTOCOL", "NO_PROTOCOLS_AVAILABLE", "ALERT_PROTOCOL_VERSION")
+_PARSE_REASONS = ("ASN1", "BAD_CERTIFICATE", "CERTIFICATE_PARSE", "X509_LIB", "DECODE")
+
+
+def _connect(facts: NodeFacts, deadline: Deadline) -> socket.socket:
+    family = socket.AF_INET6 if ":" in facts.address else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(max(deadline.remaining(), 0.001))
+        started = time.monotonic()
+        sock.connect((facts.address, facts.port))
+        facts.connect_time = time.monotonic() - started
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
+    except BaseException:
+        sock.close()
+        raise
+
+
+def _handshake_once(
+    facts: NodeFacts, store: TrustStore, sni: str | None, deadline: Deadline, legacy: bool
+) -> _Handshake:
+    sock = _connect(facts, deadline)
+    facts.phase = "handshake"
+    hs = _Handshake(sock, store.context(legacy), sni)
+    started = time.monotonic()
+    try:
+        hs.run(deadline)
+    except BaseException as exc:
+        exc.handshake = hs  # type: ignore[attr-defined]  # the chain and first bytes stay readable
+        raise
+    finally:
+        facts.handshake_time = time.monotonic() - started
+        sock.close()
+    return hs
+
+
+def _record_success(facts: NodeFacts, hs: _Handshake, verified: bool) -> None:
+    facts.tls_version = hs.obj.version() or ""
+    facts.cipher = (hs.obj.cipher() or ("",))[0]
+    facts.chain = _facts_of(hs.chain(verified))
+    facts.leaf = facts.chain[0] if facts.chain else None
+    facts.trust = "verified" if verified else "unchecked"
+    facts.phase = "done"
+
+
+def _probe_into(facts: NodeFacts, sni: str | None, store: TrustStore, deadline: Deadline) -> None:
+    """Connect, handshake, read the chain; never raises for anything the network does."""
+    try:
+        hs = _handshake_once(facts, store, sni, deadline, legacy=False)
+        _record_success(facts, hs, verified=store.verify)
+    except ssl.SSLCertVerificationError as exc:
+        _after_verify_failure(facts, exc, store, sni, deadline)
+    except ssl.SSLError as exc:
+        reason = str(getattr(exc, "reason", "") or "")
+        if any(r in reason for r in _PROTOCOL_REASONS):
+            _legacy_protocol(facts, exc, store, sni, deadline)
+        elif any(r in reason for r in _PARSE_REASONS):
+            facts.parse_error = f"certificate could not be parsed ({_words(exc)})"
+            facts.phase = "done"
+        else:
+            facts.error = _classify(exc, facts, _first_bytes(exc))
+    except Exception as exc:  # network failures are facts; a bug still reaches the Resource
+        if not isinstance(exc, OSError):
+            raise
+        facts.error = _classify(exc, facts, _first_bytes(exc))
+
+
+def _first_bytes(exc: BaseException) -> bytes:
+    hs = getattr(exc, "handshake", None)
+    return hs.first_bytes if hs is not None else b""
+
+
+def _after_verify_failure(
+    facts: NodeFacts,
+    exc: ssl.SSLCertVerificationError,
+    store: TrustStore,
+    sni: str | None,
+    deadline: Deadline,
+) -> None:
+    hs = exc.handshake  # type: ignore[attr-defined]
+    served = _facts_of(hs.chain(verified=False))
+    facts.chain = served
+    facts.leaf = served[0] if served else None
+    facts.cipher = (hs.obj.cipher() or ("",))[0]
+    facts.phase = "done"
+    code = exc.verify_code
+    if code not in _WEAK_CODES:
+        facts.trust = "untrusted"
+        facts.trust_error = _explain_untrusted(code, exc.verify_message, served)
+        return
+    facts.weaknesses = _weaknesses(hs.chain(verified=False))
+    # Weak but perhaps otherwise sound: verify again at security level 0.
+    try:
+        again = _handshake_once(NodeFacts(facts.address, facts.port), store, sni, deadline, True)
+        _record_success(facts, again, verified=True)
+    except ssl.SSLCertVerificationError as exc2:
+        facts.trust = "untrusted"
+        facts.trust_error = _explain_untrusted(exc2.verify_code, exc2.verify_message, served)
+    except (OSError, ssl.SSLError):
+        facts.trust = "untrusted"
+        facts.trust_error = f"{_WEAK_CODES[code]} for OpenSSL's security level"
+
+
+def _weaknesses(chain: list[Any]) -> tuple[str, ...]:
+    found = []
+    for position, cert in enumerate(chain):
+        der = cert.public_bytes(ssl._ssl.ENCODING_DER)  # type: ignore[attr-defined]
+        key, digest = describe_strength(der)
+        name = from_info(cert.get_info(), der).label()
+        role = "certificate" if position == 0 else f"issuer '{name}'"
+        if key.startswith(("RSA ", "DSA ")) and int(key.split()[1]) < 2048:
+            found.append(f"{role} has a {key}-bit key")
+        self_signed = position == len(chain) - 1 and position > 0
+        if digest in ("sha1", "md5") and not self_signed:
+            found.append(f"{role} is signed with {digest.upper()}")
+    return tuple(found)
+
+
+def _legacy_protocol(
+    facts: NodeFacts, exc: ssl.SSLError, store: TrustStore, sni: str | None, deadline: Deadline
+) -> None:
+    """The server refused every protocol we offer by default: find out what it speaks."""
+    retry = NodeFacts(facts.address, facts.port)
+    _probe_legacy(retry, store, sni, deadline)
+    if retry.leaf is None:
+        facts.error = _classify(exc, facts, b"")
+        return
+    retry.weaknesses += (f"server speaks only {retry.tls_version or 'an old TLS version'}",)
+    facts.__dict__.update(retry.__dict__)
+
+
+def _probe_legacy(facts: NodeFacts, store: TrustStore, sni: str | None, deadline: Deadline) -> None:
+    try:
+        hs = _handshake_once(facts, store, sni, deadline, legacy=True)
+        _record_success(facts, hs, verified=store.verify)
+    except ssl.SSLCertVerificationError as exc:
+        hs = exc.handshake  # type: ignore[attr-defined]
+        facts.chain = _facts_of(hs.chain(verified=False))
+        facts.leaf = facts.chain[0] if facts.chain else None
+        facts.tls_version = ""
+        facts.trust = "untrusted"
+        facts.trust_error = _explain_untrusted(exc.verify_code, exc.verify_message, facts.chain)
+    except (OSError, ssl.SSLError) as exc:
+        facts.error = _classify(exc, facts, _first_bytes(exc))
+
+
+def probe_all(
+    addresses: tuple[str, ...], port: int, sni: str | None, store: TrustStore, deadline: Deadline
+) -> list[NodeFacts]:
+    """Probe every address concurrently; whatever has not finished at the deadline is reported
+    as timed out in the phase it was in."""
+    nodes = [NodeFacts(address, port) for address in addresses]
+    store.context()  # build the shared context once, before the threads
+    threads = []
+    for facts in nodes:
+        worker = threading.Thread(
+            target=_guarded_probe, args=(facts, sni, store, deadline), daemon=True
+        )
+        worker.start()
+        threads.append(worker)
+    for worker in threads:
+        worker.join(deadline.remaining())
+    for facts, worker in zip(nodes, threads, strict=True):
+        if worker.is_alive():
+            snapshot = NodeFacts(facts.address, facts.port, phase=facts.phase)
+            snapshot.connect_time = facts.connect_time
+            snapshot.error = (
+                "TLS handshake not finished within the deadline"
+                if facts.phase == "handshake"
+                else "TCP connect not finished within the deadline"
+            )
+            nodes[nodes.index(facts)] = snapshot
+    return nodes
+
+
+def _guarded_probe(
+    facts: NodeFacts, sni: str | None, store: TrustStore, deadline: Deadline
+) -> None:
+    try:
+        _probe_into(facts, sni, store, deadline)
+    except BaseException as exc:  # a bug: report it on the node instead of on stderr
+        facts.error = f"internal error: {exc.__class__.__name__}: {exc}"
