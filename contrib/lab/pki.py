@@ -1,0 +1,346 @@
+"""Test PKI of the lab: two roots, two issuing CAs and one leaf per scenario.
+
+Keys are slow to make, so they are generated once and cached as PEM files in the work
+directory.  Certificates are cheap and are re-issued at every start relative to "now", so the
+days left on a leaf are always what the scenario table says.
+
+Layout of the work directory::
+
+    keys/{root,rogue,issuing,leaf,weak}.key.pem   cached private keys (0600)
+    certs/<id>.pem                                 served chain of leaf <id> (leaf first)
+    ca.pem                                         the lab root (the one trust anchor)
+    rogue-ca.pem                                   the unrelated, untrusted root
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import ssl
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+ROOT_CN = "Contoso Lab Root CA"
+ISSUING_CN = "Contoso Lab Issuing CA"
+ISSUING_EXPIRED_CN = "Contoso Lab Issuing CA 2017"
+ROGUE_CN = "Rogue Root CA"
+ORG = "Contoso Lab"
+ROGUE_ORG = "Rogue"
+
+Issuer = Literal["issuing", "issuing-expired", "rogue", "self"]
+Serve = Literal["issuer", "leaf", "full"]
+KeyName = Literal["shared", "weak"]
+HashName = Literal["sha256", "sha1"]
+
+_KEY_SIZES = {"root": 2048, "rogue": 2048, "issuing": 2048, "leaf": 2048, "weak": 1024}
+
+
+@dataclass(frozen=True)
+class CertSpec:
+    """What one leaf certificate looks like.
+
+    ``cn`` lists the subject's common names in encoded order (empty: no CN).  Validity is
+    given in days relative to the moment the lab starts.  ``serve`` is what a TLS node sends:
+    ``issuer`` = leaf + its issuing certificate (the normal case), ``leaf`` = the leaf alone,
+    ``full`` = leaf + issuing CA + root.
+    """
+
+    id: str
+    cn: tuple[str, ...]
+    san: tuple[str, ...] = ()
+    valid_from: float = -30.0
+    valid_to: float = 300.0
+    issuer: Issuer = "issuing"
+    serve: Serve = "issuer"
+    key: KeyName = "shared"
+    hash: HashName = "sha256"
+    email: str | None = None
+
+
+@dataclass
+class Chain:
+    """A leaf with the certificates served after it, and the files OpenSSL loads."""
+
+    id: str
+    certs: tuple[x509.Certificate, ...]
+    cert_file: Path
+    key_file: Path
+    _context: ssl.SSLContext | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def leaf(self) -> x509.Certificate:
+        return self.certs[0]
+
+    def server_context(self) -> ssl.SSLContext:
+        """A server-side context serving this chain (TLS 1.2 and 1.3), built once."""
+        with self._lock:
+            if self._context is None:
+                ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+                ctx.maximum_version = ssl.TLSVersion.TLSv1_3
+                # Weak scenarios (1024-bit key, SHA-1) must load whatever the system policy says.
+                ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+                ctx.load_cert_chain(str(self.cert_file), str(self.key_file))
+                self._context = ctx
+            return self._context
+
+
+def _atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def _pem(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def _name(cn: str, org: str = ORG) -> x509.Name:
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, org),
+            x509.NameAttribute(NameOID.COMMON_NAME, cn),
+        ]
+    )
+
+
+_SHA256_RSA = bytes.fromhex("06092a864886f70d01010b0500")
+_SHA1_RSA = bytes.fromhex("06092a864886f70d0101050500")
+
+
+def _der_len(n: int) -> bytes:
+    if n < 0x80:
+        return bytes([n])
+    raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(raw)]) + raw
+
+
+def _der(tag: int, body: bytes) -> bytes:
+    return bytes([tag]) + _der_len(len(body)) + body
+
+
+def _resign_sha1(cert: x509.Certificate, key: rsa.RSAPrivateKey) -> x509.Certificate:
+    """The same certificate signed with sha1WithRSAEncryption.
+
+    cryptography no longer signs certificates with SHA-1, but it still makes raw PKCS#1 v1.5
+    SHA-1 signatures: swap the algorithm identifier in the TBS (same length) and re-sign it.
+    """
+    tbs = cert.tbs_certificate_bytes
+    if tbs.count(_SHA256_RSA) != 1:
+        raise ValueError("cannot locate the signature algorithm in the TBS certificate")
+    tbs = tbs.replace(_SHA256_RSA, _SHA1_RSA)
+    signature = key.sign(tbs, padding.PKCS1v15(), hashes.SHA1())
+    algorithm = _der(0x30, _SHA1_RSA)
+    der = _der(0x30, tbs + algorithm + _der(0x03, b"\x00" + signature))
+    return x509.load_der_x509_certificate(der)
+
+
+class LabPKI:
+    """Keys (cached) and certificates (issued by :meth:`issue_all`) of the lab."""
+
+    def __init__(self, workdir: str | os.PathLike[str]) -> None:
+        self.workdir = Path(workdir)
+        self.keys: dict[str, rsa.RSAPrivateKey] = {}
+        self.key_files: dict[str, Path] = {}
+        self.root: x509.Certificate | None = None
+        self.issuing: x509.Certificate | None = None
+        self.issuing_expired: x509.Certificate | None = None
+        self.rogue: x509.Certificate | None = None
+        self.chains: dict[str, Chain] = {}
+        self.now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+    @property
+    def ca_file(self) -> Path:
+        return self.workdir / "ca.pem"
+
+    @property
+    def rogue_ca_file(self) -> Path:
+        return self.workdir / "rogue-ca.pem"
+
+    # -- keys -------------------------------------------------------------------------------
+
+    def load_keys(self) -> None:
+        """Load the cached keys, generating (and caching) the missing ones."""
+        keydir = self.workdir / "keys"
+        keydir.mkdir(parents=True, exist_ok=True)
+        for name, bits in _KEY_SIZES.items():
+            path = keydir / f"{name}.key.pem"
+            key: rsa.RSAPrivateKey | None = None
+            if path.exists():
+                try:
+                    loaded = serialization.load_pem_private_key(path.read_bytes(), None)
+                except ValueError:
+                    loaded = None
+                if isinstance(loaded, rsa.RSAPrivateKey) and loaded.key_size == bits:
+                    key = loaded
+            if key is None:
+                key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+                pem = key.private_bytes(
+                    serialization.Encoding.PEM,
+                    serialization.PrivateFormat.PKCS8,
+                    serialization.NoEncryption(),
+                )
+                _atomic_write(path, pem, 0o600)
+            self.keys[name] = key
+            self.key_files[name] = path
+
+    # -- certificates -----------------------------------------------------------------------
+
+    def _days(self, days: float) -> dt.datetime:
+        return self.now + dt.timedelta(days=days)
+
+    def _ca(
+        self,
+        cn: str,
+        key: rsa.RSAPrivateKey,
+        issuer: x509.Certificate | None,
+        issuer_key: rsa.RSAPrivateKey,
+        valid_from: float,
+        valid_to: float,
+        path_length: int | None,
+    ) -> x509.Certificate:
+        subject = _name(cn, ROGUE_ORG if cn == ROGUE_CN else ORG)
+        ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(issuer.subject if issuer is not None else subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(self._days(valid_from))
+            .not_valid_after(self._days(valid_to))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
+            .add_extension(ski, critical=False)
+        )
+        if issuer is not None:
+            builder = builder.add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
+                critical=False,
+            )
+        return builder.sign(issuer_key, hashes.SHA256())
+
+    def issue_cas(self) -> None:
+        k = self.keys
+        self.root = self._ca(ROOT_CN, k["root"], None, k["root"], -3650, 3650, None)
+        self.rogue = self._ca(ROGUE_CN, k["rogue"], None, k["rogue"], -3650, 3650, None)
+        self.issuing = self._ca(ISSUING_CN, k["issuing"], self.root, k["root"], -1825, 1825, 0)
+        # An issuing CA that expired; it shares the issuing key (only its name differs).
+        self.issuing_expired = self._ca(
+            ISSUING_EXPIRED_CN, k["issuing"], self.root, k["root"], -2920, -365, 0
+        )
+        _atomic_write(self.ca_file, _pem(self.root))
+        _atomic_write(self.rogue_ca_file, _pem(self.rogue))
+
+    def issue(self, spec: CertSpec) -> Chain:
+        """Issue the leaf described by ``spec`` and write its served chain file."""
+        assert self.root and self.issuing and self.issuing_expired and self.rogue
+        leaf_key = self.keys["weak" if spec.key == "weak" else "leaf"]
+        key_file = self.key_files["weak" if spec.key == "weak" else "leaf"]
+        attrs = [x509.NameAttribute(NameOID.COMMON_NAME, cn) for cn in spec.cn]
+        if spec.email:
+            attrs.insert(0, x509.NameAttribute(NameOID.EMAIL_ADDRESS, spec.email))
+        if attrs:
+            attrs.insert(0, x509.NameAttribute(NameOID.ORGANIZATION_NAME, ORG))
+        subject = x509.Name(attrs)
+
+        issuer_cert: x509.Certificate | None
+        if spec.issuer == "issuing":
+            issuer_cert, issuer_key = self.issuing, self.keys["issuing"]
+        elif spec.issuer == "issuing-expired":
+            issuer_cert, issuer_key = self.issuing_expired, self.keys["issuing"]
+        elif spec.issuer == "rogue":
+            issuer_cert, issuer_key = self.rogue, self.keys["rogue"]
+        else:
+            issuer_cert, issuer_key = None, leaf_key
+
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(issuer_cert.subject if issuer_cert is not None else subject)
+            .public_key(leaf_key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(self._days(spec.valid_from))
+            .not_valid_after(self._days(spec.valid_to))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True,
+                    content_commitment=False,
+                    key_encipherment=True,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=False,
+                    crl_sign=False,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(
+                x509.SubjectKeyIdentifier.from_public_key(leaf_key.public_key()), critical=False
+            )
+        )
+        if spec.san:
+            # RFC 5280: with an empty subject the SAN extension is critical.
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName([x509.DNSName(n) for n in spec.san]),
+                critical=not attrs,
+            )
+        if issuer_cert is not None:
+            builder = builder.add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
+                critical=False,
+            )
+        leaf = builder.sign(issuer_key, hashes.SHA256())
+        if spec.hash == "sha1":
+            leaf = _resign_sha1(leaf, issuer_key)
+
+        certs = [leaf]
+        if issuer_cert is not None and spec.serve in ("issuer", "full"):
+            certs.append(issuer_cert)
+            if spec.serve == "full" and spec.issuer in ("issuing", "issuing-expired"):
+                certs.append(self.root)
+        cert_file = self.workdir / "certs" / f"{spec.id}.pem"
+        _atomic_write(cert_file, b"".join(_pem(c) for c in certs))
+        chain = Chain(spec.id, tuple(certs), cert_file, key_file)
+        self.chains[spec.id] = chain
+        return chain
+
+    def issue_all(self, specs: list[CertSpec] | tuple[CertSpec, ...]) -> dict[str, Chain]:
+        self.issue_cas()
+        for spec in specs:
+            self.issue(spec)
+        return self.chains

@@ -1,0 +1,282 @@
+"""The scenario table: which host name resolves to which nodes, and what each node serves.
+
+Scenario k of the table uses the addresses 127.0.k.1, 127.0.k.2, ... (k from 10 up), so that
+127.0.0.x stays free for localhost and the lab DNS server (127.0.0.53).  The exceptions are the
+``localhost`` and ``ipv6`` scenarios (127.0.0.1 and ::1), ``many`` (127.0.9.1-64, nothing
+listens) and ``cname`` (the ``healthy`` nodes behind a CNAME chain).
+
+Certificates are issued by the lab's issuing CA and served as leaf + issuing CA unless the
+certificate spec says otherwise; days are relative to the start of the lab.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .pki import CertSpec
+
+DOMAIN = "contoso.test"
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    """One node: an address, a behaviour and (for TLS) the certificate id it serves."""
+
+    address: str
+    behaviour: str = "tls"
+    cert: str | None = None
+    strict_sni: bool = False
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One host name of the lab.
+
+    ``dns`` says how the lab DNS answers for ``host``: ``address`` (A/AAAA of the nodes),
+    ``cname`` (a CNAME chain through ``cname`` to the nodes' host), ``servfail`` or
+    ``timeout``.  ``principal`` is what the plugin should be given (``msstd:<host>``, except
+    where the certificate belongs to another name, as behind a CNAME).
+    """
+
+    name: str
+    host: str
+    nodes: tuple[NodeSpec, ...]
+    description: str
+    dns: str = "address"
+    cname: tuple[str, ...] = ()
+    principal_host: str | None = None
+
+    @property
+    def addresses(self) -> list[str]:
+        return [n.address for n in self.nodes]
+
+    @property
+    def principal(self) -> str:
+        return f"msstd:{self.principal_host or self.host}"
+
+
+def _h(name: str) -> str:
+    return f"{name}.{DOMAIN}"
+
+
+# -- certificates --------------------------------------------------------------------------------
+
+
+def _leaf(id: str, cn: str | None = None, **kw: object) -> CertSpec:
+    host = cn or _h(id)
+    kw.setdefault("san", (host,))
+    return CertSpec(id=id, cn=(host,), **kw)  # type: ignore[arg-type]
+
+
+CERTS: tuple[CertSpec, ...] = (
+    _leaf("healthy", san=(_h("healthy"), _h("autodiscover"))),
+    _leaf("single", san=(_h("single"), _h("autodiscover"))),
+    _leaf("stale-new", _h("stale")),
+    _leaf("stale-old", _h("stale"), valid_from=-345, valid_to=20),
+    _leaf("expired-node", _h("expired-node")),
+    _leaf("expired-node-old", _h("expired-node"), valid_from=-368, valid_to=-3),
+    _leaf("wrong-cn-node", _h("wrong-cn-node")),
+    _leaf("legacy", _h("legacy")),
+    _leaf("refused-node"),
+    _leaf("differ-a", _h("differ"), valid_to=300),
+    _leaf("differ-b", _h("differ"), valid_to=250),
+    _leaf("cn-mismatch", _h("owa")),
+    _leaf("san-only", _h("exchange01"), san=(_h("exchange01"), _h("san-only"))),
+    _leaf("wildcard", f"*.{DOMAIN}"),
+    _leaf("expiring-warn", valid_from=-345, valid_to=20),
+    _leaf("expiring-crit", valid_from=-358, valid_to=7),
+    _leaf("expired", valid_from=-367, valid_to=-2),
+    _leaf("not-yet-valid", valid_from=5, valid_to=300),
+    _leaf("self-signed", issuer="self"),
+    _leaf("untrusted", issuer="rogue"),
+    _leaf("missing-intermediate", serve="leaf"),
+    _leaf("root-in-chain", serve="full"),
+    _leaf("expired-intermediate", issuer="issuing-expired"),
+    CertSpec("multi-cn", cn=(_h("multi-cn"), _h("other")), san=(_h("multi-cn"),)),
+    # A NUL inside the CN, and no SAN: no reading of this certificate should match the host.
+    CertSpec("nul-cn", cn=(_h("nul-cn") + "\x00.evil.test",)),
+    _leaf("email-subject", email=f"exchange@{DOMAIN}"),
+    _leaf("weak-sha1", hash="sha1"),
+    _leaf("weak-rsa1024", key="weak"),
+    CertSpec("no-subject", cn=(), san=(_h("no-subject"),)),
+    _leaf("malformed"),
+    _leaf("sni-strict"),
+    _leaf("ipv6"),
+    CertSpec("localhost", cn=("localhost",), san=("localhost",)),
+)
+
+
+# -- scenarios -----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Table:
+    scenarios: list[Scenario] = field(default_factory=list)
+    k: int = 10
+
+    def add(
+        self, name: str, description: str, *nodes: tuple[str, str | None], **kw: object
+    ) -> None:
+        """Add scenario ``name`` on the next 127.0.k.0/24; nodes are (behaviour, cert)."""
+        strict = bool(kw.pop("strict_sni", False))
+        specs = tuple(
+            NodeSpec(f"127.0.{self.k}.{i}", behaviour, cert, strict)
+            for i, (behaviour, cert) in enumerate(nodes, start=1)
+        )
+        host = str(kw.pop("host", _h(name)))
+        self.scenarios.append(Scenario(name, host, specs, description, **kw))  # type: ignore[arg-type]
+        self.k += 1
+
+
+def _tls(cert: str) -> tuple[str, str | None]:
+    return ("tls", cert)
+
+
+def _build() -> list[Scenario]:
+    t = _Table()
+    t.add("healthy", "3 nodes, same certificate, CN = host, 300 days left", *[_tls("healthy")] * 3)
+    t.add("single", "1 node, like healthy", _tls("single"))
+    t.add(
+        "stale",
+        "renewal reached nodes 1-2 only: node 3 serves the previous certificate (20 days left)",
+        _tls("stale-new"),
+        _tls("stale-new"),
+        _tls("stale-old"),
+    )
+    t.add(
+        "expired-node",
+        "node 2 serves an expired certificate (expired 3 days ago) of the right CN",
+        _tls("expired-node"),
+        _tls("expired-node-old"),
+        _tls("expired-node"),
+    )
+    t.add(
+        "wrong-cn-node",
+        "node 3 serves CN legacy.contoso.test (no SAN for the host)",
+        _tls("wrong-cn-node"),
+        _tls("wrong-cn-node"),
+        _tls("legacy"),
+    )
+    t.add(
+        "refused-node",
+        "node 3 refuses connections",
+        _tls("refused-node"),
+        _tls("refused-node"),
+        ("refuse", None),
+    )
+    t.add(
+        "differ",
+        "2 nodes, both fine (300 and 250 days left) but different certificates",
+        _tls("differ-a"),
+        _tls("differ-b"),
+    )
+    t.add("cn-mismatch", "CN and SAN owa.contoso.test only", _tls("cn-mismatch"))
+    t.add("san-only", "CN exchange01.contoso.test, host only in the SAN", _tls("san-only"))
+    t.add("wildcard", "CN and SAN *.contoso.test", _tls("wildcard"))
+    t.add("expiring-warn", "20 days left", _tls("expiring-warn"))
+    t.add("expiring-crit", "7 days left", _tls("expiring-crit"))
+    t.add("expired", "expired 2 days ago", _tls("expired"))
+    t.add("not-yet-valid", "valid from 5 days in the future", _tls("not-yet-valid"))
+    t.add("self-signed", "self-signed leaf with the right CN", _tls("self-signed"))
+    t.add("untrusted", "leaf issued by Rogue Root CA (served leaf + rogue root)", _tls("untrusted"))
+    t.add(
+        "missing-intermediate", "leaf served without its issuing CA", _tls("missing-intermediate")
+    )
+    t.add("root-in-chain", "leaf + issuing CA + root served", _tls("root-in-chain"))
+    t.add(
+        "expired-intermediate",
+        "leaf with good dates issued by an issuing CA that expired a year ago",
+        _tls("expired-intermediate"),
+    )
+    t.add("multi-cn", "two CNs: host first, other.contoso.test second", _tls("multi-cn"))
+    t.add("nul-cn", "CN = host + NUL + .evil.test, no SAN", _tls("nul-cn"))
+    t.add(
+        "email-subject", "subject has an emailAddress attribute and the CN", _tls("email-subject")
+    )
+    t.add("weak-sha1", "leaf signed with SHA-1", _tls("weak-sha1"))
+    t.add("weak-rsa1024", "leaf with a 1024-bit RSA key", _tls("weak-rsa1024"))
+    t.add("no-subject", "empty subject, host in the (critical) SAN", _tls("no-subject"))
+    t.add("refused", "connection refused", ("refuse", None))
+    t.add("silent", "accepts and never answers", ("silent", None))
+    t.add("banner", "answers with an SMTP banner, then closes", ("banner", None))
+    t.add("reset", "reads the ClientHello, then resets the connection", ("reset", None))
+    t.add(
+        "malformed",
+        "TLS 1.2 with a corrupt leaf certificate (unparsable DER)",
+        ("malformed", "malformed"),
+    )
+    t.add(
+        "sni-strict",
+        "unknown or missing SNI gets an unrecognized_name alert",
+        _tls("sni-strict"),
+        strict_sni=True,
+    )
+    scenarios = t.scenarios
+
+    localhost = (NodeSpec("127.0.0.1", "tls", "localhost"), NodeSpec("::1", "tls", "localhost"))
+    scenarios.append(
+        Scenario("localhost", "localhost", localhost, "CN localhost on 127.0.0.1 and ::1")
+    )
+    scenarios.append(
+        Scenario(
+            "ipv6",
+            _h("ipv6"),
+            (NodeSpec("::1", "tls", "ipv6"),),
+            "AAAA ::1 only; the ::1 node serves this chain by SNI",
+        )
+    )
+    healthy = scenarios[0]
+    scenarios.append(
+        Scenario(
+            "cname",
+            _h("cname"),
+            healthy.nodes,
+            "CNAME chain of 2 to healthy.contoso.test (certificate is healthy's)",
+            dns="cname",
+            cname=(_h("cname-hop"), healthy.host),
+            principal_host=healthy.host,
+        )
+    )
+    scenarios.append(
+        Scenario(
+            "many",
+            _h("many"),
+            tuple(NodeSpec(f"127.0.9.{i}", "refuse") for i in range(1, 65)),
+            "64 A records (127.0.9.1-64), nothing listens",
+        )
+    )
+    scenarios.append(Scenario("servfail", _h("servfail"), (), "DNS answers SERVFAIL", "servfail"))
+    scenarios.append(Scenario("timeout", _h("timeout"), (), "DNS never answers", "timeout"))
+    return scenarios
+
+
+SCENARIOS: tuple[Scenario, ...] = tuple(_build())
+BY_NAME: dict[str, Scenario] = {s.name: s for s in SCENARIOS}
+
+DEMO: tuple[str, str] = ("healthy", "stale")
+"""The README demo: one healthy array and one with a renewal that missed a node."""
+
+
+def node_configs() -> dict[str, dict[str, object]]:
+    """Merge the table into one entry per address.
+
+    A node shared by several scenarios (``::1``, the healthy nodes behind ``cname``) serves
+    each scenario's certificate by SNI; its default chain is the one of the first scenario
+    that lists it.  Returns, per address: behaviour, default cert id, {sni: cert id}, strict.
+    """
+    merged: dict[str, dict[str, object]] = {}
+    for scenario in SCENARIOS:
+        for node in scenario.nodes:
+            entry = merged.setdefault(
+                node.address,
+                {"behaviour": node.behaviour, "cert": node.cert, "sni": {}, "strict_sni": False},
+            )
+            if entry["behaviour"] != node.behaviour:
+                raise ValueError(f"{node.address}: conflicting behaviours in the table")
+            if node.cert is not None:
+                sni = entry["sni"]
+                assert isinstance(sni, dict)
+                sni.setdefault(scenario.host.lower(), node.cert)
+            if node.strict_sni:
+                entry["strict_sni"] = True
+    return merged
