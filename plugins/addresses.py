@@ -29,6 +29,12 @@ def _dedupe(addresses: list[str]) -> tuple[str, ...]:
     return tuple(seen)
 
 
+def _sorted(addresses: tuple[str, ...]) -> tuple[str, ...]:
+    """DNS rotates its answers; a stable order keeps the long output and "the first node"
+    stable from one check to the next (IPv4 first, then numerically)."""
+    return tuple(sorted(addresses, key=lambda a: (":" in a, ipaddress.ip_address(a).packed)))
+
+
 def _wanted_families(ipv4: bool, ipv6: bool) -> tuple[int, ...]:
     if ipv4 and not ipv6:
         return (4,)
@@ -87,7 +93,7 @@ def _system(host: str, deadline: Deadline, families: tuple[int, ...]) -> Resolut
     except (OSError, UnicodeError) as exc:
         return Resolution(host, (), source, f"DNS lookup failed: {exc}")
     addresses = [str(info[4][0]).split("%", 1)[0] for info in infos]
-    kept = _dedupe([a for a in addresses if ipaddress.ip_address(a).version in families])
+    kept = _sorted(_dedupe([a for a in addresses if ipaddress.ip_address(a).version in families]))
     return Resolution(host, kept, source, "" if kept else "DNS name has no address")
 
 
@@ -120,21 +126,18 @@ def _dnspython(
         except dns.resolver.NXDOMAIN:
             return Resolution(host, (), source, "DNS name not found (NXDOMAIN)")
         except dns.resolver.LifetimeTimeout:
-            errors.append(f"{rdtype} query timed out")
+            errors.append(f"DNS {rdtype} query timed out")
             break
         except dns.resolver.NoNameservers as exc:
-            rcodes = {
-                dns.rcode.to_text(msg.rcode())
-                for _, _, _, msg in (exc.kwargs.get("errors") or [])
-                if hasattr(msg, "rcode")
-            }
-            errors.append(f"{rdtype} query failed: {'/'.join(sorted(rcodes)) or 'no answer'}")
+            # errors: (server, tcp, port, error text such as "SERVFAIL", answer) per attempt
+            answers = {str(e[3]) for e in exc.kwargs.get("errors") or [] if len(e) > 3}
+            errors.append(f"DNS {rdtype} query failed: {'/'.join(sorted(answers)) or 'no answer'}")
             continue
         except dns.exception.DNSException as exc:
-            errors.append(f"{rdtype} query failed: {exc.__class__.__name__}")
+            errors.append(f"DNS {rdtype} query failed: {exc.__class__.__name__}")
             continue
         found.extend(rr.address for rr in answer)
-    kept = _dedupe(found)
+    kept = _sorted(_dedupe(found))
     if kept:
         return Resolution(host, kept, source)
     return Resolution(host, (), source, "; ".join(errors) or "DNS name has no address")

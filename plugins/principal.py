@@ -5,7 +5,7 @@ Pure functions, no I/O.  The rules (shared/docs/domain.md, section 1):
 * ``msstd:NAME`` names the certificate's Subject CN; the prefix is case-insensitive and optional
   on the command line.
 * Names compare case-insensitively with one trailing dot ignored; Unicode labels are compared in
-  their IDNA (punycode) form, so ``mäil.contoso.com`` and ``xn--mil-via.contoso.com`` are equal.
+  their IDNA (punycode) form, so ``mäil.contoso.com`` and ``xn--mil-qla.contoso.com`` are equal.
 * Only the first CN in the subject's encoded order counts.
 * A name holding a NUL byte or any other control character never matches anything.
 * A wildcard is only ever a whole leftmost label (``*.contoso.com``) standing for exactly one

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import ssl
 import threading
@@ -174,7 +175,8 @@ def _words(exc: ssl.SSLError) -> str:
         return "server sent TLS alert: " + reason.split("ALERT_", 1)[1].replace("_", " ").lower()
     if reason:
         return reason.replace("_", " ").lower()
-    return str(exc.args[-1] if exc.args else exc)
+    text = str(exc.args[-1] if exc.args else exc)
+    return re.sub(r"^\[\w+\] | \(_ssl\.c:\d+\)$", "", text)
 
 
 def _facts_of(chain: list[Any]) -> tuple[CertFacts, ...]:
@@ -230,7 +232,8 @@ def _classify(exc: BaseException, facts: NodeFacts, first_bytes: bytes) -> str:
 
 
 _PROTOCOL_REASONS = ("UNSUPPORTED_PROTOCOL", "NO_PROTOCOLS_AVAILABLE", "ALERT_PROTOCOL_VERSION")
-_PARSE_REASONS = ("ASN1", "BAD_CERTIFICATE", "CERTIFICATE_PARSE", "X509_LIB", "DECODE")
+# OpenSSL could not decode the certificate message ("[SSL] ASN1 lib" on OpenSSL 3).
+_PARSE_REASONS = ("ASN1", "X509_LIB", "CERTIFICATE_PARSE")
 
 
 def _connect(facts: NodeFacts, deadline: Deadline) -> socket.socket:
@@ -283,11 +286,11 @@ def _probe_into(facts: NodeFacts, sni: str | None, store: TrustStore, deadline: 
     except ssl.SSLCertVerificationError as exc:
         _after_verify_failure(facts, exc, store, sni, deadline)
     except ssl.SSLError as exc:
-        reason = str(getattr(exc, "reason", "") or "")
+        reason = str(getattr(exc, "reason", "") or "") + " " + str(exc)
         if any(r in reason for r in _PROTOCOL_REASONS):
             _legacy_protocol(facts, exc, store, sni, deadline)
         elif any(r in reason for r in _PARSE_REASONS):
-            facts.parse_error = f"certificate could not be parsed ({_words(exc)})"
+            facts.parse_error = f"certificate could not be parsed (OpenSSL: {_words(exc)})"
             facts.phase = "done"
         else:
             facts.error = _classify(exc, facts, _first_bytes(exc))
@@ -341,7 +344,8 @@ def _weaknesses(chain: list[Any]) -> tuple[str, ...]:
         name = from_info(cert.get_info(), der).label()
         role = "certificate" if position == 0 else f"issuer '{name}'"
         if key.startswith(("RSA ", "DSA ")) and int(key.split()[1]) < 2048:
-            found.append(f"{role} has a {key}-bit key")
+            kind, bits = key.split()
+            found.append(f"{role} has a {bits}-bit {kind} key (under 2048 bits)")
         self_signed = position == len(chain) - 1 and position > 0
         if digest in ("sha1", "md5") and not self_signed:
             found.append(f"{role} is signed with {digest.upper()}")

@@ -1,0 +1,93 @@
+"""Shared fixtures: the lab (real TLS nodes and a real DNS server on loopback) and a runner
+that executes the plugin as a separate process, the way Icinga and Nagios do."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from contrib.lab import Lab  # noqa: E402
+
+SCRIPT = REPO / "check_outlook_anywhere.py"
+
+
+@dataclass
+class Outcome:
+    code: int
+    stdout: str
+    stderr: str
+    elapsed: float
+
+    @property
+    def first_line(self) -> str:
+        return self.stdout.split("\n", 1)[0]
+
+    @property
+    def status(self) -> str:
+        """The first line without its performance data."""
+        return self.first_line.split(" | ", 1)[0]
+
+    @property
+    def perfdata(self) -> dict[str, str]:
+        if " | " not in self.first_line:
+            return {}
+        fields = self.first_line.split(" | ", 1)[1].split()
+        return dict(f.split("=", 1) for f in fields)
+
+    @property
+    def long_output(self) -> list[str]:
+        return [line for line in self.stdout.split("\n")[1:] if line]
+
+
+def run_plugin(*args: str, timeout: float = 60, env: dict[str, str] | None = None) -> Outcome:
+    started = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        stdin=subprocess.DEVNULL,
+    )
+    return Outcome(proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    with Lab(tmp_path_factory.mktemp("lab")) as running:
+        yield running
+
+
+class Checker:
+    """Run the plugin against a lab scenario through the lab's DNS server and CA."""
+
+    def __init__(self, lab: Lab) -> None:
+        self.lab = lab
+
+    def args(self, scenario: str) -> list[str]:
+        s = self.lab.scenario(scenario)
+        return [
+            "-H", s.host,
+            "-p", str(self.lab.port),
+            "--dns-server", self.lab.dns_server,
+            "--ca-file", str(self.lab.ca_file),
+        ]  # fmt: skip
+
+    def __call__(self, scenario: str, *extra: str, **kw: object) -> Outcome:
+        return run_plugin(*self.args(scenario), *extra, **kw)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def check(lab: Lab) -> Checker:
+    return Checker(lab)

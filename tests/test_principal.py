@@ -1,0 +1,82 @@
+"""The principal-matching rules (domain.md section 1), example-based and property-based."""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from plugins.principal import Match, match, normalize, strip_prefix
+
+label = st.text(alphabet=string.ascii_lowercase + string.digits, min_size=1, max_size=12)
+hostname = st.lists(label, min_size=2, max_size=5).map(".".join)
+
+
+@pytest.mark.parametrize(
+    ("principal", "cns", "sans", "expected"),
+    [
+        ("mail.contoso.com", ["mail.contoso.com"], [], Match.CN),
+        ("MAIL.Contoso.COM", ["mail.contoso.com"], [], Match.CN),
+        ("mail.contoso.com.", ["mail.contoso.com"], [], Match.CN),
+        ("mail.contoso.com", ["mail.contoso.com."], [], Match.CN),
+        ("mail.contoso.com", ["owa.contoso.com"], ["mail.contoso.com"], Match.SAN),
+        ("*.contoso.com", ["*.contoso.com"], [], Match.CN),
+        ("mail.contoso.com", ["*.contoso.com"], [], Match.CN_WILDCARD),
+        ("mail.contoso.com", ["owa.contoso.com"], ["*.contoso.com"], Match.SAN_WILDCARD),
+        ("a.mail.contoso.com", ["*.contoso.com"], [], Match.NONE),
+        ("contoso.com", ["*.contoso.com"], [], Match.NONE),
+        ("mail.contoso.com", ["*.com"], [], Match.NONE),
+        ("mail.contoso.com", ["m*.contoso.com"], [], Match.NONE),
+        ("*.contoso.com", ["mail.contoso.com"], [], Match.NONE),
+        ("mail.contoso.com", ["owa.contoso.com", "mail.contoso.com"], [], Match.NONE),
+        ("mail.contoso.com", ["mail.contoso.com\x00.evil.com"], [], Match.NONE),
+        ("mail.contoso.com", ["mail.contoso.com\x00"], [], Match.NONE),
+        ("mail.contoso.com", ["mail.contoso.com\n"], [], Match.NONE),
+        ("mail.contoso.com", [" mail.contoso.com"], [], Match.NONE),
+        ("mail.contoso.com", [], [], Match.NONE),
+        ("xn--mil-qla.contoso.com", ["mäil.contoso.com"], [], Match.CN),
+        ("mäil.contoso.com", ["XN--MIL-QLA.contoso.com"], [], Match.CN),
+        ("mail.contoso.com", ["mäil.contoso.com"], [], Match.NONE),
+    ],
+)
+def test_match_examples(principal: str, cns: list[str], sans: list[str], expected: Match) -> None:
+    assert match(principal, cns, sans) is expected
+
+
+@pytest.mark.parametrize(
+    ("given_value", "name"),
+    [("msstd:mail.contoso.com", "mail.contoso.com"), ("MSSTD:mail.x", "mail.x"),
+     ("mail.x", "mail.x"), ("  msstd: mail.x ", "mail.x"), ("msstd:", "")],
+)  # fmt: skip
+def test_strip_prefix(given_value: str, name: str) -> None:
+    assert strip_prefix(given_value) == name
+
+
+@given(hostname, st.sampled_from([str.upper, str.lower, str.title, str.swapcase]), st.booleans())
+def test_case_and_trailing_dot_never_matter(name: str, case: object, dot: bool) -> None:
+    cn = case(name) + ("." if dot else "")  # type: ignore[operator]
+    assert match(name, [cn], []) is Match.CN
+
+
+@given(hostname, st.text(min_size=1, max_size=3).filter(lambda s: any(ord(c) < 32 for c in s)),
+       st.integers(min_value=0, max_value=40))  # fmt: skip
+def test_control_characters_never_match(name: str, junk: str, at: int) -> None:
+    at = min(at, len(name))
+    tricky = name[:at] + junk + name[at:]
+    assert match(name, [tricky], [tricky]) is Match.NONE
+    assert normalize(tricky) is None
+
+
+@given(label, hostname)
+def test_wildcard_expands_exactly_one_label(first: str, domain: str) -> None:
+    assert match(f"{first}.{domain}", [f"*.{domain}"], []) is Match.CN_WILDCARD
+    assert match(f"x.{first}.{domain}", [f"*.{domain}"], []) is Match.NONE
+    assert match(f"*.{domain}", [f"*.{domain}"], []) is Match.CN
+
+
+@given(hostname, hostname)
+def test_only_the_first_cn_counts(first: str, second: str) -> None:
+    expected = Match.CN if first.lower() == second.lower() else Match.NONE
+    assert match(second, [first, second], []) is expected
