@@ -12,7 +12,6 @@ server on 127.0.0.53 that resolves the names::
 
 from __future__ import annotations
 
-import ipaddress
 import itertools
 import os
 import threading
@@ -102,6 +101,11 @@ class Lab:
         return self.nodes.port
 
     @property
+    def ipv6(self) -> bool:
+        """Whether the ::1 node runs (False on hosts without IPv6 on loopback)."""
+        return "::1" in self.nodes.nodes
+
+    @property
     def dns_server(self) -> str:
         """``127.0.0.53:PORT``, the value for ``--dns-server``."""
         return self.dns.server
@@ -168,9 +172,16 @@ class Lab:
         )
 
     def reset(self) -> None:
-        """Put every node and DNS record back as the scenario table has them."""
-        for address, config in self._table_configs().items():
-            node = self.nodes.nodes.get(ipaddress.ip_address(address).compressed)
+        """Put every node and DNS record back as the scenario table has them.
+
+        Nodes added with :meth:`set_node` on addresses outside the table are removed.
+        """
+        table = self._table_configs()
+        for address in list(self.nodes.nodes):
+            if address not in table:
+                self.nodes.remove(address)
+        for address, config in table.items():
+            node = self.nodes.nodes.get(address)
             if node is not None:
                 node.configure(config)
         self._load_zone()

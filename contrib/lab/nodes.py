@@ -38,7 +38,7 @@ AFTER_HANDSHAKE_TIMEOUT = 2.0
 
 TLSHandler = Callable[[ssl.SSLSocket], None]
 """Called with the connected socket after a successful handshake (e.g. an HTTP responder).
-The node closes the socket when the handler returns."""
+The node closes the socket when the handler returns; :func:`server_name` gives the SNI."""
 
 
 def check_loopback(address: str) -> str:
@@ -105,6 +105,8 @@ class _FrontContext:
         strict = config.strict_sni
 
         def pick(sslobj: ssl.SSLObject, name: str | None, _ctx: ssl.SSLContext) -> int | None:
+            with contextlib.suppress(AttributeError):
+                setattr(sslobj, _SNI_ATTRIBUTE, name)
             chain = sni.get(name.lower().rstrip(".")) if name else None
             if chain is None:
                 return ssl.ALERT_DESCRIPTION_UNRECOGNIZED_NAME if strict else None
@@ -114,9 +116,17 @@ class _FrontContext:
                 return ssl.ALERT_DESCRIPTION_INTERNAL_ERROR
             return None
 
-        if sni or strict:
-            ctx.sni_callback = pick
+        ctx.sni_callback = pick
         self.context = ctx
+
+
+_SNI_ATTRIBUTE = "lab_server_name"
+
+
+def server_name(sock: ssl.SSLSocket) -> str | None:
+    """The SNI name the client sent on ``sock`` (server side), None without SNI."""
+    name = getattr(sock, _SNI_ATTRIBUTE, None)
+    return name if isinstance(name, str) else None
 
 
 class _Conn:
@@ -303,9 +313,10 @@ class Node:
         # TLS 1.2 by hand: ServerHello, then a Certificate message whose only entry is the
         # leaf's DER with the tbsCertificate SEQUENCE tag (byte 4) changed to a SET tag.  The
         # outer structure and all lengths stay intact; parsing the inside fails.  OpenSSL
-        # clients (Python's ssl) abort with a bad_certificate alert and raise
-        # ssl.SSLError: [SSL: ASN1_LIB] ASN1 lib (reason "ASN1_LIB", library "SSL").
-        # A client that offers only TLS 1.3 gets a protocol_version alert instead.
+        # clients abort with a bad_certificate alert; Python's ssl (OpenSSL 3.0) raises
+        # ssl.SSLError "[SSL] ASN1 lib (_ssl.c:...)" (library "SSL", no reason code), not a
+        # verification error, whatever the client's verify mode.  A client that offers only
+        # TLS 1.3 gets a protocol_version alert instead.
         chain = config.default_chain
         assert chain is not None
         sock = conn.sock
@@ -411,6 +422,17 @@ def parse_client_hello(body: bytes) -> dict[str, Any]:
 # -- the array ---------------------------------------------------------------------------------
 
 
+def address_usable(address: str) -> bool:
+    """False when the host cannot bind ``address`` at all (e.g. ::1 with IPv6 disabled)."""
+    try:
+        _bind(address, 0).close()
+    except OSError as exc:
+        if exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
+            return False
+        raise
+    return True
+
+
 def bind_shared_port(
     listen: Iterable[str], probe: Iterable[str] = (), port: int = 0, attempts: int = 50
 ) -> tuple[int, dict[str, socket.socket]]:
@@ -451,10 +473,14 @@ class NodeArray:
     def __init__(self, port: int = 0) -> None:
         self.port = port
         self.nodes: dict[str, Node] = {}
+        self.unavailable: set[str] = set()
+        """Addresses of the table this host cannot bind (typically ::1 without IPv6)."""
         self._lock = threading.Lock()
 
     def start(self, configs: Mapping[str, NodeConfig]) -> None:
         configs = {check_loopback(a): c for a, c in configs.items()}
+        self.unavailable = {a for a in configs if ":" in a and not address_usable(a)}
+        configs = {a: c for a, c in configs.items() if a not in self.unavailable}
         listen = [a for a, c in configs.items() if c.behaviour != "refuse"]
         probe = [a for a, c in configs.items() if c.behaviour == "refuse"]
         self.port, socks = bind_shared_port(listen, probe, self.port)
@@ -501,6 +527,13 @@ class NodeArray:
             else:
                 node.configure(replace(node.config, **changes))
         return node
+
+    def remove(self, address: str) -> None:
+        """Stop the node on ``address`` and forget it."""
+        with self._lock:
+            node = self.nodes.pop(check_loopback(address), None)
+        if node is not None:
+            node.stop()
 
     def stop(self) -> None:
         with self._lock:

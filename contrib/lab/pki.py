@@ -153,6 +153,14 @@ def _resign_sha1(cert: x509.Certificate, key: rsa.RSAPrivateKey) -> x509.Certifi
     return x509.load_der_x509_certificate(der)
 
 
+def _load_key(pem: bytes) -> object:
+    # The keys are the lab's own: skip OpenSSL's slow RSA consistency check where possible.
+    try:
+        return serialization.load_pem_private_key(pem, None, unsafe_skip_rsa_key_validation=True)
+    except TypeError:  # cryptography < 39
+        return serialization.load_pem_private_key(pem, None)
+
+
 class LabPKI:
     """Keys (cached) and certificates (issued by :meth:`issue_all`) of the lab."""
 
@@ -186,7 +194,7 @@ class LabPKI:
             key: rsa.RSAPrivateKey | None = None
             if path.exists():
                 try:
-                    loaded = serialization.load_pem_private_key(path.read_bytes(), None)
+                    loaded = _load_key(path.read_bytes())
                 except ValueError:
                     loaded = None
                 if isinstance(loaded, rsa.RSAPrivateKey) and loaded.key_size == bits:

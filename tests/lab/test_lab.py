@@ -30,7 +30,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from contrib.lab import Lab  # noqa: E402
-from contrib.lab.nodes import BANNER  # noqa: E402
+from contrib.lab.nodes import BANNER, server_name  # noqa: E402
 from contrib.lab.scenarios import SCENARIOS, node_configs  # noqa: E402
 
 
@@ -250,6 +250,8 @@ def test_strict_sni(lab: Lab) -> None:
 
 def test_ipv6_and_localhost_share_the_v6_node(lab: Lab) -> None:
     assert lab.scenario("ipv6").addresses == ["::1"]
+    if not lab.ipv6:
+        pytest.skip("no IPv6 on loopback")
     assert cns(handshake(lab, "::1", "ipv6.contoso.test")) == ["ipv6.contoso.test"]
     assert cns(handshake(lab, "::1", "localhost")) == ["localhost"]
     assert cns(handshake(lab, "127.0.0.1", "localhost")) == ["localhost"]
@@ -270,6 +272,17 @@ def test_set_node_flips_behaviour(lab: Lab) -> None:
     with connect(lab, address) as sock:
         assert sock.recv(100) == BANNER
 
+    def hello(tls: ssl.SSLSocket) -> None:
+        tls.sendall(b"hello " + (server_name(tls) or "").encode())
+
+    lab.set_node(address, "tls", "single", on_tls=hello)
+    ctx = ssl.create_default_context(cafile=lab.ca_file)
+    with (
+        connect(lab, address) as raw,
+        ctx.wrap_socket(raw, server_hostname="single.contoso.test") as tls,
+    ):
+        assert tls.recv(100) == b"hello single.contoso.test"
+
     healthy = lab.scenario("healthy").addresses[0]
     try:
         lab.set_node(healthy, "refuse")
@@ -278,6 +291,8 @@ def test_set_node_flips_behaviour(lab: Lab) -> None:
     finally:
         lab.reset()
     assert cns(handshake(lab, healthy, "healthy.contoso.test")) == ["healthy.contoso.test"]
+    with pytest.raises(ConnectionRefusedError):
+        connect(lab, address)  # reset() removed the node added outside the table
     with pytest.raises(ValueError, match="loopback"):
         lab.set_node("192.0.2.1", "tls", "single")
 
