@@ -14,7 +14,9 @@ from plugins.tlsprobe import NodeFacts
 
 
 def _judged(results: nagiosplugin.Results, context: str) -> list[Judged]:
-    return [r for r in results if isinstance(r, Judged) and r.metric.context == context]
+    """The results of one context in the order the Resource reported them (address order);
+    iterating ``results`` itself would sort them by state."""
+    return [r for r in results.results if isinstance(r, Judged) and r.metric.context == context]
 
 
 def _cert_text(cert: CertFacts, now: float) -> str:

@@ -171,8 +171,9 @@ def _words(exc: ssl.SSLError) -> str:
     """OpenSSL's reason code in words: TLSV1_ALERT_UNRECOGNIZED_NAME -> TLS alert unrecognized
     name."""
     reason = str(getattr(exc, "reason", "") or "")
-    if "ALERT_" in reason:
-        return "server sent TLS alert: " + reason.split("ALERT_", 1)[1].replace("_", " ").lower()
+    alert = re.match(r"(?:SSLV3|TLSV1|TLSV13)_(?:ALERT_)?(.+)", reason)
+    if alert:  # the server said no: TLSV1_ALERT_PROTOCOL_VERSION, TLSV1_UNRECOGNIZED_NAME
+        return "server sent TLS alert: " + alert.group(1).replace("_", " ").lower()
     if reason:
         return reason.replace("_", " ").lower()
     text = str(exc.args[-1] if exc.args else exc)
