@@ -103,6 +103,7 @@ CERTS: tuple[CertSpec, ...] = (
     _leaf("sni-strict"),
     _leaf("ipv6"),
     CertSpec("localhost", cn=("localhost",), san=("localhost",)),
+    _leaf("healthy8"),
 )
 
 
@@ -210,6 +211,11 @@ def _build() -> list[Scenario]:
         "unknown or missing SNI gets an unrecognized_name alert",
         _tls("sni-strict"),
         strict_sni=True,
+    )
+    t.add(
+        "healthy8",
+        "8 nodes, same certificate, CN = host, 300 days left (the benchmark's array)",
+        *[_tls("healthy8")] * 8,
     )
     scenarios = t.scenarios
 
