@@ -18,7 +18,7 @@ import sys
 import time
 import warnings
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import nagiosplugin
 
@@ -36,6 +36,9 @@ from plugins.output import render, unknown
 from plugins.resource import CasArray, Target
 from plugins.summary import ArraySummary
 from plugins.tlsprobe import TrustStore
+
+if TYPE_CHECKING:
+    from plugins.autodiscover import AutodiscoverFacts
 
 DESCRIPTION = """\
 Check the certificate that every Client Access node behind an Outlook Anywhere host name serves
@@ -67,7 +70,23 @@ class UsageError(Exception):
 
 class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # argparse would exit 2 (CRITICAL) on stderr
-        raise UsageError(message)
+        raise UsageError(_redacted(message))
+
+
+def _redacted(message: str) -> str:
+    """Unknown arguments are named, never quoted: one of them may be a password."""
+    head, sep, rest = message.partition("unrecognized arguments: ")
+    if not sep:
+        return message
+    shown = [
+        word.split("=", 1)[0] + ("=..." if "=" in word else "")
+        for word in rest.split()
+        if word.startswith("-")
+    ]
+    hidden = len(rest.split()) - len(shown)
+    if hidden:
+        shown.append(f"({hidden} value{'s' if hidden > 1 else ''} not shown)")
+    return head + sep + " ".join(shown)
 
 
 def build_parser() -> Parser:
@@ -152,6 +171,52 @@ def build_parser() -> Parser:
         help="skip chain validation; names and dates are still checked",
     )
 
+    autodiscover = p.add_argument_group("Autodiscover (the published principal)")
+    autodiscover.add_argument(
+        "--autodiscover",
+        type=options.email,
+        metavar="EMAIL",
+        help="read the Outlook provider settings for this mailbox and check the EXPR"
+        " CertPrincipalName against every node; its Server is the host when -H is not given",
+    )
+    autodiscover.add_argument(
+        "--autodiscover-url",
+        type=options.https_url,
+        metavar="URL",
+        help="use this Autodiscover endpoint instead of the standard lookup",
+    )
+    autodiscover.add_argument(
+        "--autodiscover-port",
+        type=options.port,
+        metavar="N",
+        help="port of the standard lookup's https and http candidates (default: 443 and 80;"
+        " for a test array on another port)",
+    )
+    autodiscover.add_argument(
+        "--username", type=options.username, metavar="USER", help="(default: the e-mail address)"
+    )
+    autodiscover.add_argument(
+        "--password-file",
+        type=options.readable_file,
+        metavar="FILE",
+        help=f"the password on the first line; or the environment variable {PASSWORD_ENV}",
+    )
+
+    rpc = p.add_argument_group("RPC proxy")
+    rpc.add_argument(
+        "--rpc",
+        action="store_true",
+        help="send an unauthenticated RPC_IN_DATA /rpc/rpcproxy.dll to every node: 401 with"
+        " the authentication schemes is healthy",
+    )
+    rpc.add_argument(
+        "--expect-auth",
+        type=options.schemes,
+        default=(),
+        metavar="SCHEMES",
+        help="with --rpc: WARNING unless the 401 offers each of these, e.g. Negotiate,NTLM",
+    )
+
     general = p.add_argument_group("general")
     general.add_argument(
         "-t",
@@ -177,9 +242,45 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     args = build_parser().parse_args(argv)
     if args.help or args.version:
         return args
-    if args.host is None:
-        raise UsageError("missing -H/--host: the Outlook Anywhere host name")
+    if args.host is None and args.autodiscover is None:
+        raise UsageError("missing -H/--host: the Outlook Anywhere host name (or --autodiscover)")
+    if args.autodiscover is None:
+        for given, name in ((args.autodiscover_url, "--autodiscover-url"),
+                            (args.username, "--username"),
+                            (args.password_file, "--password-file"),
+                            (args.autodiscover_port, "--autodiscover-port")):  # fmt: skip
+            if given is not None:
+                raise UsageError(f"{name} needs --autodiscover EMAIL")
+    if args.expect_auth and not args.rpc:
+        raise UsageError("--expect-auth needs --rpc")
+    args.password = _password(args) if args.autodiscover else ""
     return args
+
+
+PASSWORD_ENV = "OUTLOOK_ANYWHERE_PASSWORD"
+
+
+def _password(args: argparse.Namespace) -> str:
+    """From --password-file (first line, without its line break) or the environment."""
+    import os
+
+    if args.password_file:
+        try:
+            with open(args.password_file, "rb") as handle:
+                first = handle.read(4096).split(b"\n", 1)[0].rstrip(b"\r")
+        except OSError as exc:
+            raise UsageError(f"--password-file {args.password_file}: {exc.strerror}") from None
+        try:
+            password = first.decode("utf-8")
+        except UnicodeDecodeError:
+            raise UsageError(f"--password-file {args.password_file}: not UTF-8 text") from None
+        if not password:
+            raise UsageError(f"--password-file {args.password_file}: the first line is empty")
+        return password
+    password = os.environ.get(PASSWORD_ENV, "")
+    if not password:
+        raise UsageError(f"--autodiscover needs a password: --password-file FILE or {PASSWORD_ENV}")
+    return password
 
 
 def build_check(args: argparse.Namespace, deadline: Deadline) -> nagiosplugin.Check:
@@ -188,17 +289,58 @@ def build_check(args: argparse.Namespace, deadline: Deadline) -> nagiosplugin.Ch
         store.context()  # a CA file OpenSSL cannot use is a usage error, not a probe failure
     except (OSError, ValueError) as exc:
         raise UsageError(f"--ca-file {args.ca_file}: no usable certificate ({exc})") from None
+    # Autodiscover runs here, before the Check is assembled: what it publishes decides which
+    # host is checked and which principals the nodes are judged against, so its facts must
+    # exist before any node is judged (arguments -> Autodiscover facts -> policy -> probes).
+    facts = _autodiscover(args, deadline) if args.autodiscover else None
+    host = args.host
+    principals: tuple[str, ...] = (args.principal or args.host,) if args.host else ()
+    if facts is not None:
+        from plugins.autodiscover_judgement import expr_server, published_principals
+
+        host = host or expr_server(facts)
+        wanted = [p for p in (args.principal, *published_principals(facts)) if p]
+        unique = {p.lower().rstrip("."): p for p in reversed(wanted)}
+        principals = tuple(reversed(unique.values())) or ((host,) if host else ())
     policy = Policy(
-        principals=(args.principal or args.host,),
+        principals=principals,
         match_mode=args.match,
         warning=args.warning.range,
         critical=args.critical.range,
         check_trust=not args.ignore_trust,
         now=time.time(),
     )
-    target = Target(args.host, args.port, args.address, args.dns_server, args.ipv4, args.ipv6)
+    parts: list[object] = []
+    summary: nagiosplugin.Summary = ArraySummary(policy, args.verbose)
+    if facts is not None or args.rpc:
+        # Only these options pay for the HTTP modules.
+        from plugins.http_checks import (
+            AutodiscoverContext,
+            AutodiscoverResource,
+            FullSummary,
+            RpcContext,
+            RpcProxy,
+        )
+
+        summary = FullSummary(policy, args.verbose)
+    if facts is not None:
+        parts += [
+            AutodiscoverResource(facts),
+            AutodiscoverContext(args.principal),
+            PerfdataContext("autodiscover_time"),
+        ]
+    if host is not None:
+        target = Target(host, args.port, args.address, args.dns_server, args.ipv4, args.ipv6)
+        cas = CasArray(target, store, deadline)
+        parts.append(cas)
+        if args.rpc:
+            parts += [
+                RpcProxy(cas, deadline),
+                RpcContext(args.expect_auth),
+                PerfdataContext("rpc_time"),
+            ]
     return nagiosplugin.Check(
-        CasArray(target, store, deadline),
+        *parts,
         NodeContext(policy),
         FleetContext(),
         ResolutionContext(),
@@ -206,8 +348,22 @@ def build_check(args: argparse.Namespace, deadline: Deadline) -> nagiosplugin.Ch
         PerfdataContext("time"),
         PerfdataContext("nodes"),
         NodesOkContext(policy),
-        ArraySummary(policy, args.verbose),
+        summary,
     )
+
+
+def _autodiscover(args: argparse.Namespace, deadline: Deadline) -> AutodiscoverFacts:
+    from plugins.autodiscover import Credentials, Request, budget, discover
+
+    request = Request(
+        email=args.autodiscover,
+        url=args.autodiscover_url,
+        credentials=Credentials(args.username or "", args.password),
+        ca_file=args.ca_file,
+        dns_server=args.dns_server,
+        port=args.autodiscover_port,
+    )
+    return discover(request, budget(deadline))
 
 
 class _Overrun(Exception):
@@ -227,20 +383,29 @@ def run(argv: Sequence[str] | None = None) -> tuple[str, int]:
         if args.version:
             return f"check_outlook_anywhere {__version__}\n", 0
         deadline = Deadline(args.timeout)
-        check = build_check(args, deadline)
         # The last resort: every socket and query already has its share of the deadline.
         alarm = _arm(args.timeout + 0.6)
         try:
+            check = build_check(args, deadline)
             check()
         finally:
             _disarm(alarm)
-        return render(check), check.exitcode
+        return _scrubbed(render(check), args), check.exitcode
     except UsageError as exc:
         return unknown(str(exc)), 3
     except _Overrun:
         return unknown(f"check did not finish within {args.timeout:g} s"), 3
     except Exception as exc:  # the plugin's own bug: one line, never a traceback
-        return unknown(f"internal error: {exc.__class__.__name__}: {exc}"), 3
+        text = unknown(f"internal error: {exc.__class__.__name__}: {exc}")
+        return _scrubbed(text, locals().get("args")), 3
+
+
+def _scrubbed(text: str, args: argparse.Namespace | None) -> str:
+    """Nothing prints the password; this makes sure a bug cannot either."""
+    password = getattr(args, "password", "")
+    if password and password in text:
+        text = text.replace(password, "(password)")
+    return text
 
 
 def _arm(seconds: float) -> bool:

@@ -143,3 +143,60 @@ def timeout(value: str) -> float:
     if not (math.isfinite(seconds) and 0 < seconds <= 3600):
         raise Invalid(f"{value!r} is outside 0-3600 seconds")
     return seconds
+
+
+def email(value: str) -> str:
+    """A mailbox address for --autodiscover: one ``@``, a domain, no white space."""
+    value = _nonempty(value)
+    local, sep, domain = value.rpartition("@")
+    if not sep or not local or any(ch.isspace() for ch in value) or len(value) > 320:
+        raise Invalid(f"{value!r} is not an e-mail address")
+    if "." not in domain.strip(".") or any(ch in domain for ch in "/\\:?#[]@"):
+        raise Invalid(f"{value!r} has no usable domain")
+    return value
+
+
+def https_url(value: str) -> str:
+    """--autodiscover-url: credentials are sent there, so https only, without user info."""
+    from urllib.parse import urlsplit
+
+    value = _nonempty(value)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018  (raises ValueError for a bad port)
+    except ValueError:
+        raise Invalid(f"{value!r} is not a URL") from None
+    if parts.scheme.lower() != "https" or not parts.hostname:
+        raise Invalid("must be an https:// URL (credentials are never sent without TLS)")
+    if parts.username or parts.password:
+        raise Invalid("no user name or password in the URL: use --username and --password-file")
+    if any(ch.isspace() for ch in value):
+        raise Invalid("contains white space")
+    return value
+
+
+def username(value: str) -> str:
+    value = _nonempty(value)
+    if len(value) > 256:
+        raise Invalid("longer than 256 characters")
+    return value
+
+
+def readable_file(value: str) -> str:
+    """A file read later (the password file): it must exist and be readable now."""
+    value = _nonempty(value)
+    try:
+        with open(value, "rb"):
+            pass
+    except OSError as exc:
+        raise Invalid(f"{value}: {exc.strerror}") from None
+    return os.path.abspath(value)
+
+
+def schemes(value: str) -> tuple[str, ...]:
+    """--expect-auth: comma-separated HTTP authentication scheme names."""
+    value = _nonempty(value)
+    names = tuple(s.strip() for s in value.split(",") if s.strip())
+    if not names or not all(s.replace("-", "").isalnum() for s in names):
+        raise Invalid(f"{value!r} is not a list of schemes such as Negotiate,NTLM")
+    return names

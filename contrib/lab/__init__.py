@@ -24,6 +24,7 @@ from .dns import LabDNS
 from .nodes import NodeArray, NodeConfig, TLSHandler
 from .pki import Chain, LabPKI
 from .scenarios import BY_NAME, CERTS, DEMO, SCENARIOS, Scenario, node_configs
+from .web import LabWeb
 
 __all__ = ["DEMO", "Lab", "Scenario", "default_workdir"]
 
@@ -42,6 +43,8 @@ class Lab:
         self.pki = LabPKI(self.workdir)
         self.nodes = NodeArray(port)
         self.dns = LabDNS(port=dns_port)
+        self.web = LabWeb(self.pki, self.dns, self.workdir / "web")
+        """Autodiscover endpoints and RPC proxy nodes (contrib/lab/web.py), on their own port."""
         self._lock = threading.Lock()
         self._running = False
 
@@ -58,7 +61,9 @@ class Lab:
             self.dns.start()
             try:
                 self.nodes.start(self._table_configs())
+                self.web.start()
             except BaseException:
+                self.nodes.stop()
                 self.dns.stop()
                 raise
             self._running = True
@@ -69,6 +74,7 @@ class Lab:
             if not self._running:
                 return
             self._running = False
+            self.web.stop()
             self.nodes.stop()
             self.dns.stop()
 
@@ -134,6 +140,7 @@ class Lab:
             "port": self.port,
             "dns_server": self.dns_server,
             "demo": list(DEMO),
+            "web": self.web.describe(),
             "scenarios": {
                 s.name: {
                     "host": s.host,
@@ -222,3 +229,4 @@ class Lab:
                     dns.set_records(s.host, "A", v4)
                 if v6:
                     dns.set_records(s.host, "AAAA", v6)
+        self.web.load_zone()

@@ -1,0 +1,649 @@
+"""The lab's web side: Autodiscover endpoints and RPC proxy nodes, over real TLS and plain HTTP.
+
+Every site has its own loopback address (127.0.200.x for Autodiscover, 127.0.201.x for the RPC
+proxy nodes), all on one shared port that speaks TLS or plain HTTP depending on the first byte a
+client sends (so the standard lookup's https and http steps can share one port in a lab).
+A small HTTP/1.1 server reads each request (bounded), records it in :attr:`LabWeb.seen` (the
+tests assert on what really arrived: which host, with which credentials) and answers as the
+site's table row says.
+
+Autodiscover answers are chosen by the mailbox's local part (``none@contoso.test`` publishes
+``CertPrincipalName`` None, see :data:`MAILBOXES`); Basic and NTLM (pyspnego's acceptor,
+reading the NTLM user file the lab writes) check the password :data:`PASSWORD`.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import os
+import re
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .dns import LabDNS
+from .nodes import bind_shared_port, check_loopback
+from .pki import CertSpec, Chain, LabPKI
+
+PASSWORD = "Lab-Secret-7d1f!monitor"
+"""The password of every lab mailbox (the tests pass it through a file or the environment)."""
+XXE_MARKER = "LAB-XXE-MARKER root:x:0:0:root:/root:/bin/bash"
+"""The content of the local file the external-entity document points at."""
+
+MAX_REQUEST = 256 * 1024
+READ_TIMEOUT = 10.0
+PATH = "/autodiscover/autodiscover.xml"
+
+RESPONSE_NS = "http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006"
+OUTLOOK_NS = "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"
+
+
+@dataclass(frozen=True)
+class Site:
+    """One host name: its address, what it serves, and how."""
+
+    host: str
+    address: str
+    kind: str  # autodiscover | rpc | redirect-http | none
+    auth: tuple[str, ...] = ("Basic",)  # accepted by an autodiscover site
+    tls: str = "good"  # good | untrusted | wrong-name | refuse
+    rpc: str = ""  # rpc behaviour: 401, 401-basic, 200, 404, 403, 302, 503, silent
+    http_location: str = ""  # plain HTTP GET answer: 302 to this (with {port})
+    label: str = ""  # the server name /rpc/healthcheck.htm reports
+
+
+def _ad(n: int) -> str:
+    return f"127.0.200.{n}"
+
+
+def _rpc(n: int) -> str:
+    return f"127.0.201.{n}"
+
+
+SITES: tuple[Site, ...] = (
+    # The standard lookup for contoso.test answers at step 1 (https://contoso.test).
+    Site("contoso.test", _ad(1), "autodiscover"),
+    Site("autodiscover.contoso.test", _ad(2), "autodiscover"),
+    # fabrikam.test: no address for the domain itself; step 2 answers.
+    Site("autodiscover.fabrikam.test", _ad(3), "autodiscover"),
+    # northwind.test: no https on autodiscover.northwind.test; the http GET redirects.
+    Site(
+        "autodiscover.northwind.test",
+        _ad(4),
+        "redirect-http",
+        tls="refuse",
+        http_location="https://mail.northwind.test:{port}/autodiscover/autodiscover.xml",
+    ),
+    Site("mail.northwind.test", _ad(5), "autodiscover"),
+    # adatum.test: only the SRV record _autodiscover._tcp.adatum.test leads to an endpoint.
+    Site("mail.adatum.test", _ad(6), "autodiscover"),
+    # tailspin.test: step 1 serves a certificate for another name; step 2 is fine.
+    Site("tailspin.test", _ad(7), "autodiscover", tls="wrong-name"),
+    Site("autodiscover.tailspin.test", _ad(8), "autodiscover"),
+    # litware.test: step 1 has an untrusted certificate, nothing else exists.
+    Site("litware.test", _ad(9), "autodiscover", tls="untrusted"),
+    # wingtip.test: the http GET redirects to plain http (never followed with credentials).
+    Site(
+        "autodiscover.wingtip.test",
+        _ad(10),
+        "redirect-http",
+        tls="refuse",
+        http_location="http://mail.wingtip.test:{port}/autodiscover/autodiscover.xml",
+    ),
+    Site("mail.wingtip.test", _ad(11), "autodiscover"),
+    # NTLM/Negotiate only (Basic disabled, as Exchange often has it); and all three.
+    Site("ntlm.contoso.test", _ad(12), "autodiscover", auth=("Negotiate", "NTLM")),
+    Site("mixed.contoso.test", _ad(13), "autodiscover", auth=("Negotiate", "NTLM", "Basic")),
+    # RPC proxy nodes.
+    Site("rpc-ok.contoso.test", _rpc(1), "rpc", rpc="401", label="EX01.contoso.test"),
+    Site("rpc-ok.contoso.test", _rpc(2), "rpc", rpc="401", label="EX02.contoso.test"),
+    Site("rpc-basic.contoso.test", _rpc(3), "rpc", rpc="401-basic"),
+    Site("rpc-anonymous.contoso.test", _rpc(4), "rpc", rpc="200"),
+    Site("rpc-missing.contoso.test", _rpc(5), "rpc", rpc="404"),
+    Site("rpc-forbidden.contoso.test", _rpc(6), "rpc", rpc="403"),
+    Site("rpc-redirect.contoso.test", _rpc(7), "rpc", rpc="302"),
+    Site("rpc-error.contoso.test", _rpc(8), "rpc", rpc="503"),
+    Site("rpc-silent.contoso.test", _rpc(9), "rpc", rpc="silent"),
+)
+
+SRV_RECORDS = {"_autodiscover._tcp.adatum.test": "0 0 {port} mail.adatum.test."}
+
+MAILBOXES = {
+    "monitor": "settings: EXPR and EXHTTP Server healthy.contoso.test, CertPrincipalName matches",
+    "absent": "settings: EXPR without CertPrincipalName (clients use msstd:<Server>)",
+    "none": "settings: CertPrincipalName None (no pinning)",
+    "noexpr": "settings without an EXPR provider",
+    "wrong": "settings: CertPrincipalName msstd:owa.contoso.test (not the certificate's CN)",
+    "error600": "error response 600 Invalid Request",
+    "redirect-addr": "redirectAddr to monitor@fabrikam.test",
+    "redirect-url": "redirectUrl to https://autodiscover.fabrikam.test",
+    "redirect-http-url": "redirectUrl to a plain http URL",
+    "redirect-untrusted": "redirectUrl to https://tailspin.test (certificate for another name)",
+    "http-302": "HTTP 302 to https://autodiscover.fabrikam.test",
+    "loop": "redirectAddr to loop2@, which redirects back to loop@",
+    "url-loop": "redirectUrl to the URL that answered it",
+    "hops-N-K": "redirectAddr to hops-N-(K+1)@ until K = N, then settings",
+    "billion": "an entity-expansion ('billion laughs') document",
+    "xxe": "an external entity pointing at a local file",
+    "huge": "64 MiB of chunked body",
+    "drip": "the body one byte every 0.2 s",
+    "invalid": "invalid XML",
+    "wrong-ns": "a root element in another namespace",
+}
+
+
+@dataclass
+class Seen:
+    """One request as the lab received it."""
+
+    address: str
+    tls: bool
+    sni: str | None
+    method: str
+    path: str
+    host: str
+    authorization: str  # the raw header ("" when absent)
+    mailbox: str  # the EMailAddress of an Autodiscover request
+    user: str = ""  # the user name Basic or NTLM authenticated (or tried)
+
+
+@dataclass
+class _Request:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class _Response:
+    status: int
+    reason: str
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes | Iterable[bytes] = b""
+    close: bool = False
+
+
+def _certs() -> tuple[CertSpec, ...]:
+    specs = []
+    for site in SITES:
+        host = site.host
+        ident = f"web-{host}"
+        if any(s.id == ident for s in specs):
+            continue
+        if site.tls == "wrong-name":
+            specs.append(CertSpec(ident, cn=("www.elsewhere.test",), san=("www.elsewhere.test",)))
+        elif site.tls == "untrusted":
+            specs.append(CertSpec(ident, cn=(host,), san=(host,), issuer="rogue"))
+        else:
+            specs.append(CertSpec(ident, cn=(host,), san=(host,)))
+    return tuple(specs)
+
+
+def _settings(server: str, principal: str | None, exhttp: bool = True) -> bytes:
+    cpn = "" if principal is None else f"<CertPrincipalName>{principal}</CertPrincipalName>"
+    blocks = [
+        "<Protocol><Type>EXCH</Type><Server>5f2c@contoso.test</Server></Protocol>",
+        f"<Protocol><Type>EXPR</Type><Server>{server}</Server><SSL>On</SSL>"
+        f"<AuthPackage>Ntlm</AuthPackage>{cpn}</Protocol>",
+    ]
+    if exhttp:
+        blocks.append(
+            f'<Protocol Type="EXHTTP"><Type>EXHTTP</Type><Server>{server}</Server><SSL>On</SSL>'
+            f"<AuthPackage>Ntlm</AuthPackage>{cpn}</Protocol>"
+        )
+    return _account("<AccountType>email</AccountType><Action>settings</Action>" + "".join(blocks))
+
+
+def _account(inner: str) -> bytes:
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?>\r\n<Autodiscover xmlns="{RESPONSE_NS}">'
+        f'<Response xmlns="{OUTLOOK_NS}"><User><DisplayName>Monitor</DisplayName></User>'
+        f"<Account>{inner}</Account></Response></Autodiscover>"
+    ).encode()
+
+
+def _redirect(action: str, value: str) -> bytes:
+    tag = "RedirectAddr" if action == "redirectAddr" else "RedirectUrl"
+    return _account(
+        f"<AccountType>email</AccountType><Action>{action}</Action><{tag}>{value}</{tag}>"
+    )
+
+
+ERROR_600 = (
+    f'<?xml version="1.0" encoding="utf-8"?><Autodiscover xmlns="{RESPONSE_NS}"><Response>'
+    '<Error Time="12:00:00.0000000" Id="2477"><ErrorCode>600</ErrorCode>'
+    "<Message>Invalid Request</Message><DebugData /></Error></Response></Autodiscover>"
+).encode()
+
+BILLION_LAUGHS = (
+    '<?xml version="1.0"?>\n<!DOCTYPE lolz [\n <!ENTITY lol "lol">\n'
+    + "".join(
+        f' <!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">\n'
+        for i in range(1, 10)
+    )
+    + f']>\n<Autodiscover xmlns="{RESPONSE_NS}"><Response xmlns="{OUTLOOK_NS}"><Account>'
+    "<Action>settings</Action><Protocol><Type>EXPR</Type><Server>&lol9;</Server></Protocol>"
+    "</Account></Response></Autodiscover>"
+).encode()
+
+
+def _xxe(path: Path) -> bytes:
+    return (
+        f'<?xml version="1.0"?>\n<!DOCTYPE a [ <!ENTITY xxe SYSTEM "file://{path}"> ]>\n'
+        f'<Autodiscover xmlns="{RESPONSE_NS}"><Response xmlns="{OUTLOOK_NS}"><Account>'
+        "<Action>settings</Action><Protocol><Type>EXPR</Type><Server>&xxe;</Server>"
+        "<CertPrincipalName>&xxe;</CertPrincipalName></Protocol>"
+        "</Account></Response></Autodiscover>"
+    ).encode()
+
+
+def _huge() -> Iterator[bytes]:
+    chunk = b"<a>" + b"x" * 65530 + b"</a>"
+    yield b"<?xml version='1.0'?><Autodiscover xmlns='" + RESPONSE_NS.encode() + b"'>"
+    for _ in range(1024):  # 64 MiB
+        yield chunk
+
+
+def _drip() -> Iterator[bytes]:
+    for byte in _settings("healthy.contoso.test", "msstd:healthy.contoso.test"):
+        time.sleep(0.2)
+        yield bytes([byte])
+
+
+class _Stream:
+    """Reads HTTP requests from a socket (TLS or plain), bounded."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.buffer = b""
+
+    def _fill(self) -> bool:
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            return False
+        self.buffer += chunk
+        if len(self.buffer) > MAX_REQUEST:
+            raise ValueError("request too big")
+        return True
+
+    def request(self) -> _Request | None:
+        while b"\r\n\r\n" not in self.buffer:
+            if not self._fill():
+                return None
+        head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
+        lines = head.decode("latin-1").split("\r\n")
+        method, path, _version = [*lines[0].split(" ", 2), "", ""][:3]
+        headers: dict[str, str] = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        length = int(headers.get("content-length", "0") or 0)
+        while len(self.buffer) < length:
+            if not self._fill():
+                return None
+        body, self.buffer = self.buffer[:length], self.buffer[length:]
+        return _Request(method, path, headers, body)
+
+
+def _send(sock: socket.socket, response: _Response) -> None:
+    head = [f"HTTP/1.1 {response.status} {response.reason}", "Server: Microsoft-IIS/10.0"]
+    head += [f"{k}: {v}" for k, v in response.headers]
+    if isinstance(response.body, bytes):
+        head.append(f"Content-Length: {len(response.body)}")
+        if response.close:
+            head.append("Connection: close")
+        sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + response.body)
+        return
+    head.append("Transfer-Encoding: chunked")
+    sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
+    for part in response.body:
+        sock.sendall(f"{len(part):x}\r\n".encode() + part + b"\r\n")
+    sock.sendall(b"0\r\n\r\n")
+
+
+_MAILBOX = re.compile(rb"<EMailAddress>([^<]{1,320})</EMailAddress>")
+
+
+class LabWeb:
+    """The web sites of the lab; see the module docstring."""
+
+    def __init__(self, pki: LabPKI, dns: LabDNS, workdir: Path, port: int = 0) -> None:
+        self.pki = pki
+        self.dns = dns
+        self.workdir = Path(workdir)
+        self.port = port
+        self.seen: list[Seen] = []
+        self.xxe_file = self.workdir / "xxe-secret.txt"
+        self.ntlm_file = self.workdir / "ntlm-users.txt"
+        self._lock = threading.Lock()
+        self._listeners: list[socket.socket] = []
+        self._conns: set[socket.socket] = set()
+        self._contexts: dict[str, ssl.SSLContext] = {}
+        self._running = False
+
+    # -- life cycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._running:
+            return
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.xxe_file.write_text(XXE_MARKER + "\n")
+        users = [":monitor@contoso.test", ":monitor@fabrikam.test", "CONTOSO:monitor"]
+        self.ntlm_file.write_text("".join(f"{user}:{PASSWORD}\n" for user in users))
+        # pyspnego's NTLM acceptor reads its users from this file (and only from it).
+        os.environ["NTLM_USER_FILE"] = str(self.ntlm_file)
+        for spec in _certs():
+            chain = self.pki.issue(spec)
+            self._contexts[spec.id] = self._server_context(chain)
+        addresses = list(dict.fromkeys(check_loopback(s.address) for s in SITES))
+        self.port, socks = bind_shared_port(addresses, (), self.port)
+        self._running = True
+        for address, sock in socks.items():
+            sock.listen(64)
+            self._listeners.append(sock)
+            threading.Thread(
+                target=self._accept, args=(sock, address), name=f"lab-web-{address}", daemon=True
+            ).start()
+        self.load_zone()
+
+    def stop(self) -> None:
+        self._running = False
+        for sock in self._listeners:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+        self._listeners.clear()
+        with self._lock:
+            conns = list(self._conns)
+        for conn in conns:
+            with contextlib.suppress(OSError):
+                socket.socket.shutdown(conn, socket.SHUT_RDWR)
+
+    def load_zone(self) -> None:
+        """A records of every site and the SRV records (again after a DNS reset)."""
+        if not self._running:
+            return
+        by_host: dict[str, list[str]] = {}
+        for site in SITES:
+            by_host.setdefault(site.host, []).append(site.address)
+        for host, addresses in by_host.items():
+            self.dns.set_records(host, "A", addresses)
+        for name, value in SRV_RECORDS.items():
+            self.dns.set_records(name, "SRV", [value.format(port=self.port)])
+
+    def describe(self) -> dict[str, object]:
+        """Sites, mailboxes and the password, as JSON-ready data for ``contrib.lab serve``."""
+        return {
+            "port": self.port,
+            "password": PASSWORD,
+            "sites": {f"{s.host} {s.address}": s.kind for s in SITES},
+            "mailboxes": MAILBOXES,
+        }
+
+    def clear(self) -> None:
+        with self._lock:
+            self.seen.clear()
+
+    def requests(self, **match: object) -> list[Seen]:
+        """The requests seen whose fields equal ``match`` (e.g. ``host="contoso.test"``)."""
+        with self._lock:
+            return [s for s in self.seen if all(getattr(s, k) == v for k, v in match.items())]
+
+    def site(self, host: str) -> Site:
+        return next(s for s in SITES if s.host == host)
+
+    def url(self, host: str, path: str = PATH) -> str:
+        return f"https://{host}:{self.port}{path}"
+
+    def addresses(self, host: str) -> list[str]:
+        return [s.address for s in SITES if s.host == host]
+
+    # -- serving ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _server_context(chain: Chain) -> ssl.SSLContext:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        ctx.load_cert_chain(str(chain.cert_file), str(chain.key_file))
+        ctx.sni_callback = _remember
+        return ctx
+
+    def _accept(self, listener: socket.socket, address: str) -> None:
+        site = next(s for s in SITES if s.address == address)
+        while self._running:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with self._lock:
+                self._conns.add(conn)
+            threading.Thread(
+                target=self._serve, args=(conn, site), name="lab-web-conn", daemon=True
+            ).start()
+
+    def _serve(self, conn: socket.socket, site: Site) -> None:
+        sock: socket.socket = conn
+        try:
+            conn.settimeout(READ_TIMEOUT)
+            first = conn.recv(1, socket.MSG_PEEK)
+            tls = first == b"\x16"
+            sni = None
+            if tls:
+                if site.tls == "refuse":
+                    return
+                sock = self._contexts[f"web-{site.host}"].wrap_socket(conn, server_side=True)
+                with self._lock:
+                    self._conns.add(sock)
+                sni = getattr(sock, _SNI, None)
+            self._loop(sock, site, tls, sni)
+        except (OSError, ValueError, ssl.SSLError):
+            pass
+        finally:
+            with self._lock:
+                self._conns.discard(conn)
+                self._conns.discard(sock)
+            with contextlib.suppress(OSError):
+                sock.close()
+
+    def _loop(self, sock: socket.socket, site: Site, tls: bool, sni: str | None) -> None:
+        stream = _Stream(sock)
+        state: dict[str, object] = {}
+        while self._running:
+            request = stream.request()
+            if request is None:
+                return
+            found = _MAILBOX.search(request.body)
+            seen = Seen(
+                site.address,
+                tls,
+                sni,
+                request.method,
+                request.path,
+                request.headers.get("host", ""),
+                request.headers.get("authorization", ""),
+                found.group(1).decode("utf-8", "replace") if found else "",
+            )
+            with self._lock:
+                self.seen.append(seen)
+            response = self._answer(site, tls, request, seen, state)
+            if response is None:  # silent: keep the connection open, answer nothing
+                while sock.recv(65536):
+                    pass
+                return
+            _send(sock, response)
+            if response.close:
+                return
+
+    def _answer(
+        self, site: Site, tls: bool, request: _Request, seen: Seen, state: dict[str, object]
+    ) -> _Response | None:
+        if not tls:
+            if site.http_location and request.method == "GET":
+                location = site.http_location.format(port=self.port)
+                return _Response(302, "Found", [("Location", location)], close=True)
+            return _Response(404, "Not Found", close=True)
+        if site.kind == "rpc":
+            return self._rpc(site, request)
+        if site.kind != "autodiscover" or request.method != "POST":
+            return _Response(404, "Not Found")
+        user = self._authenticate(site, request, seen, state)
+        if isinstance(user, _Response):
+            return user
+        return self._autodiscover(seen.mailbox)
+
+    # -- authentication -------------------------------------------------------------------
+
+    def _challenge(self, site: Site) -> _Response:
+        headers = [
+            ("WWW-Authenticate", f'Basic realm="{site.host}"' if s == "Basic" else s)
+            for s in site.auth
+        ]
+        body = b"401 - Unauthorized: Access is denied due to invalid credentials."
+        return _Response(401, "Unauthorized", headers, body)
+
+    def _authenticate(
+        self, site: Site, request: _Request, seen: Seen, state: dict[str, object]
+    ) -> str | _Response:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() == "basic" and "Basic" in site.auth:
+            try:
+                user, _, password = base64.b64decode(token).decode().partition(":")
+            except (ValueError, UnicodeDecodeError):
+                return self._challenge(site)
+            seen.user = user
+            return user if password == PASSWORD else self._challenge(site)
+        if scheme.lower() in ("ntlm", "negotiate") and scheme.lower() in (
+            a.lower() for a in site.auth
+        ):
+            return self._ntlm(site, scheme, token, seen, state)
+        return self._challenge(site)
+
+    def _ntlm(
+        self, site: Site, scheme: str, token: str, seen: Seen, state: dict[str, object]
+    ) -> str | _Response:
+        import spnego
+
+        server = state.get("ntlm")
+        if server is None:
+            server = spnego.server(protocol="ntlm")
+            state["ntlm"] = server
+        try:
+            answer = server.step(base64.b64decode(token))  # type: ignore[attr-defined]
+        except Exception:  # wrong password, unknown user, garbage: all a 401
+            state.pop("ntlm", None)
+            return self._challenge(site)
+        if server.complete:  # type: ignore[attr-defined]
+            state.pop("ntlm", None)
+            seen.user = str(server.client_principal or "")  # type: ignore[attr-defined]
+            return seen.user
+        challenge = f"{scheme} {base64.b64encode(answer or b'').decode()}"
+        return _Response(401, "Unauthorized", [("WWW-Authenticate", challenge)], b"")
+
+    # -- Autodiscover answers -------------------------------------------------------------
+
+    def _autodiscover(self, mailbox: str) -> _Response:
+        local, _, domain = mailbox.partition("@")
+        local = local.lower()
+        good = ("healthy.contoso.test", "msstd:healthy.contoso.test")
+        fabrikam = self.url("autodiscover.fabrikam.test")
+        body: bytes | Iterable[bytes]
+        if local == "absent":
+            body = _settings(good[0], None)
+        elif local == "none":
+            body = _settings(good[0], "None")
+        elif local == "noexpr":
+            body = _account(
+                "<AccountType>email</AccountType><Action>settings</Action>"
+                "<Protocol><Type>EXCH</Type><Server>5f2c@contoso.test</Server></Protocol>"
+                "<Protocol><Type>WEB</Type></Protocol>"
+            )
+        elif local == "wrong":
+            body = _settings(good[0], "msstd:owa.contoso.test")
+        elif local == "error600":
+            body = ERROR_600
+        elif local == "redirect-addr":
+            body = _redirect("redirectAddr", "monitor@fabrikam.test")
+        elif local == "redirect-url":
+            body = _redirect("redirectUrl", fabrikam)
+        elif local == "redirect-http-url":
+            body = _redirect("redirectUrl", fabrikam.replace("https://", "http://"))
+        elif local == "redirect-untrusted":
+            body = _redirect("redirectUrl", self.url("tailspin.test"))
+        elif local == "http-302":
+            return _Response(302, "Found", [("Location", fabrikam)], b"")
+        elif local == "loop":
+            body = _redirect("redirectAddr", f"loop2@{domain}")
+        elif local == "loop2":
+            body = _redirect("redirectAddr", f"loop@{domain}")
+        elif local == "url-loop":
+            body = _redirect("redirectUrl", self.url("autodiscover.contoso.test"))
+        elif local.startswith("hops-"):
+            _, total, k = local.split("-")
+            if int(k) < int(total):
+                body = _redirect("redirectAddr", f"hops-{total}-{int(k) + 1}@{domain}")
+            else:
+                body = _settings(*good)
+        elif local == "billion":
+            body = BILLION_LAUGHS
+        elif local == "xxe":
+            body = _xxe(self.xxe_file)
+        elif local == "huge":
+            body = _huge()
+        elif local == "drip":
+            body = _drip()
+        elif local == "invalid":
+            body = b"<?xml version='1.0'?><Autodiscover xmlns='" + RESPONSE_NS.encode() + b"'><Res"
+        elif local == "wrong-ns":
+            body = _settings(*good).replace(RESPONSE_NS.encode(), b"urn:example:not-autodiscover")
+        else:
+            body = _settings(*good)
+        return _Response(200, "OK", [("Content-Type", "text/xml; charset=utf-8")], body)
+
+    # -- RPC proxy ------------------------------------------------------------------------
+
+    def _rpc(self, site: Site, request: _Request) -> _Response | None:
+        fe = [("X-FEServer", site.label.split(".")[0])] if site.label else []
+        if request.path.lower() == "/rpc/healthcheck.htm":
+            if not site.label:
+                return _Response(404, "Not Found")
+            return _Response(200, "OK", fe, f"200 OK<br/>{site.label}".encode())
+        behaviour = site.rpc
+        if behaviour == "silent":
+            return None
+        if behaviour == "401":
+            auth = [
+                ("WWW-Authenticate", "Negotiate"),
+                ("WWW-Authenticate", "NTLM"),
+                ("WWW-Authenticate", f'Basic realm="{site.host}"'),
+            ]
+            return _Response(401, "Unauthorized", auth + fe, b"", close=True)
+        if behaviour == "401-basic":
+            return _Response(
+                401, "Unauthorized", [("WWW-Authenticate", 'Basic realm="rpc"')], b"", close=True
+            )
+        if behaviour == "200":
+            return _Response(200, "Success", [("Content-Type", "application/rpc")], b"", True)
+        if behaviour == "404":
+            return _Response(404, "Not Found", [], b"", close=True)
+        if behaviour == "403":
+            return _Response(403, "Forbidden", [], b"", close=True)
+        if behaviour == "302":
+            where = [("Location", f"https://{site.host}/owa/")]
+            return _Response(302, "Found", where, b"", close=True)
+        return _Response(503, "RPC Error: 6ba", [], b"", close=True)
+
+
+_SNI = "lab_web_sni"
+
+
+def _remember(sslobj: ssl.SSLObject, name: str | None, ctx: ssl.SSLContext) -> None:
+    """Keep the SNI name on the connection, for :class:`Seen`."""
+    with contextlib.suppress(AttributeError):
+        setattr(sslobj, _SNI, name)

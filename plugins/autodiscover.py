@@ -1,0 +1,513 @@
+"""Autodiscover: find the endpoint for a mailbox, ask it for the Outlook provider settings,
+follow its redirects.  Facts only: what was tried, what answered, what the document says.
+
+The lookup is the standard one for a poller that cannot read Active Directory (domain.md §3):
+``https://<domain>``, ``https://autodiscover.<domain>``, the unauthenticated
+``GET http://autodiscover.<domain>`` whose 302 may point to an https URL, then the DNS SRV
+record ``_autodiscover._tcp.<domain>``.  ``redirectAddr``, ``redirectUrl`` and HTTP redirects
+are followed up to :data:`MAX_HOPS` times; coming back to a place already visited is a loop.
+
+Credentials go only over TLS whose certificate verifies for the URL's host name, against
+``--ca-file`` or the system store (``--ignore-trust`` never applies here); the connection is
+refused before a byte of the request is written otherwise.  The first request carries no
+credentials at all: the 401 says which schemes the server accepts.  NTLM and Negotiate (through
+``pyspnego``, an optional dependency) are preferred to Basic: the password never leaves the
+poller with them.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import ssl
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from plugins import addresses
+from plugins.autodiscover_xml import Document, UnusableDocument, parse
+from plugins.deadline import Deadline
+from plugins.httpclient import Connection, HttpError, Response, auth_schemes
+
+PATH = "/autodiscover/autodiscover.xml"
+# Redirects followed (redirectAddr, redirectUrl and HTTP 3xx together), as Outlook does.
+MAX_HOPS = 10
+# Autodiscover's share of the check's deadline; the nodes are probed with what is left.
+BUDGET_SHARE = 0.6
+HTTPS_PORT = 443
+HTTP_PORT = 80
+USER_AGENT = "check_outlook_anywhere"
+REQUEST_SCHEMA = "http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"
+RESPONSE_SCHEMA = "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"
+NTLM_MISSING = (
+    "the server accepts only NTLM/Negotiate and pyspnego is not installed:"
+    " pip install 'check_outlook_anywhere[ntlm]'"
+)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    username: str  # "" : follow the mailbox address
+    password: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Request:
+    email: str
+    url: str | None  # --autodiscover-url
+    credentials: Credentials
+    ca_file: str | None
+    dns_server: tuple[str, int] | None
+    port: int | None = None  # --autodiscover-port: the standard lookup's ports (a lab)
+
+
+@dataclass
+class Attempt:
+    url: str
+    outcome: str
+
+
+@dataclass
+class AutodiscoverFacts:
+    email: str
+    final_email: str = ""
+    url: str = ""  # the endpoint that answered with settings or an error document
+    attempts: list[Attempt] = field(default_factory=list)
+    hops: list[str] = field(default_factory=list)
+    document: Document | None = None
+    # "" (a document was read) | unreachable | unauthorized | unusable | error-response |
+    # redirects | loop | refused | ntlm-missing | timeout
+    error_kind: str = ""
+    error: str = ""
+    elapsed: float = 0.0
+
+
+class _Stop(Exception):
+    """The lookup ends here with this error."""
+
+    def __init__(self, kind: str, text: str) -> None:
+        super().__init__(text)
+        self.kind = kind
+        self.text = text
+
+
+@dataclass
+class _Reply:
+    document: Document | None = None
+    location: str = ""  # an HTTP redirect to follow
+    failure: str = ""  # this endpoint did not work; try the next one
+    unauthorized: bool = False
+
+
+@dataclass(frozen=True)
+class _Url:
+    host: str
+    port: int
+    path: str
+
+    @property
+    def text(self) -> str:
+        port = "" if self.port == HTTPS_PORT else f":{self.port}"
+        return f"https://{self.host}{port}{self.path}"
+
+
+def _split_https(url: str) -> _Url:
+    """An https URL as host, port and path; raise ValueError for anything else."""
+    from urllib.parse import urlsplit
+
+    if any(ord(ch) < 33 or ord(ch) == 127 for ch in url):
+        raise ValueError("contains white space or control characters")
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "https":
+        raise ValueError("not an https URL")
+    if parts.username or parts.password:
+        raise ValueError("user information in the URL")
+    host = parts.hostname or ""
+    if not host:
+        raise ValueError("no host name")
+    port = parts.port or HTTPS_PORT
+    path = parts.path or PATH
+    if parts.query:
+        path += "?" + parts.query
+    return _Url(host, port, path)
+
+
+def shown(url: str) -> str:
+    """A URL fit for output: printable, bounded, without user information."""
+    text = "".join(ch if 32 < ord(ch) < 127 else "?" for ch in url)[:200]
+    if "@" in text.split("/", 3)[2 if "//" in text else 0]:
+        return "(a URL with user information)"
+    return text
+
+
+def _domain(email: str) -> str:
+    return email.rsplit("@", 1)[1].strip().rstrip(".").lower()
+
+
+def _request_body(email: str) -> bytes:
+    from xml.sax.saxutils import escape
+
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\r\n'
+        f'<Autodiscover xmlns="{REQUEST_SCHEMA}">\r\n'
+        "  <Request>\r\n"
+        f"    <EMailAddress>{escape(email)}</EMailAddress>\r\n"
+        f"    <AcceptableResponseSchema>{RESPONSE_SCHEMA}</AcceptableResponseSchema>\r\n"
+        "  </Request>\r\n"
+        "</Autodiscover>\r\n"
+    ).encode()
+
+
+def verifying_context(ca_file: str | None) -> ssl.SSLContext:
+    """Chain and host name verified, always: credentials are sent over this."""
+    ctx = ssl.create_default_context(cafile=ca_file) if ca_file else ssl.create_default_context()
+    ctx.check_hostname = True
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    return ctx
+
+
+class Lookup:
+    """One Autodiscover run for one mailbox (see :func:`discover`)."""
+
+    def __init__(self, request: Request, deadline: Deadline) -> None:
+        self.request = request
+        self.deadline = deadline
+        self.context = verifying_context(request.ca_file)
+        self.facts = AutodiscoverFacts(request.email, request.email)
+        self.visited: list[str] = []
+
+    # -- the run --------------------------------------------------------------------------
+
+    def run(self) -> AutodiscoverFacts:
+        started = time.monotonic()
+        try:
+            self._run()
+        except _Stop as stop:
+            self.facts.error_kind, self.facts.error = stop.kind, stop.text
+        self.facts.elapsed = time.monotonic() - started
+        return self.facts
+
+    def _run(self) -> None:
+        email = self.request.email
+        url: str | None = self.request.url
+        self._visit(f"address {email}")
+        while True:
+            reply = self._first_working(email, url)
+            if reply.location:
+                url = self._hop("HTTP redirect to", reply.location, email)
+                continue
+            document = reply.document
+            assert document is not None
+            if document.error_code or document.error_message:
+                self.facts.document = document
+                raise _Stop(
+                    "error-response",
+                    f"error {document.error_code or '?'}: {document.error_message or 'no message'}",
+                )
+            action = document.action.lower()
+            if action == "redirecturl":
+                url = self._hop("redirectUrl", document.redirect_url, email)
+            elif action == "redirectaddr":
+                email = self._hop_address(document.redirect_addr)
+                url = self.request.url
+            else:
+                self.facts.document = document
+                return
+
+    def _visit(self, place: str) -> None:
+        seen = [p.lower() for p in self.visited]
+        if place.lower() in seen:
+            chain = " -> ".join(self.visited[seen.index(place.lower()) :])
+            raise _Stop("loop", f"redirect loop: {chain} -> {place}")
+        self.visited.append(place)
+
+    def _count_hop(self, text: str) -> None:
+        self.facts.hops.append(text)
+        if len(self.facts.hops) > MAX_HOPS:
+            raise _Stop("redirects", f"more than {MAX_HOPS} redirects (last: {text})")
+
+    def _hop(self, kind: str, target: str, email: str) -> str:
+        self._count_hop(f"{kind} {shown(target)}")
+        try:
+            parsed = _split_https(target)
+        except ValueError as exc:
+            raise _Stop(
+                "refused",
+                f"{kind} {shown(target)} refused ({exc}): credentials go only over verified TLS",
+            ) from None
+        self._visit(f"{parsed.text} for {email}")
+        return parsed.text
+
+    def _hop_address(self, address: str) -> str:
+        address = address.strip()
+        if address.count("@") != 1 or any(ord(ch) < 33 for ch in address):
+            raise _Stop("unusable", f"redirectAddr to an invalid address '{shown(address)}'")
+        self._count_hop(f"redirectAddr {address}")
+        self._visit(f"address {address}")
+        self.facts.final_email = address
+        return address
+
+    def _first_working(self, email: str, url: str | None) -> _Reply:
+        """POST to each candidate in turn until one answers with a document or a redirect."""
+        candidates = iter([url]) if url else self._candidates(email)
+        unauthorized: list[str] = []
+        for candidate in candidates:
+            if self.deadline.expired():
+                break
+            reply = self._post(candidate, email)
+            if not reply.failure:
+                self.facts.url = candidate
+                return reply
+            self.facts.attempts.append(Attempt(candidate, reply.failure))
+            if reply.unauthorized:
+                unauthorized.append(f"{shown(candidate)}: {reply.failure}")
+        if unauthorized:
+            raise _Stop("unauthorized", "; ".join(unauthorized))
+        tried = "; ".join(f"{shown(a.url)}: {a.outcome}" for a in self.facts.attempts[-6:])
+        if self.deadline.expired():
+            raise _Stop("timeout", f"no answer in time ({tried or 'nothing tried'})")
+        raise _Stop("unreachable", f"no endpoint answered for {email} ({tried})")
+
+    # -- the standard lookup --------------------------------------------------------------
+
+    def _candidates(self, email: str) -> Iterator[str]:
+        domain = _domain(email)
+        https = _Url(domain, self.request.port or HTTPS_PORT, PATH)
+        yield https.text
+        yield _Url(f"autodiscover.{domain}", https.port, PATH).text
+        location = self._http_redirect(f"autodiscover.{domain}")
+        if location:
+            yield location
+        yield from self._srv(domain)
+
+    def _http_redirect(self, host: str) -> str:
+        """Step 3: an unauthenticated GET over plain HTTP; only a 302 to https is taken."""
+        port = self.request.port or HTTP_PORT
+        url = f"http://{host}{'' if port == HTTP_PORT else f':{port}'}{PATH}"
+        try:
+            conn = self._connect(host, port, tls=False)
+            try:
+                response = conn.request(
+                    "GET", PATH, host, [("User-Agent", USER_AGENT), ("Connection", "close")]
+                )
+            finally:
+                conn.close()
+        except HttpError as exc:
+            self.facts.attempts.append(Attempt(url, exc.text))
+            return ""
+        location = response.header("Location") or ""
+        if response.status in (301, 302, 303, 307, 308) and location:
+            if location.lower().startswith("https://"):
+                return location
+            outcome = f"{response.status} to {shown(location)} ignored (not https)"
+        else:
+            outcome = f"{response.status} {response.reason}".strip()
+        self.facts.attempts.append(Attempt(url, outcome))
+        return ""
+
+    def _srv(self, domain: str) -> Iterator[str]:
+        import dns.exception
+        import dns.resolver
+
+        name = f"_autodiscover._tcp.{domain}"
+        resolver = dns.resolver.Resolver(configure=self.request.dns_server is None)
+        if self.request.dns_server is not None:
+            resolver.nameservers = [self.request.dns_server[0]]
+            resolver.port = self.request.dns_server[1]
+        remaining = self.deadline.remaining()
+        resolver.timeout = resolver.lifetime = max(remaining, 0.001)
+        try:
+            answer = resolver.resolve(name, "SRV", search=False)
+        except dns.resolver.NXDOMAIN:
+            self.facts.attempts.append(Attempt(f"SRV {name}", "DNS name not found"))
+            return
+        except dns.resolver.NoAnswer:
+            self.facts.attempts.append(Attempt(f"SRV {name}", "no SRV record"))
+            return
+        except dns.exception.DNSException as exc:
+            self.facts.attempts.append(Attempt(f"SRV {name}", f"DNS query failed: {type(exc)}"))
+            return
+        records = sorted(answer, key=lambda r: (r.priority, -r.weight))
+        for record in records:
+            target = record.target.to_text(omit_final_dot=True)
+            if target and target != ".":
+                yield _Url(target, int(record.port), PATH).text
+
+    # -- one endpoint ---------------------------------------------------------------------
+
+    def _connect(self, host: str, port: int, tls: bool) -> Connection:
+        resolution = addresses.resolve(host, self.deadline, False, False, self.request.dns_server)
+        if not resolution.addresses:
+            raise HttpError("dns", resolution.error or "no address")
+        last: HttpError | None = None
+        for address in resolution.addresses[:4]:
+            try:
+                return Connection(address, port, self.deadline, self.context if tls else None, host)
+            except HttpError as exc:
+                if exc.kind not in ("refused", "network"):
+                    raise
+                last = exc
+        assert last is not None
+        raise last
+
+    def _post(self, url: str, email: str) -> _Reply:
+        try:
+            target = _split_https(url)
+        except ValueError as exc:
+            return _Reply(failure=f"not used ({exc})")
+        try:
+            conn = self._connect(target.host, target.port, tls=True)
+        except HttpError as exc:
+            if exc.kind == "untrusted":
+                return _Reply(
+                    failure=f"certificate does not verify for {target.host} ({exc.text});"
+                    " credentials not sent"
+                )
+            return _Reply(failure=exc.text)
+        try:
+            return self._exchange(conn, target, email)
+        except HttpError as exc:
+            if exc.kind == "too-big":
+                raise _Stop("unusable", f"{shown(url)}: {exc.text}") from None
+            return _Reply(failure=exc.text)
+        finally:
+            conn.close()
+
+    def _exchange(self, conn: Connection, target: _Url, email: str) -> _Reply:
+        body = _request_body(email)
+        headers = [
+            ("Content-Type", "text/xml; charset=utf-8"),
+            ("User-Agent", USER_AGENT),
+            ("X-ClientCanHandle", "Negotiate,ExHttpInfo"),
+            ("Connection", "keep-alive"),
+        ]
+        response = conn.request("POST", target.path, target.host, headers, body)
+        if response.status == 401:
+            schemes = [s.lower() for s in auth_schemes(response)]
+            username = self.request.credentials.username or email
+            if not self.request.credentials.password:
+                return _Reply(failure="401: the endpoint wants credentials", unauthorized=True)
+            if "ntlm" in schemes or "negotiate" in schemes:
+                scheme = "NTLM" if "ntlm" in schemes else "Negotiate"
+                try:
+                    import spnego  # noqa: F401
+                except ImportError:
+                    if "basic" not in schemes:
+                        raise _Stop("ntlm-missing", NTLM_MISSING) from None
+                else:
+                    conn = self._reopen(conn, target, response)
+                    response = self._ntlm(conn, target, headers, body, username, scheme)
+                    return self._outcome(response, username)
+            if "basic" in schemes:
+                conn = self._reopen(conn, target, response)
+                token = base64.b64encode(
+                    f"{username}:{self.request.credentials.password}".encode()
+                ).decode()
+                response = conn.request(
+                    "POST",
+                    target.path,
+                    target.host,
+                    [*headers, ("Authorization", f"Basic {token}")],
+                    body,
+                )
+                return self._outcome(response, username)
+            offered = ", ".join(auth_schemes(response)) or "none"
+            return _Reply(failure=f"401 with no scheme this plugin speaks (offered: {offered})")
+        return self._outcome(response, "")
+
+    def _reopen(self, conn: Connection, target: _Url, response: Response) -> Connection:
+        if not conn.closed:
+            return conn
+        return self._connect(target.host, target.port, tls=True)
+
+    def _ntlm(
+        self,
+        conn: Connection,
+        target: _Url,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        username: str,
+        scheme: str,
+    ) -> Response:
+        import spnego
+        import spnego.exceptions
+
+        bindings = None
+        peer = conn.peer_certificate()
+        if peer:
+            from spnego.channel_bindings import GssChannelBindings
+
+            digest = hashlib.sha256(peer).digest()
+            bindings = GssChannelBindings(application_data=b"tls-server-end-point:" + digest)
+        try:
+            client = spnego.client(
+                username,
+                self.request.credentials.password,
+                hostname=target.host,
+                service="HTTP",
+                channel_bindings=bindings,
+                protocol="ntlm",
+            )
+            token = client.step()
+        except spnego.exceptions.SpnegoError as exc:
+            raise _Stop(
+                "unauthorized", f"NTLM could not start ({exc.__class__.__name__})"
+            ) from None
+        response = conn.request(
+            "POST",
+            target.path,
+            target.host,
+            [*headers, ("Authorization", f"{scheme} {base64.b64encode(token or b'').decode()}")],
+            body,
+        )
+        if response.status != 401:
+            return response
+        challenge = next(
+            (
+                v.split(" ", 1)[1].strip()
+                for v in response.all("WWW-Authenticate")
+                if v.lower().startswith(scheme.lower() + " ")
+            ),
+            "",
+        )
+        if not challenge or conn.closed:
+            return response
+        try:
+            token = client.step(base64.b64decode(challenge, validate=True))
+        except (ValueError, spnego.exceptions.SpnegoError):
+            raise HttpError("protocol", f"invalid {scheme} challenge from the server") from None
+        return conn.request(
+            "POST",
+            target.path,
+            target.host,
+            [*headers, ("Authorization", f"{scheme} {base64.b64encode(token or b'').decode()}")],
+            body,
+        )
+
+    def _outcome(self, response: Response, username: str) -> _Reply:
+        status = f"{response.status} {response.reason}".strip()
+        if response.status == 200:
+            try:
+                return _Reply(document=parse(response.body))
+            except UnusableDocument as exc:
+                raise _Stop("unusable", f"unusable response: {exc}") from None
+        if response.status in (301, 302, 303, 307, 308):
+            location = response.header("Location")
+            if location:
+                return _Reply(location=location)
+        if response.status == 401:
+            who = f" for user {username}" if username else ""
+            return _Reply(failure=f"{status}: wrong user name or password{who}", unauthorized=True)
+        return _Reply(failure=status)
+
+
+def budget(deadline: Deadline) -> Deadline:
+    """Autodiscover's part of the deadline: the nodes are probed after it."""
+    part = Deadline(deadline.seconds, reserve=0)
+    part.at = min(deadline.at, time.monotonic() + deadline.remaining() * BUDGET_SHARE)
+    return part
+
+
+def discover(request: Request, deadline: Deadline) -> AutodiscoverFacts:
+    """Everything one Autodiscover run learned; never raises for what the network does."""
+    return Lookup(request, deadline).run()

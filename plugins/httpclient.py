@@ -1,0 +1,316 @@
+"""A small HTTP/1.1 client over one socket, bounded in time and size.
+
+Autodiscover and the RPC proxy are attacker-reachable servers: every read here takes its
+timeout from the one deadline (a server dripping a byte at a time cannot stretch the check),
+and a response is refused once it passes :data:`MAX_BODY` bytes or :data:`MAX_HEADERS`
+header lines.  TLS runs over memory BIOs, like the certificate probe, so the handshake too is
+bounded by our own socket reads.
+
+Failures are raised as :class:`HttpError` with a sentence an administrator can act on; it never
+quotes what the server sent beyond a status line.
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import time
+from dataclasses import dataclass, field
+
+from plugins.deadline import Deadline
+
+# The largest response body read: an Autodiscover answer is a few kilobytes.
+MAX_BODY = 1024 * 1024
+# Header lines of one response (IIS sends about 15).
+MAX_HEADERS = 100
+# The longest status or header line.
+MAX_LINE = 8192
+_READ_SIZE = 16384
+
+
+class HttpError(Exception):
+    """The request failed; ``kind`` says how (timeout, refused, tls, untrusted, protocol...)."""
+
+    def __init__(self, kind: str, text: str) -> None:
+        super().__init__(text)
+        self.kind = kind
+        self.text = text
+
+
+@dataclass
+class Response:
+    status: int
+    reason: str
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+    elapsed: float = 0.0
+    keep_alive: bool = True
+
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        return next((v for k, v in self.headers if k.lower() == name), None)
+
+    def all(self, name: str) -> list[str]:
+        name = name.lower()
+        return [v for k, v in self.headers if k.lower() == name]
+
+
+def _printable(text: str, limit: int = 120) -> str:
+    return "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in text)[:limit]
+
+
+class Connection:
+    """One TCP connection, plain or TLS, carrying several requests (NTLM needs that)."""
+
+    def __init__(
+        self,
+        address: str,
+        port: int,
+        deadline: Deadline,
+        tls: ssl.SSLContext | None = None,
+        server_name: str | None = None,
+    ) -> None:
+        self.address = address
+        self.port = port
+        self.deadline = deadline
+        self.buffer = b""
+        self.closed = False
+        self._tls: ssl.SSLObject | None = None
+        self._in = ssl.MemoryBIO()
+        self._out = ssl.MemoryBIO()
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            self._settimeout()
+            self.sock.connect((address, port))
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if tls is not None:
+                self._tls = tls.wrap_bio(self._in, self._out, server_hostname=server_name)
+                self._handshake()
+        except ssl.SSLCertVerificationError as exc:
+            self.close()
+            raise HttpError("untrusted", str(exc.verify_message or exc.reason)) from None
+        except ssl.SSLError as exc:
+            self.close()
+            raise HttpError("tls", f"TLS handshake failed: {exc.reason or exc}") from None
+        except ConnectionRefusedError:
+            self.close()
+            raise HttpError("refused", "connection refused") from None
+        except TimeoutError:
+            self.close()
+            raise HttpError("timeout", "no answer in time (connect or TLS handshake)") from None
+        except OSError as exc:
+            self.close()
+            raise HttpError("network", exc.strerror or exc.__class__.__name__) from None
+
+    # -- transport ------------------------------------------------------------------------
+
+    def _settimeout(self) -> None:
+        remaining = self.deadline.remaining()
+        if remaining <= 0:
+            raise TimeoutError()
+        self.sock.settimeout(remaining)
+
+    def _flush(self) -> None:
+        data = self._out.read()
+        if data:
+            self._settimeout()
+            self.sock.sendall(data)
+
+    def _recv_raw(self) -> bytes:
+        self._settimeout()
+        return self.sock.recv(_READ_SIZE)
+
+    def _handshake(self) -> None:
+        assert self._tls is not None
+        while True:
+            try:
+                self._tls.do_handshake()
+                self._flush()
+                return
+            except ssl.SSLWantReadError:
+                self._flush()
+                chunk = self._recv_raw()
+                if chunk:
+                    self._in.write(chunk)
+                else:
+                    self._in.write_eof()
+
+    def _send(self, data: bytes) -> None:
+        if self._tls is None:
+            self._settimeout()
+            self.sock.sendall(data)
+            return
+        self._tls.write(data)
+        self._flush()
+
+    def _recv(self) -> bytes:
+        """Some bytes, or b"" at the end of the stream."""
+        if self._tls is None:
+            return self._recv_raw()
+        while True:
+            try:
+                return self._tls.read(_READ_SIZE)
+            except ssl.SSLWantReadError:
+                chunk = self._recv_raw()
+                if chunk:
+                    self._in.write(chunk)
+                else:
+                    self._in.write_eof()
+            except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+                return b""
+
+    def peer_certificate(self) -> bytes | None:
+        """The server's certificate (DER), for NTLM channel binding."""
+        if self._tls is None:
+            return None
+        return self._tls.getpeercert(binary_form=True)
+
+    def close(self) -> None:
+        self.closed = True
+        self.sock.close()
+
+    # -- HTTP -----------------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        host: str,
+        headers: list[tuple[str, str]] | None = None,
+        body: bytes = b"",
+        read_body: bool = True,
+    ) -> Response:
+        """Send one request and read its response; raise :class:`HttpError`."""
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {host}"]
+        lines += [f"{k}: {v}" for k, v in headers or []]
+        lines.append(f"Content-Length: {len(body)}")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        started = time.monotonic()
+        try:
+            self._send(head + body)
+            response = self._read_head()
+            response.elapsed = time.monotonic() - started
+            if read_body and method != "HEAD" and response.status not in (204, 304):
+                response.body = self._read_body(response)
+            else:
+                response.keep_alive = False
+            response.elapsed = time.monotonic() - started
+        except TimeoutError:
+            self.close()
+            raise HttpError("timeout", "no answer in time") from None
+        except ssl.SSLError as exc:
+            self.close()
+            raise HttpError("tls", f"TLS error: {exc.reason or exc}") from None
+        except ConnectionResetError:
+            self.close()
+            raise HttpError("network", "connection reset") from None
+        except HttpError:
+            self.close()
+            raise
+        except OSError as exc:
+            self.close()
+            raise HttpError("network", exc.strerror or exc.__class__.__name__) from None
+        if not response.keep_alive:
+            self.close()
+        return response
+
+    def _line(self) -> bytes:
+        while b"\r\n" not in self.buffer:
+            if len(self.buffer) > MAX_LINE:
+                raise HttpError("protocol", f"a response line longer than {MAX_LINE} bytes")
+            chunk = self._recv()
+            if not chunk:
+                raise HttpError("closed", "server closed the connection without a full answer")
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\r\n", 1)
+        if len(line) > MAX_LINE:
+            raise HttpError("protocol", f"a response line longer than {MAX_LINE} bytes")
+        return line
+
+    def _read_head(self) -> Response:
+        status_line = self._line().decode("latin-1")
+        parts = status_line.split(" ", 2)
+        if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
+            raise HttpError("protocol", f"not an HTTP answer: '{_printable(status_line, 40)}'")
+        response = Response(int(parts[1]), _printable(parts[2] if len(parts) > 2 else ""))
+        while True:
+            line = self._line()
+            if not line:
+                break
+            if len(response.headers) >= MAX_HEADERS:
+                raise HttpError("protocol", f"more than {MAX_HEADERS} header lines")
+            name, sep, value = line.decode("latin-1").partition(":")
+            if sep:
+                response.headers.append((name.strip(), value.strip()))
+        connection = (response.header("Connection") or "").lower()
+        response.keep_alive = parts[0] == "HTTP/1.1" and "close" not in connection
+        return response
+
+    def _read_body(self, response: Response) -> bytes:
+        encoding = (response.header("Transfer-Encoding") or "").lower()
+        if "chunked" in encoding:
+            return self._read_chunked()
+        length_text = response.header("Content-Length")
+        if length_text is not None:
+            if not length_text.strip().isdigit():
+                raise HttpError("protocol", "invalid Content-Length")
+            length = int(length_text)
+            if length > MAX_BODY:
+                raise HttpError("too-big", f"response body of {length} bytes (over {_mib()})")
+            return self._read_exact(length)
+        response.keep_alive = False
+        return self._read_to_close()
+
+    def _read_exact(self, length: int) -> bytes:
+        while len(self.buffer) < length:
+            chunk = self._recv()
+            if not chunk:
+                raise HttpError("closed", "server closed the connection in the middle of a body")
+            self.buffer += chunk
+        body, self.buffer = self.buffer[:length], self.buffer[length:]
+        return body
+
+    def _read_to_close(self) -> bytes:
+        while True:
+            if len(self.buffer) > MAX_BODY:
+                raise HttpError("too-big", f"response body over {_mib()}")
+            chunk = self._recv()
+            if not chunk:
+                body, self.buffer = self.buffer, b""
+                return body
+            self.buffer += chunk
+
+    def _read_chunked(self) -> bytes:
+        body = b""
+        while True:
+            size_text = self._line().split(b";", 1)[0].strip()
+            try:
+                size = int(size_text, 16)
+            except ValueError:
+                raise HttpError("protocol", "invalid chunked encoding") from None
+            if size == 0:
+                while self._line():  # trailers
+                    pass
+                return body
+            if len(body) + size > MAX_BODY:
+                raise HttpError("too-big", f"response body over {_mib()}")
+            body += self._read_exact(size)
+            self._line()
+
+
+def _mib() -> str:
+    return f"{MAX_BODY // (1024 * 1024)} MiB"
+
+
+def auth_schemes(response: Response) -> list[str]:
+    """The scheme names of the WWW-Authenticate headers, in order, each once."""
+    found: list[str] = []
+    for value in response.all("WWW-Authenticate"):
+        # One header may list several challenges: "Negotiate, NTLM" (comma-separated tokens
+        # that are not auth-params).
+        for item in value.split(","):
+            token = item.strip().split(" ", 1)[0]
+            if token and "=" not in token and token not in found:
+                found.append(_printable(token, 40))
+    return found
