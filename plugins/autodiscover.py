@@ -134,7 +134,7 @@ def _split_https(url: str) -> _Url:
 
 def shown(url: str) -> str:
     """A URL fit for output: printable, bounded, without user information."""
-    text = "".join(ch if 32 < ord(ch) < 127 else "?" for ch in url)[:200]
+    text = "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in url)[:200]
     if "@" in text.split("/", 3)[2 if "//" in text else 0]:
         return "(a URL with user information)"
     return text

@@ -94,27 +94,37 @@ def judge_autodiscover(facts: AutodiscoverFacts, expected: str | None) -> list[F
             )
         ]
     findings = []
-    for item in items:
-        if item.name is None and item.explicit:
-            findings.append(
-                Finding(
-                    Warn,
-                    f"{who}: {item.provider} CertPrincipalName is None: mutual authentication"
-                    " is not enforced; fix: Set-OutlookProvider"
-                    f' {item.provider} -CertPrincipalName:"msstd:<certificate CN>"',
-                )
+    unpinned = [i.provider for i in items if i.name is None and i.explicit]
+    if unpinned:
+        names = " and ".join(unpinned)
+        findings.append(
+            Finding(
+                Warn,
+                f"{who}: {names} CertPrincipalName is None: mutual authentication is not"
+                ' enforced; fix: Set-OutlookProvider EXPR -CertPrincipalName:"msstd:<certificate'
+                ' CN>"',
             )
-        elif item.name is None:
-            findings.append(Finding(Warn, f"{who}: {item.provider} publishes no Server"))
-        elif expected is not None and not _same(item.name, expected):
+        )
+    findings += [
+        Finding(Warn, f"{who}: {i.provider} publishes no Server")
+        for i in items
+        if i.name is None and not i.explicit
+    ]
+    if expected is not None:
+        differ: dict[str, list[Published]] = {}
+        for item in items:
+            if item.name is not None and not _same(item.name, expected):
+                differ.setdefault(item.name.lower(), []).append(item)
+        for group in differ.values():
+            names = " and ".join(i.provider for i in group)
+            how = "" if group[0].explicit else " (no CertPrincipalName: msstd:<Server>)"
             findings.append(
                 Finding(
                     Critical,
-                    f"{who}: {item.provider} publishes {display(item.name)}"
-                    f"{'' if item.explicit else ' (no CertPrincipalName: msstd:<Server>)'},"
-                    f" but -P expects {display(expected)}; fix: publish the principal of the"
-                    f" certificate with Set-OutlookProvider {item.provider}"
-                    f' -CertPrincipalName:"{display(expected)}", or correct -P',
+                    f"{who}: {names} publishes {display(group[0].name or '')}{how}, but -P"
+                    f" expects {display(expected)}; clients pin what is published; fix: correct"
+                    " -P, or Set-OutlookProvider"
+                    f' {group[0].provider} -CertPrincipalName:"{display(expected)}"',
                 )
             )
     return findings

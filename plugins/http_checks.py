@@ -111,7 +111,7 @@ class RpcContext(nagiosplugin.Context):
         state = worst(findings)
         head = f"{facts.address} rpc {str(state).upper()}"
         if findings:
-            head += ": " + "; ".join(f.text for f in findings)
+            head += ": " + "; ".join(f.text.removeprefix(f"{facts.address}: ") for f in findings)
         details = describe_rpc(facts)
         line = head + (f" -- {details}" if details else "")
         note = ""

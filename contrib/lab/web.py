@@ -137,6 +137,11 @@ MAILBOXES = {
 }
 
 
+# The mailboxes that redirect do so only on the contoso.test endpoints.
+REDIRECTING = ("redirect-url", "redirect-http-url", "redirect-untrusted", "http-302")
+REDIRECTORS = ("contoso.test", "autodiscover.contoso.test")
+
+
 @dataclass
 class Seen:
     """One request as the lab received it."""
@@ -495,7 +500,7 @@ class LabWeb:
         user = self._authenticate(site, request, seen, state)
         if isinstance(user, _Response):
             return user
-        return self._autodiscover(seen.mailbox)
+        return self._autodiscover(site, seen.mailbox)
 
     # -- authentication -------------------------------------------------------------------
 
@@ -548,9 +553,11 @@ class LabWeb:
 
     # -- Autodiscover answers -------------------------------------------------------------
 
-    def _autodiscover(self, mailbox: str) -> _Response:
+    def _autodiscover(self, site: Site, mailbox: str) -> _Response:
         local, _, domain = mailbox.partition("@")
         local = local.lower()
+        if local in REDIRECTING and site.host not in REDIRECTORS:
+            local = "monitor"  # the redirect's target answers with settings
         good = ("healthy.contoso.test", "msstd:healthy.contoso.test")
         fabrikam = self.url("autodiscover.fabrikam.test")
         body: bytes | Iterable[bytes]
