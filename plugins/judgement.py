@@ -159,14 +159,16 @@ def judge_fleet(nodes: list[NodeFacts]) -> list[Finding]:
     ref = groups[majority][0].leaf
     assert ref is not None
     names = ", ".join(
-        f"{n.address} (serial {n.leaf.serial}, expires {iso_date(n.leaf.not_after)})"
+        f"{n.address} serves thumbprint {n.leaf.thumbprint} (expires {iso_date(n.leaf.not_after)})"
         for n in odd
         if n.leaf is not None
     )
+    count = len(groups[majority])
+    others = f"{count} other node{'s serve' if count > 1 else ' serves'}"
     return [
         Finding(
             Warn,
-            f"certificates differ: {names} vs {len(groups[majority])} node(s) with serial"
-            f" {ref.serial} (expires {iso_date(ref.not_after)})",
+            f"certificates differ: {names}; {others} thumbprint {ref.thumbprint}"
+            f" (expires {iso_date(ref.not_after)})",
         )
     ]

@@ -70,6 +70,11 @@ class ArraySummary(nagiosplugin.Summary):
         if others:
             shown = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
             text += f" (+{len(others)} more {str(state).upper()}: {shown})"
+        # A renewal that reached only some nodes is worth the first line even beside a worse
+        # finding: it is usually the cause.
+        fleet = [r for r in _judged(results, "fleet") if r.hint and r is not first]
+        if fleet:
+            text += f"; {fleet[0].hint}"
         nodes = _judged(results, "node")
         if len(nodes) > 1:
             healthy = sum(1 for r in nodes if r.state == Ok)
@@ -87,6 +92,7 @@ class ArraySummary(nagiosplugin.Summary):
                         f"  [{depth}] {_cert_text(cert, self.policy.now)}"
                         f"; serial {cert.serial}; SHA-256 {cert.sha256}"
                     )
+        lines += [f"{str(r.state).upper()}: {r.hint}" for r in _judged(results, "fleet") if r.hint]
         return lines
 
     def _node_line(self, node: NodeFacts, result: Judged) -> str:

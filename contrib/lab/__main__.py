@@ -67,7 +67,7 @@ def list_scenarios(args: argparse.Namespace) -> int:
         if not addresses:
             shown = f"(dns: {s.dns})"
         print(f"{s.name:<{width}}  {s.host:<{host_width}}  {s.description}  [{shown}]")
-    print(f"\ndemo: {' and '.join(DEMO)}")
+    print(f"\ndemo: {', '.join(DEMO)}")
     return 0
 
 

@@ -259,8 +259,9 @@ def _build() -> list[Scenario]:
 SCENARIOS: tuple[Scenario, ...] = tuple(_build())
 BY_NAME: dict[str, Scenario] = {s.name: s for s in SCENARIOS}
 
-DEMO: tuple[str, str] = ("healthy", "stale")
-"""The README demo: one healthy array and one with a renewal that missed a node."""
+DEMO: tuple[str, ...] = ("healthy", "stale", "wrong-cn-node")
+"""The README demo: a healthy array, one whose renewal missed a node, and one node renewed
+with the wrong name (the failure behind endless Outlook password prompts)."""
 
 
 def node_configs() -> dict[str, dict[str, object]]:
