@@ -51,9 +51,13 @@ EPILOG = """\
 states:
   OK        the first CN is the principal (case-insensitive; "msstd:" and a trailing dot ignored)
   WARNING   principal only in a SAN (--match cn), only by wildcard expansion, several CNs,
-            fewer than -w days left, nodes serving different certificates, weak key/signature
+            fewer than -w days left, nodes serving different certificates, weak key/signature;
+            Autodiscover publishes CertPrincipalName None or no EXPR provider; rpcproxy.dll
+            answers 200 (anonymous) or lacks a scheme of --expect-auth
   CRITICAL  no match, fewer than -c days left, expired or not yet valid, untrusted chain,
-            connection refused/reset/timed out, TLS failure, DNS name not found
+            connection refused/reset/timed out, TLS failure, DNS name not found; Autodiscover
+            unreachable, wrong credentials, an error response, an unusable document, a
+            principal other than -P; rpcproxy.dll 3xx/403/404/5xx or no answer
   UNKNOWN   bad arguments
 
 examples:
@@ -61,6 +65,11 @@ examples:
   check_outlook_anywhere -H mail.contoso.com -P msstd:*.contoso.com --ca-file /etc/ssl/corp.pem
   check_outlook_anywhere -H mail.contoso.com -I 10.0.0.11 -I 10.0.0.12 -w 45 -c 21
   check_outlook_anywhere -H mail.contoso.com --dns-server 192.0.2.53 -4
+  check_outlook_anywhere --autodiscover monitor@contoso.com --password-file /etc/icinga2/oa.pw
+  check_outlook_anywhere -H mail.contoso.com --rpc --expect-auth Negotiate,NTLM
+
+The Autodiscover password is read from --password-file or OUTLOOK_ANYWHERE_PASSWORD, never from
+the command line.
 """
 
 
