@@ -17,6 +17,13 @@ module             concern
 ``contexts``       Contexts ``node``, ``fleet``, ``resolution`` and the perfdata contexts
 ``summary``        Summary ``ArraySummary``: first line and one long-output line per node
 ``output``         the text the engine reads (status line, perfdata, long output)
+``httpclient``     a small HTTP/1.1 client: every read bounded by the deadline and in size
+``autodiscover``   the Autodiscover lookup, request and redirects (facts only)
+``autodiscover_xml``  the response document through ``defusedxml``, by local names
+``autodiscover_judgement``  the published principal and the Autodiscover rows, pure functions
+``rpcproxy``       ``RPC_IN_DATA /rpc/rpcproxy.dll`` and ``/rpc/healthcheck.htm`` per node
+``rpc_judgement``  the RPC proxy rows, pure functions
+``http_checks``    Resources and Contexts of ``--autodiscover`` and ``--rpc``; ``FullSummary``
 =================  ==========================================================================
 """
 

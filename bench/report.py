@@ -1,0 +1,320 @@
+"""Figures to words and pictures: the targets, the Markdown table, the chart and
+docs/benchmarks.md, all from one run's ``results.json`` (``python -m bench.report FILE``
+rewrites them from a saved run)."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+STATES = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
+# design.md / issue 5: the speed targets, as ratios from one run.
+FLOOR_RATIO = 1.3
+PEER_FACTOR = 15.0
+ARRAY_RATIO = 1.3
+RSS_LIMIT_MB = 40.0
+FLOOR_IMPORTS_DOC = "import nagiosplugin, ssl, socket"
+
+Rows = list[dict[str, Any]]
+
+
+def _by_key(rows: Rows) -> dict[str, dict[str, Any]]:
+    return {r["key"]: r for r in rows}
+
+
+def _stderr_of_mean(row: dict[str, Any]) -> float:
+    return float(row["stddev"]) / math.sqrt(max(int(row["runs"]), 1))
+
+
+def no_slower(path: dict[str, Any], healthy: dict[str, Any]) -> tuple[bool, float]:
+    """Whether ``path`` is no slower than ``healthy``: its mean is lower, or higher by less than
+    two standard errors of the difference (the same work cannot be ranked inside the noise).
+    Returns the verdict and that noise margin in seconds."""
+    margin = 2 * math.hypot(_stderr_of_mean(path), _stderr_of_mean(healthy))
+    return path["mean"] <= healthy["mean"] + margin, margin
+
+
+def targets(rows: Rows) -> list[dict[str, Any]]:
+    """Each target with its measured value and whether it is met; missing rows are skipped."""
+    by = _by_key(rows)
+    out: list[dict[str, Any]] = []
+
+    def add(name: str, value: str, met: bool) -> None:
+        out.append({"target": name, "measured": value, "met": met})
+
+    single = by.get("single")
+    if single is None:
+        return out
+    if "floor" in by:
+        r = single["mean"] / by["floor"]["mean"]
+        add(f"1 healthy node within {FLOOR_RATIO}× of the floor", f"{r:.2f}×", r <= FLOOR_RATIO)
+    if "check_ssl_cert" in by:
+        r = by["check_ssl_cert"]["mean"] / single["mean"]
+        add(f"at least {PEER_FACTOR:g}× faster than check_ssl_cert", f"{r:.1f}×", r >= PEER_FACTOR)
+    if "healthy8" in by:
+        r = by["healthy8"]["mean"] / single["mean"]
+        add(f"8 nodes within {ARRAY_RATIO}× of 1 node", f"{r:.2f}×", r <= ARRAY_RATIO)
+    for key, name in (("refused", "refused node"), ("cn-mismatch", "CN mismatch")):
+        if key in by:
+            ok, margin = no_slower(by[key], single)
+            r = by[key]["mean"] / single["mean"]
+            shown = f"{r:.2f}× of healthy (noise ±{margin / single['mean']:.2f})"
+            add(f"{name} no slower than the healthy node", shown, ok)
+    rss = single.get("peak_rss_mb")
+    if rss is not None:
+        add(
+            f"peak RSS of the default path under {RSS_LIMIT_MB:g} MB",
+            f"{rss:.1f} MB",
+            rss < RSS_LIMIT_MB,
+        )
+    return out
+
+
+def _ms(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    ms = seconds * 1000
+    return f"{ms:,.0f}" if ms >= 100 else f"{ms:.1f}"
+
+
+def _state(row: dict[str, Any]) -> str:
+    if row["kind"] in ("floor", "reference"):
+        return "–"
+    return STATES.get(row["exit_code"], str(row["exit_code"]))
+
+
+def table(results: dict[str, Any]) -> str:
+    rows: Rows = results["rows"]
+    by = _by_key(rows)
+    floor = by.get("floor", {}).get("mean")
+    peer = by.get("check_ssl_cert", {}).get("mean")
+    lines = [
+        "| command | state | mean ms | min ms | max ms | CPU ms | peak RSS MB | × floor"
+        " | check_ssl_cert ÷ this |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for r in rows:
+        rss = f"{r['peak_rss_mb']:.1f}" if r.get("peak_rss_mb") is not None else "–"
+        to_floor = f"{r['mean'] / floor:.2f}" if floor else "–"
+        to_peer = f"{peer / r['mean']:.1f}" if peer else "–"
+        label = r["label"] + (f" ({r['note']})" if r.get("note") else "")
+        lines.append(
+            f"| {label} | {_state(r)} | {_ms(r['mean'])} | {_ms(r['min'])} | {_ms(r['max'])}"
+            f" | {_ms(r['cpu'])} | {rss} | {to_floor} | {to_peer} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def target_list(results: dict[str, Any]) -> str:
+    lines = []
+    for t in results["targets"]:
+        mark = "met" if t["met"] else "**NOT met**"
+        lines.append(f"- {t['target']}: {t['measured']} — {mark}")
+    return "\n".join(lines) + "\n"
+
+
+def markdown(results: dict[str, Any]) -> str:
+    s = results["settings"]
+    head = (
+        f"Benchmark {results['stamp']}: `{results['command']}`"
+        f" (`{' '.join(results['argv'])}`); {s['rounds']} rounds of {s['runs']} runs per"
+        f" command ({s['slow_runs']} for check_ssl_cert) after {s['warmup']} warm-up runs.\n\n"
+    )
+    notes = "".join(f"- {n}\n" for n in results["notes"])
+    return (
+        head
+        + table(results)
+        + "\nTargets:\n\n"
+        + target_list(results)
+        + ("\nNotes:\n\n" + notes if notes else "")
+    )
+
+
+def chart(results: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows: Rows = list(reversed(results["rows"]))
+    colours = {"plugin": "#2a6fb0", "floor": "#7a7a7a", "reference": "#b5b5b5", "peer": "#d9822b"}
+    means = [r["mean"] * 1000 for r in rows]
+    low = [(r["mean"] - r["min"]) * 1000 for r in rows]
+    high = [(r["max"] - r["mean"]) * 1000 for r in rows]
+    fig, ax = plt.subplots(figsize=(10, 0.45 * len(rows) + 1.6), dpi=110)
+    ax.barh(
+        range(len(rows)),
+        means,
+        xerr=[low, high],
+        color=[colours.get(r["kind"], "#444444") for r in rows],
+        error_kw={"elinewidth": 0.8, "capsize": 2, "ecolor": "#333333"},
+    )
+    ax.set_yticks(range(len(rows)), [r["label"] for r in rows], fontsize=8)
+    ax.set_xscale("log")
+    ax.set_xlabel("wall time per check, ms (log scale; bar = mean, whiskers = min..max)")
+    floor = _by_key(rows).get("floor")
+    for i, r in enumerate(rows):
+        text = f"{_ms(r['mean'])} ms"
+        if floor:
+            text += f"  ({r['mean'] / floor['mean']:.2f}× floor)"
+        ax.text(r["max"] * 1000 * 1.08, i, text, va="center", fontsize=7)
+    if floor:
+        ax.axvline(floor["mean"] * 1000, color="#7a7a7a", linestyle=":", linewidth=1)
+    ax.set_xlim(right=max(r["max"] for r in rows) * 1000 * 8)
+    ax.set_title(f"check_outlook_anywhere and its peers, side by side ({results['stamp']})")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _scale(results: dict[str, Any]) -> str:
+    by = _by_key(results["rows"])
+    lines = []
+    for key in ("single", "healthy8"):
+        row = by.get(key)
+        if row is None or not row.get("cpu"):
+            continue
+        cpu_ms = row["cpu"] * 1000
+        per_minute = 60000 / cpu_ms
+        lines.append(
+            f"| {row['label'].removeprefix('plugin: ')} | {cpu_ms:.0f} ms |"
+            f" {per_minute:,.0f} | {per_minute * 5:,.0f} | {per_minute * 5 * 0.5:,.0f} |"
+        )
+    peer = by.get("check_ssl_cert")
+    if peer and peer.get("cpu"):
+        per_minute = 60000 / (peer["cpu"] * 1000)
+        lines.append(
+            f"| check_ssl_cert, for comparison | {peer['cpu'] * 1000:,.0f} ms |"
+            f" {per_minute:,.0f} | {per_minute * 5:,.0f} | {per_minute * 5 * 0.5:,.0f} |"
+        )
+    return (
+        "| check | CPU per check | checks per core per minute | services per core at a"
+        " 5-minute interval | the same at 50 % of a core |\n|---|--:|--:|--:|--:|\n"
+        + "\n".join(lines)
+        + "\n"
+    )
+
+
+def machine_table(results: dict[str, Any]) -> str:
+    m = results["machine"]
+    names = {
+        "cpu": "CPU",
+        "cores": "cores",
+        "os": "OS",
+        "kernel": "kernel",
+        "python": "Python (the plugin's venv)",
+        "openssl": "OpenSSL",
+        "nagiosplugin": "nagiosplugin",
+        "hyperfine": "hyperfine",
+        "check_http": "check_http",
+        "check_ssl_cert": "check_ssl_cert",
+    }
+    return "| | |\n|---|---|\n" + "".join(
+        f"| {names.get(k, k)} | {v} |\n" for k, v in m.items() if k in names
+    )
+
+
+def document(results: dict[str, Any], png: str) -> str:
+    """docs/benchmarks.md: the latest run, how it was made, and what it means at scale."""
+    notes = "".join(f"- {n}\n" for n in results["notes"])
+    s = results["settings"]
+    return f"""# Benchmarks
+
+A monitoring poller starts this plugin as a new process for every check, thousands of times an
+hour, so start-up and the handshakes are its whole cost. This page keeps the latest side-by-side
+run of the benchmark: the plugin on its common paths, its *floor* (the same interpreter
+importing what no check can avoid: `python -c "{FLOOR_IMPORTS_DOC}"`) and its peers
+(`check_http -C`, `check_curl -C`, `check_ssl_cert`) against the same node of the
+[lab](../README.md#the-lab). Absolute times on a shared machine drift by ±30 %, so the targets
+are ratios from one run.
+
+## How to run it
+
+```sh
+make bench
+```
+
+`make bench` installs hyperfine and the peers (Debian packages, as root) and matplotlib (the
+`bench` extra), installs the working tree into a clean virtual environment `bench/.venv` the way
+users install it (`pip install .`, which compiles the bytecode), starts the lab, runs every
+command once to check its state and read its peak RSS (GNU time), then times all of them with
+hyperfine (`-N`, warm-up runs, `--export-json`) in rounds with the order rotated. It writes
+`bench/results/<timestamp>/` (`results.md`, `results.json` with every run, hyperfine's raw
+JSON, `results.png`) and rewrites this page and its chart. `python3 bench/run.py --help` lists
+the knobs (runs, rounds, `--no-docs`).
+
+## Latest run
+
+{results["stamp"]}, `{results["command"]}` (`{" ".join(results["argv"])}`): {s["rounds"]} rounds
+of {s["runs"]} runs per command ({s["slow_runs"]} for check_ssl_cert) after {s["warmup"]}
+warm-up runs each.
+
+{machine_table(results)}
+{table(results)}
+*state*: what the command reported on its lab node. *CPU*: user + system time. *× floor*: mean
+over the floor's mean. *check_ssl_cert ÷ this*: how many times faster than check_ssl_cert.
+The lab node sends no HTTP reply, so `check_curl -C` (which sends `GET /` after the handshake)
+ends CRITICAL after its certificate work; it is timed all the same.
+
+### Targets
+
+{target_list(results)}
+"No slower" means a lower mean, or a higher one by less than two standard errors of the
+difference: two paths that do the same work cannot be ranked inside the noise.
+
+{"### Notes" + chr(10) + chr(10) + notes if notes else ""}
+![the same figures as a chart]({png})
+
+## Where the time goes, and what keeps it low
+
+- The floor is most of the cost: the interpreter (see `python -c pass`) plus `nagiosplugin`,
+  `ssl` and `socket`.
+- The default path imports nothing else that is heavy: no `dns` (dnspython, only with
+  `--dns-server`), no `http.client`, no XML, no `cryptography` (only to explain a weak key or
+  signature), no `dataclasses`, `typing` or `calendar`. `tests/test_import_hygiene.py` keeps it
+  that way.
+- The certificate facts come from OpenSSL's own decoding of the verified handshake; one TLS
+  context serves every node; the nodes are probed concurrently, so 8 nodes cost about one.
+- After printing, the command-line entry point leaves without the interpreter's teardown
+  (`os._exit` once stdout is flushed); `run()` stays usable in-process.
+- Installs compile bytecode (`pip install`). A drop-in checkout should be run once by a user
+  who can write `__pycache__/` beside the modules (see the README).
+
+## Scale on paper
+
+From the CPU time per check measured above (user + system, the process and everything it
+started), one core of a poller or satellite sustains:
+
+{_scale(results)}
+The wall time is mostly waiting for the network, which costs the poller nothing; the CPU time
+is what a core spends. Keep the checks under about half of the poller's cores so the monitoring
+daemon, its other checks and the bursts after a restart have room.
+
+When one poller would pass that, or when the Client Access nodes sit in networks the master
+cannot reach (DMZ, branch sites, the internal view next to the external one through
+`--dns-server`), move the checks to Icinga 2 satellites (or agents) in those zones: each runs
+the plugin locally and sends only results to the master. The README's
+[distributed monitoring](../README.md#distributed-monitoring) section shows the zone setup.
+"""
+
+
+def main(argv: list[str]) -> int:
+    """Rewrite results.md, results.png and docs/benchmarks.* from a saved results.json."""
+    path = Path(argv[0])
+    results = json.loads(path.read_text())
+    results["targets"] = targets(results["rows"])
+    (path.parent / "results.md").write_text(markdown(results))
+    chart(results, path.parent / "results.png")
+    if "--docs" in argv:
+        docs = Path(__file__).resolve().parent.parent / "docs"
+        (docs / "benchmarks.md").write_text(document(results, "benchmarks.png"))
+        chart(results, docs / "benchmarks.png")
+    print(markdown(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

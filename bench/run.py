@@ -1,0 +1,467 @@
+#!/usr/bin/env python3
+"""The side-by-side benchmark of docs/benchmarks.md (``make bench``).
+
+It starts the lab, installs the working tree into a clean virtual environment (``bench/.venv``,
+the way users install it: pip compiles the bytecode), and times with hyperfine, in one run and
+in the same warm state:
+
+- the plugin on its common paths: one healthy node, an 8-node healthy array, a refused node, a
+  CN mismatch, a lookup through ``--dns-server`` (and ``--rpc`` / ``--autodiscover`` when the
+  plugin has them and the lab serves them);
+- the floor: the same interpreter importing what no check can avoid
+  (``python -c "import nagiosplugin, ssl, socket"``), and the bare interpreter for reference;
+- the peers on the same lab node: ``check_http -C``, ``check_curl -C`` (on the lab's RPC proxy
+  node, which answers its ``GET /``) and ``check_ssl_cert``.
+
+Every command runs in ``--rounds`` rounds (the order rotated from one round to the next, so a
+drifting machine does not favour one command); the rounds' timings are merged.  Peak RSS is read
+per process with GNU time (``%M``).  Written to ``bench/results/<timestamp>/``: ``results.md`` (the
+table and the targets), ``results.json`` (every figure and every run), ``hyperfine-*.json``
+(hyperfine's raw exports) and ``results.png`` (the chart); ``docs/benchmarks.md`` and
+``docs/benchmarks.png`` are rewritten from the same figures unless ``--no-docs`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bench import report  # noqa: E402
+from contrib.lab import Lab  # noqa: E402
+
+PLUGINS_DIR = Path("/usr/lib/nagios/plugins")
+TIME = "/usr/bin/time"  # GNU time, for the peak RSS
+FLOOR_IMPORTS = "import nagiosplugin, ssl, socket"
+# The plugin's rows and the state each must end in: a row that ends otherwise measured nothing.
+EXPECTED_EXIT = {
+    "single": 0,
+    "healthy8": 0,
+    "refused": 2,
+    "cn-mismatch": 2,
+    "dns-server": 0,
+    "rpc": 0,
+    "autodiscover": 0,
+}
+
+
+@dataclass
+class Row:
+    key: str
+    label: str  # what the table shows
+    argv: list[str]
+    kind: str  # plugin | floor | reference | peer
+    note: str = ""
+    slow: bool = False  # timed with fewer runs (check_ssl_cert takes seconds)
+    first_line: str = ""
+    exit_code: int | None = None
+    rss_kb: list[int] = field(default_factory=list)
+
+
+# -- the environment -------------------------------------------------------------------------------
+
+
+def clean_env() -> dict[str, str]:
+    """The caller's environment without PYTHON* variables (PYTHONPATH would change the
+    imports)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+
+
+def plugin_venv(venv: Path, base_python: str, fresh: bool) -> Path:
+    """A clean venv with the working tree installed as users install it (``pip install .``)."""
+    if fresh and venv.exists():
+        shutil.rmtree(venv)
+    python = venv / "bin" / "python"
+    if not python.exists():
+        print(f"creating {venv} from {base_python}", flush=True)
+        subprocess.run([base_python, "-m", "venv", str(venv)], check=True)
+    # pip rebuilds and reinstalls a local directory every time: the working tree as it is now.
+    pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    subprocess.run([*pip, str(REPO)], check=True)
+    return venv
+
+
+def plugin_help(venv: Path) -> str:
+    proc = subprocess.run(
+        [str(venv / "bin" / "check_outlook_anywhere"), "-h"],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        check=False,
+    )
+    return proc.stdout
+
+
+# -- the commands ----------------------------------------------------------------------------------
+
+
+def build_rows(lab: Lab, venv: Path, workdir: Path, notes: list[str]) -> list[Row]:
+    port = str(lab.port)
+    ca = lab.ca_file
+    plugin = str(venv / "bin" / "check_outlook_anywhere")
+    python = str(venv / "bin" / "python")
+    single = lab.scenario("single")
+    node = single.addresses[0]
+
+    def check(scenario: str, *extra: str) -> list[str]:
+        s = lab.scenario(scenario)
+        given = [a for address in s.addresses for a in ("-I", address)]
+        return [plugin, "-H", s.host, *given, "-p", port, "--ca-file", ca, *extra]
+
+    rows = [
+        Row("floor", "floor: python -c \"import nagiosplugin, ssl, socket\"", [python, "-c", FLOOR_IMPORTS], "floor"),  # noqa: E501
+        Row("python", "python -c pass (the interpreter alone)", [python, "-c", "pass"], "reference"),  # noqa: E501
+        Row("single", "plugin: 1 healthy node", check("single"), "plugin"),
+        Row("healthy8", "plugin: 8-node healthy array", check("healthy8"), "plugin"),
+        Row("refused", "plugin: refused node", check("refused"), "plugin"),
+        Row("cn-mismatch", "plugin: CN mismatch", check("cn-mismatch"), "plugin"),
+        Row(
+            "dns-server",
+            "plugin: 1 node via --dns-server",
+            [plugin, "-H", single.host, "--dns-server", lab.dns_server, "-p", port, "--ca-file", ca],  # noqa: E501
+            "plugin",
+        ),
+    ]  # fmt: skip
+    helptext = plugin_help(venv).split()
+    web = getattr(lab, "web", None)
+    for option in ("--rpc", "--autodiscover"):
+        if option not in helptext:
+            notes.append(f"`{option}`: not in `check_outlook_anywhere -h` yet; row skipped.")
+        elif web is None:
+            notes.append(f"`{option}`: the lab serves no web sites yet; row skipped.")
+        else:
+            rows.append(optional_row(lab, web, option, plugin, workdir))
+
+    peers = [
+        Row(
+            "check_http",
+            "check_http -C 30,14 --sni",
+            [
+                str(PLUGINS_DIR / "check_http"),
+                "-C",
+                "30,14",
+                "--sni",
+                "-H",
+                single.host,
+                "-I",
+                node,
+                "-p",
+                port,
+            ],
+            "peer",
+            "expiry only, no name check",
+        ),
+        curl_row(lab, single.host, node, port),
+        Row(
+            "check_ssl_cert",
+            "check_ssl_cert --ignore-altnames -r CA --ignore-sct --ignore-ocsp",
+            [
+                str(PLUGINS_DIR / "check_ssl_cert"),
+                "-H",
+                single.host,
+                "--resolve",
+                node,
+                "-p",
+                port,
+                "--ignore-altnames",
+                "-r",
+                ca,
+                "--ignore-sct",
+                "--ignore-ocsp",
+                "-w",
+                "30",
+                "-c",
+                "14",
+            ],
+            "peer",
+            "CN, dates, trust; OCSP off (the lab has no responder)",
+            slow=True,
+        ),
+    ]
+    for row in peers:
+        if os.access(row.argv[0], os.X_OK):
+            rows.append(row)
+        else:
+            notes.append(f"`{row.argv[0]}` not installed; row skipped.")
+    return rows
+
+
+def curl_row(lab: Lab, host: str, node: str, port: str) -> Row:
+    """check_curl -C sends ``GET /`` and judges the certificate only once an HTTP answer came:
+    a TLS-only node leaves it waiting for the node to give up (seconds), so it is pointed at
+    the lab's RPC proxy node, which answers HTTP, when there is one."""
+    argv = [str(PLUGINS_DIR / "check_curl"), "-C", "30,14", "--sni"]
+    web = getattr(lab, "web", None)
+    if web is None:
+        return Row(
+            "check_curl",
+            "check_curl -C 30,14 --sni",
+            [*argv, "-H", host, "-I", node, "-p", port],
+            "peer",
+            "expiry only; sends GET /, waits for the answer",
+        )
+    host = "rpc-ok.contoso.test"
+    argv += ["-H", host, "-I", web.addresses(host)[0], "-p", str(web.port)]
+    return Row(
+        "check_curl",
+        "check_curl -C 30,14 --sni",
+        argv,
+        "peer",
+        "expiry only; sends GET /: on the RPC proxy node, which answers it",
+    )
+
+
+def optional_row(lab: Lab, web: Any, option: str, plugin: str, workdir: Path) -> Row:
+    """The HTTP options, on the lab's web side (contrib/lab/web.py)."""
+    if option == "--rpc":
+        host = "rpc-ok.contoso.test"
+        argv = [plugin, "-H", host, "-I", web.addresses(host)[0], "-p", str(web.port)]
+        argv += ["--ca-file", lab.ca_file, "--rpc"]
+        return Row("rpc", "plugin: 1 RPC proxy node with --rpc", argv, "plugin")
+    password = workdir / "password"
+    password.write_text(str(web.describe()["password"]) + "\n")
+    healthy = lab.scenario("healthy")
+    given = [a for address in healthy.addresses for a in ("-I", address)]
+    argv = [plugin, "-H", healthy.host, *given, "-p", str(lab.port), "--ca-file", lab.ca_file]
+    argv += ["--dns-server", lab.dns_server, "--autodiscover", "monitor@contoso.test"]
+    argv += ["--autodiscover-port", str(web.port), "--password-file", str(password)]
+    label = f"plugin: {len(healthy.addresses)} nodes with --autodiscover"
+    return Row("autodiscover", label, argv, "plugin", "standard lookup, Basic")
+
+
+# -- sanity and memory -----------------------------------------------------------------------------
+
+
+def run_once(row: Row, env: dict[str, str], workdir: Path) -> None:
+    """Run the command once outside hyperfine: its first line, exit code and peak RSS.
+
+    GNU time starts it: a child forked from this process (which holds the lab) would inherit
+    this process's high-water mark, which Linux keeps across exec."""
+    rss = workdir / "rss"
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.run(
+            [TIME, "-f", "%M", "-o", str(rss), *row.argv],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            check=False,
+        )
+        out.seek(0)
+        text = out.read().decode("utf-8", "replace")
+    row.first_line = text.split("\n", 1)[0][:200]
+    row.exit_code = proc.returncode
+    row.rss_kb.append(int(rss.read_text().split()[-1]))  # kilobytes
+
+
+def check_rows(rows: list[Row], env: dict[str, str], repeats: int, workdir: Path) -> None:
+    for row in rows:
+        for _ in range(1 if row.slow else repeats):
+            run_once(row, env, workdir)
+        want = EXPECTED_EXIT.get(row.key) if row.kind == "plugin" else None
+        if want is not None and row.exit_code != want:
+            raise SystemExit(
+                f"bench: {row.label} exited {row.exit_code}, expected {want}: {row.first_line}"
+            )
+        print(f"  {row.key:<15} exit {row.exit_code}  {row.first_line[:90]}", flush=True)
+
+
+# -- timing ----------------------------------------------------------------------------------------
+
+
+def hyperfine(
+    rows: list[Row], runs: int, warmup: int, export: Path, env: dict[str, str]
+) -> dict[str, Any]:
+    cmd = ["hyperfine", "-N", "-i", "--style", "basic", "--warmup", str(warmup)]
+    cmd += ["--runs", str(runs), "--export-json", str(export)]
+    for row in rows:
+        cmd += ["--command-name", row.key, shlex.join(row.argv)]
+    subprocess.run(cmd, check=True, env=env, stdin=subprocess.DEVNULL)
+    data: dict[str, Any] = json.loads(export.read_text())
+    return data
+
+
+def measure(
+    rows: list[Row], args: argparse.Namespace, outdir: Path, env: dict[str, str]
+) -> dict[str, dict[str, list[float]]]:
+    """Per command: every run's wall, user and system seconds, merged over the rounds."""
+    merged: dict[str, dict[str, list[float]]] = {
+        r.key: {"times": [], "cpu": [], "exit_codes": []} for r in rows
+    }
+    fast = [r for r in rows if not r.slow]
+    slow = [r for r in rows if r.slow]
+    for n in range(args.rounds):
+        shift = n % len(fast)
+        order = fast[shift:] + fast[:shift]
+        groups = [(order, args.runs, args.warmup, "fast")]
+        if slow:
+            groups.append((slow, args.slow_runs, 1, "slow"))
+        for group, runs, warmup, name in groups:
+            print(f"\nround {n + 1}/{args.rounds}: {name} commands", flush=True)
+            export = outdir / f"hyperfine-round{n + 1}-{name}.json"
+            data = hyperfine(group, runs, warmup, export, env)
+            for result in data["results"]:
+                into = merged[result["command"]]
+                into["times"].extend(result["times"])
+                into["exit_codes"].extend(result.get("exit_codes") or [])
+                # hyperfine exports the mean user and system time of each command's runs
+                cpu = result["user"] + result["system"]
+                into["cpu"].extend([cpu] * len(result["times"]))
+    return merged
+
+
+def summarise(rows: list[Row], merged: dict[str, dict[str, list[float]]]) -> list[dict[str, Any]]:
+    out = []
+    for row in rows:
+        m = merged[row.key]
+        times = m["times"]
+        cpu = m["cpu"]
+        out.append(
+            {
+                "key": row.key,
+                "label": row.label,
+                "kind": row.kind,
+                "note": row.note,
+                "command": shlex.join(row.argv),
+                "exit_code": row.exit_code,
+                "first_line": row.first_line,
+                "runs": len(times),
+                "mean": statistics.fmean(times),
+                "stddev": statistics.stdev(times) if len(times) > 1 else 0.0,
+                "median": statistics.median(times),
+                "min": min(times),
+                "max": max(times),
+                "cpu": statistics.fmean(cpu) if cpu else None,
+                "peak_rss_mb": max(row.rss_kb) / 1024 if row.rss_kb else None,
+                "times": times,
+                "exit_codes": m["exit_codes"],
+            }
+        )
+    return out
+
+
+# -- the machine -----------------------------------------------------------------------------------
+
+
+def _first(cmd: list[str]) -> str:
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=20, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return "?"
+    text = (proc.stdout or proc.stderr).strip()
+    return text.splitlines()[0] if text else "?"
+
+
+def machine(venv: Path) -> dict[str, str]:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    distro = "?"
+    try:
+        for line in Path("/etc/os-release").read_text().splitlines():
+            if line.startswith("PRETTY_NAME="):
+                distro = line.split("=", 1)[1].strip('"')
+    except OSError:
+        pass
+    python = str(venv / "bin" / "python")
+    return {
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "os": distro,
+        "kernel": f"{platform.system()} {platform.release()}",
+        "python": _first([python, "-c", "import sys; print(sys.version.split()[0])"]),
+        "openssl": _first([python, "-c", "import ssl; print(ssl.OPENSSL_VERSION)"]),
+        "nagiosplugin": _first([python, "-c", "import nagiosplugin; print(nagiosplugin.__version__)"]),  # noqa: E501
+        "hyperfine": _first(["hyperfine", "--version"]),
+        "check_http": _first([str(PLUGINS_DIR / "check_http"), "-V"]),
+        "check_ssl_cert": _first([str(PLUGINS_DIR / "check_ssl_cert"), "--version"]),
+    }  # fmt: skip
+
+
+# -- main ------------------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="bench/run.py", description=__doc__.split("\n\n")[0])
+    p.add_argument("--runs", type=int, default=20, help="runs per command and round (20)")
+    p.add_argument("--slow-runs", type=int, default=3, help="runs of check_ssl_cert per round (3)")
+    p.add_argument("--rounds", type=int, default=3, help="rounds, order rotated (3)")
+    p.add_argument("--warmup", type=int, default=5, help="warm-up runs per command and round (5)")
+    p.add_argument("--rss-runs", type=int, default=5, help="runs for the peak RSS (5)")
+    p.add_argument(
+        "--python",
+        default=getattr(sys, "_base_executable", sys.executable),
+        help="base interpreter of the venv",
+    )
+    p.add_argument("--venv", type=Path, default=REPO / "bench" / ".venv")
+    p.add_argument("--fresh", action="store_true", help="recreate the venv")
+    p.add_argument("--results", type=Path, default=REPO / "bench" / "results")
+    p.add_argument("--no-docs", action="store_true", help="leave docs/benchmarks.* alone")
+    p.add_argument("--command", default="make bench", help="how this run was started (for docs)")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if shutil.which("hyperfine") is None or not os.access(TIME, os.X_OK):
+        raise SystemExit("bench: hyperfine or GNU time is missing (bench/system-deps.sh)")
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    outdir = args.results / stamp
+    outdir.mkdir(parents=True, exist_ok=True)
+    venv = plugin_venv(args.venv, args.python, args.fresh)
+    env = clean_env()
+    notes: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="bench-lab-") as workdir, Lab(workdir) as lab:
+        rows = build_rows(lab, venv, Path(workdir), notes)
+        print("\nevery command once (exit code, first line) and peak RSS:", flush=True)
+        check_rows(rows, env, args.rss_runs, Path(workdir))
+        merged = measure(rows, args, outdir, env)
+    results = {
+        "stamp": stamp,
+        "command": args.command,
+        "argv": ["bench/run.py", *(argv if argv is not None else sys.argv[1:])],
+        "settings": {
+            k: getattr(args, k) for k in ("runs", "slow_runs", "rounds", "warmup", "rss_runs")
+        },
+        "machine": machine(venv),
+        "notes": notes,
+        "rows": summarise(rows, merged),
+    }
+    results["targets"] = report.targets(results["rows"])
+    (outdir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    table = report.markdown(results)
+    (outdir / "results.md").write_text(table)
+    report.chart(results, outdir / "results.png")
+    print("\n" + table)
+    print(f"results: {outdir.relative_to(REPO) if outdir.is_relative_to(REPO) else outdir}")
+    if not args.no_docs:
+        docs = REPO / "docs"
+        docs.mkdir(exist_ok=True)
+        (docs / "benchmarks.md").write_text(report.document(results, "benchmarks.png"))
+        shutil.copyfile(outdir / "results.png", docs / "benchmarks.png")
+        print("updated docs/benchmarks.md and docs/benchmarks.png")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
