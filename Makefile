@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint system-deps clean
+.PHONY: demo test lint system-deps bench clean
 
 $(BIN)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,15 @@ test: $(BIN)/.installed system-deps lint
 # Real daemons and peers the tests run (Debian packages); installed when missing and root.
 system-deps:
 	@sh tests/system-deps.sh
+
+# The side-by-side benchmark of docs/benchmarks.md: hyperfine, the peers and matplotlib.
+$(BIN)/.bench-installed: $(BIN)/.installed
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $@
+
+bench: $(BIN)/.bench-installed
+	@sh bench/system-deps.sh
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
