@@ -25,6 +25,16 @@ module             concern
 ``rpc_judgement``  the RPC proxy rows, pure functions
 ``http_checks``    Resources and Contexts of ``--autodiscover`` and ``--rpc``; ``FullSummary``
 =================  ==========================================================================
+
+The HTTP checks (``--autodiscover``, ``--rpc``), imported only when asked for:
+
+* ``httpclient``: a small HTTP/1.1 client, every read bounded by the deadline and in size
+* ``autodiscover``: the Autodiscover lookup, request and redirects (facts only)
+* ``autodiscover_xml``: the response document through ``defusedxml``, by local names
+* ``autodiscover_judgement``: the published principal and the Autodiscover rows (pure)
+* ``rpcproxy``: ``RPC_IN_DATA /rpc/rpcproxy.dll`` and ``/rpc/healthcheck.htm`` on every node
+* ``rpc_judgement``: the RPC proxy rows (pure)
+* ``http_checks``: their Resources and Contexts, and ``FullSummary``
 """
 
 __version__ = "1.0.0"
