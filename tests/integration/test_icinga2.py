@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from contrib.lab import Lab
+from contrib.lab.web import PASSWORD
 
 from .conftest import REPO, require_program
 from .daemons import free_port, wait_until
@@ -23,6 +24,8 @@ COMMAND_FILE = CONTRIB / "outlook_anywhere.conf"
 EXAMPLES_FILE = CONTRIB / "outlook_anywhere-services.conf.example"
 SERVICE = "outlook-anywhere"  # the example rule for an array host
 NODE_SERVICE = "outlook-anywhere-node"  # the example rule for one server by address
+AUTODISCOVER_SERVICE = "outlook-anywhere-autodiscover"
+AUTODISCOVER = "autodiscover.contoso.test"  # the lab's Autodiscover endpoint
 
 
 def lab_hosts(lab: Lab, ca: Path) -> str:
@@ -49,6 +52,12 @@ object Host "exch03" {{
   import "lab"
   address = "{broken.addresses[2]}"
   vars.outlook_anywhere_name = "{broken.host}"
+}}
+object Host "{AUTODISCOVER}" {{
+  import "lab"
+  vars.autodiscover_mailbox = "monitor@contoso.test"
+  vars.outlook_anywhere_autodiscover_url = "{lab.web.url(AUTODISCOVER)}"
+  vars.outlook_anywhere_password = "{PASSWORD}"
 }}
 /* A host variable set but empty: Icinga passes --host '' and the plugin must say so. */
 object Host "unnamed" {{
@@ -113,7 +122,9 @@ def test_daemon_accepts_the_shipped_command_unchanged(scratch: Path, plugin_dir:
         + 'object Host "mail.contoso.com" { check_command = "dummy"\n'
         + "  vars.outlook_anywhere_array = true }\n"
         + 'object Host "exch01" { check_command = "dummy"; address = "127.0.0.1"\n'
-        + '  vars.outlook_anywhere_name = "mail.contoso.com" }\n',
+        + '  vars.outlook_anywhere_name = "mail.contoso.com" }\n'
+        + 'object Host "autodiscover.contoso.com" { check_command = "dummy"\n'
+        + '  vars.autodiscover_mailbox = "monitoring@contoso.com" }\n',
     )
     node.install(COMMAND_FILE, COMMAND_FILE.name)
     node.install(EXAMPLES_FILE, "examples.conf")
@@ -121,7 +132,7 @@ def test_daemon_accepts_the_shipped_command_unchanged(scratch: Path, plugin_dir:
         conf.write('include "examples.conf"\n')
     result = node.validate()
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "2 Services" in result.stdout, result.stdout
+    assert "3 Services" in result.stdout, result.stdout
 
 
 def test_healthy_array_is_ok_with_perfdata(icinga: Icinga2, lab: Lab, plugin_dir: Path) -> None:
@@ -167,6 +178,17 @@ def test_one_server_by_check_address(icinga: Icinga2, lab: Lab) -> None:
     assert command[command.index("--host") + 1] == scenario.host, command
     assert result["state"] == 2, result
     assert perfdata(result)["nodes"] == "1;;;0"
+
+
+def test_autodiscover_with_the_password_in_the_environment(icinga: Icinga2, lab: Lab) -> None:
+    """The example Autodiscover rule: no --host, the password only in the plugin's environment."""
+    result = icinga.check(AUTODISCOVER, AUTODISCOVER_SERVICE)
+    command = result["command"]
+    assert "--host" not in command and "--autodiscover" in command, " ".join(command)
+    assert not any(PASSWORD in part for part in command), command
+    assert result["state"] == 0, result
+    healthy = lab.scenario("healthy").host
+    assert result["output"].startswith(f"OUTLOOK_ANYWHERE OK - 3/3 nodes OK: msstd:{healthy} ")
 
 
 def test_empty_required_value_is_the_plugins_unknown(icinga: Icinga2) -> None:
