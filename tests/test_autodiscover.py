@@ -580,3 +580,17 @@ def test_autodiscover_path_does_import_them(lab: Lab) -> None:
     code, heavy = _modules_after(argv)
     assert code == 0
     assert "'defusedxml'" in heavy and "'dns'" in heavy and "'xml'" in heavy
+
+
+def test_url_with_credentials_is_refused_unquoted() -> None:
+    out = run_plugin(
+        "--autodiscover", "monitor@contoso.test",
+        "--autodiscover-url", "https://monitor:s3cr3t-value@autodiscover.contoso.test/a.xml",
+        env={"OUTLOOK_ANYWHERE_PASSWORD": PASSWORD},
+    )  # fmt: skip
+    assert out.code == 3
+    assert out.first_line.startswith(
+        "OUTLOOK_ANYWHERE UNKNOWN - argument --autodiscover-url: no user name or password in the"
+        " URL"
+    )
+    assert "s3cr3t-value" not in out.stdout
