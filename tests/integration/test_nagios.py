@@ -1,0 +1,295 @@
+"""Nagios 4: the shipped command definitions validate, and a daemon runs the plugin against the
+lab; state and perfdata are read from status.dat and a service perfdata file."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from contrib.lab import Lab
+
+from .conftest import REPO, require_program
+from .daemons import Daemon, chown_to_daemon_user, wait_until
+
+pytestmark = pytest.mark.integration
+
+CONTRIB = REPO / "contrib" / "nagios"
+COMMANDS_FILE = CONTRIB / "outlook_anywhere.cfg"
+EXAMPLES_FILE = CONTRIB / "outlook_anywhere-services.cfg.example"
+SERVICE = "Outlook Anywhere certificate"
+
+# What a user's installation already has (Nagios' sample templates.cfg, commands.cfg and
+# timeperiods.cfg), reduced to what the shipped files refer to.
+TEMPLATES = """
+define timeperiod {
+    timeperiod_name 24x7
+    alias           always
+    monday          00:00-24:00
+    tuesday         00:00-24:00
+    wednesday       00:00-24:00
+    thursday        00:00-24:00
+    friday          00:00-24:00
+    saturday        00:00-24:00
+    sunday          00:00-24:00
+}
+define contact {
+    contact_name                    nagiosadmin
+    service_notification_period     24x7
+    host_notification_period        24x7
+    service_notification_options    n
+    host_notification_options       n
+    service_notification_commands   notify-none
+    host_notification_commands      notify-none
+}
+define command {
+    command_name    notify-none
+    command_line    /bin/true
+}
+define command {
+    command_name    check-host-alive
+    command_line    /bin/true
+}
+define host {
+    name                    generic-host
+    check_period            24x7
+    max_check_attempts      3
+    check_interval          5
+    retry_interval          1
+    active_checks_enabled   0
+    contacts                nagiosadmin
+    notification_period     24x7
+    notification_interval   0
+    notifications_enabled   0
+    register                0
+}
+define service {
+    name                    generic-service
+    check_period            24x7
+    max_check_attempts      1
+    check_interval          60
+    retry_interval          5
+    contacts                nagiosadmin
+    notification_period     24x7
+    notification_interval   0
+    notifications_enabled   0
+    register                0
+}
+"""
+
+
+class Nagios:
+    """A Nagios 4 in a scratch directory, run as the nagios user."""
+
+    def __init__(self, root: Path, plugin_dir: Path) -> None:
+        self.root = root
+        root.mkdir()
+        self.main = root / "nagios.cfg"
+        self.status = root / "status.dat"
+        self.perfdata = root / "service-perfdata"
+        self.pipe = root / "nagios.cmd"
+        self.log = root / "nagios.log"
+        self.daemon: Daemon | None = None
+        (root / "resource.cfg").write_text(f"$USER1$={plugin_dir}\n$USER3$={root}/password\n")
+        (root / "checkresults").mkdir()
+
+    def configure(self, *object_files: Path) -> None:
+        lines = [
+            *(f"cfg_file={path}" for path in object_files),
+            f"resource_file={self.root}/resource.cfg",
+            f"log_file={self.log}",
+            f"status_file={self.status}",
+            "status_update_interval=1",
+            f"object_cache_file={self.root}/objects.cache",
+            f"precached_object_file={self.root}/objects.precache",
+            f"temp_file={self.root}/nagios.tmp",
+            f"temp_path={self.root}",
+            f"check_result_path={self.root}/checkresults",
+            f"lock_file={self.root}/nagios.lock",
+            f"command_file={self.pipe}",
+            "check_external_commands=1",
+            "retain_state_information=0",
+            f"state_retention_file={self.root}/retention.dat",
+            "nagios_user=nagios",
+            "nagios_group=nagios",
+            "use_syslog=0",
+            "log_rotation_method=n",
+            "enable_notifications=0",
+            "execute_host_checks=0",
+            "process_performance_data=1",
+            f"service_perfdata_file={self.perfdata}",
+            "service_perfdata_file_template="
+            "$HOSTNAME$\\t$SERVICEDESC$\\t$SERVICESTATEID$\\t$SERVICEOUTPUT$\\t$SERVICEPERFDATA$",
+            "service_perfdata_file_mode=a",
+            "service_perfdata_file_processing_interval=0",
+            "check_service_freshness=0",
+            "illegal_macro_output_chars=`~$&|'\"<>",
+        ]
+        self.main.write_text("\n".join(lines) + "\n")
+        chown_to_daemon_user(self.root)
+
+    def validate(self) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["nagios4", "-v", str(self.main)], capture_output=True, text=True, timeout=60
+        )
+
+    def start(self) -> None:
+        self.daemon = Daemon(["nagios4", str(self.main)], self.log.with_suffix(".out"))
+        wait_until("the Nagios command pipe", self._pipe_ready, 20, self.log)
+
+    def stop(self) -> None:
+        if self.daemon is not None:
+            self.daemon.stop()
+
+    def _pipe_ready(self) -> bool | None:
+        assert self.daemon is not None
+        if not self.daemon.running():
+            raise AssertionError(f"nagios4 exited:\n{self.log.read_text(errors='replace')}")
+        return True if self.pipe.is_fifo() and self.status.exists() else None
+
+    def command(self, line: str) -> None:
+        with self.pipe.open("w") as pipe:
+            pipe.write(f"[{int(time.time())}] {line}\n")
+
+    def service_status(self, host: str, service: str) -> dict[str, str] | None:
+        """The servicestatus block of ``status.dat`` (None while the file is being rewritten)."""
+        try:
+            text = self.status.read_text(errors="replace")
+        except FileNotFoundError:
+            return None
+        for block in re.findall(r"servicestatus \{\n(.*?)\n\s*\}", text, flags=re.S):
+            fields = dict(line.strip().split("=", 1) for line in block.splitlines() if "=" in line)
+            if fields.get("host_name") == host and fields.get("service_description") == service:
+                return fields
+        return None
+
+    def check(self, host: str, service: str, timeout: float = 30) -> dict[str, str]:
+        """Force a check and return its servicestatus once the daemon has recorded it."""
+        started = int(time.time())
+        self.command(f"SCHEDULE_FORCED_SVC_CHECK;{host};{service};{started}")
+
+        def fresh() -> dict[str, str] | None:
+            status = self.service_status(host, service)
+            if status is None or int(status["last_check"]) < started:
+                return None
+            return status
+
+        return wait_until(f"a check result of {host};{service}", fresh, timeout, self.log)
+
+    def perfdata_lines(self, host: str, service: str) -> list[list[str]]:
+        if not self.perfdata.exists():
+            return []
+        rows = [line.split("\t") for line in self.perfdata.read_text().splitlines()]
+        return [row for row in rows if row[:2] == [host, service]]
+
+
+def lab_objects(lab: Lab, ca: Path) -> str:
+    """Lab hosts, each with a service using one of the shipped commands."""
+    common = f"-p {lab.port} --dns-server {lab.dns_server} --ca-file {ca}"
+    broken = lab.scenario("wrong-cn-node")
+    objects = []
+    for scenario in ("healthy", "wrong-cn-node"):
+        host = lab.scenario(scenario).host
+        objects.append(f"""
+define host {{
+    use         generic-host
+    host_name   {host}
+    address     {lab.scenario(scenario).addresses[0]}
+}}
+define service {{
+    use                 generic-service
+    host_name           {host}
+    service_description {SERVICE}
+    check_command       check_outlook_anywhere!{common}
+}}""")
+    objects.append(f"""
+define host {{
+    use         generic-host
+    host_name   exch03
+    address     {broken.addresses[2]}
+}}
+define service {{
+    use                 generic-service
+    host_name           exch03
+    service_description {SERVICE}
+    check_command       check_outlook_anywhere_node!{broken.host}!{common}
+}}""")
+    return "\n".join(objects)
+
+
+def perfdata(text: str) -> dict[str, str]:
+    return dict(item.split("=", 1) for item in text.split())
+
+
+@pytest.fixture(scope="module")
+def nagios(scratch: Path, plugin_dir: Path, lab: Lab, lab_ca: Path) -> Iterator[Nagios]:
+    require_program("nagios4")
+    daemon = Nagios(scratch / "nagios4", plugin_dir)
+    templates = daemon.root / "templates.cfg"
+    templates.write_text(TEMPLATES)
+    commands = daemon.root / COMMANDS_FILE.name
+    commands.write_bytes(COMMANDS_FILE.read_bytes())  # unchanged
+    services = daemon.root / "lab.cfg"
+    services.write_text(lab_objects(lab, lab_ca))
+    daemon.configure(templates, commands, services)
+    try:
+        validation = daemon.validate()
+        assert validation.returncode == 0, validation.stdout + validation.stderr
+        daemon.start()
+        yield daemon
+    finally:
+        daemon.stop()
+
+
+def test_nagios_accepts_the_shipped_definitions(scratch: Path, plugin_dir: Path) -> None:
+    """`nagios4 -v` on the command definitions and the example services as shipped."""
+    require_program("nagios4")
+    daemon = Nagios(scratch / "nagios4-validate", plugin_dir)
+    templates = daemon.root / "templates.cfg"
+    templates.write_text(TEMPLATES)
+    files = [templates]
+    for shipped in (COMMANDS_FILE, EXAMPLES_FILE):
+        copy = daemon.root / shipped.name.removesuffix(".example")
+        copy.write_bytes(shipped.read_bytes())
+        files.append(copy)
+    daemon.configure(*files)
+    result = daemon.validate()
+    assert result.returncode == 0, result.stdout
+    assert re.search(r"Checked 3 services\.", result.stdout), result.stdout
+
+
+def test_healthy_array_in_status_and_perfdata_file(nagios: Nagios, lab: Lab) -> None:
+    host = lab.scenario("healthy").host
+    status = nagios.check(host, SERVICE)
+    assert status["current_state"] == "0", status
+    assert status["plugin_output"].startswith("OUTLOOK_ANYWHERE OK - 3/3 nodes OK"), status
+    perf = perfdata(status["performance_data"])
+    assert perf["nodes"] == "3;;;0" and perf["nodes_ok"] == "3;;;0;3", perf
+    assert perf["days_left"].endswith(";30:;14:") and "time" in perf, perf
+
+    def written() -> list[list[str]] | None:
+        return nagios.perfdata_lines(host, SERVICE) or None
+
+    row = wait_until("the service perfdata file", written, 15, nagios.log)[-1]
+    assert row[2] == "0" and row[3].startswith("OUTLOOK_ANYWHERE OK"), row
+    assert perfdata(row[4]) == perf
+
+
+def test_broken_node_critical_and_named(nagios: Nagios, lab: Lab) -> None:
+    scenario = lab.scenario("wrong-cn-node")
+    status = nagios.check(scenario.host, SERVICE)
+    assert status["current_state"] == "2", status
+    assert status["plugin_output"].startswith(
+        f"OUTLOOK_ANYWHERE CRITICAL - {scenario.addresses[2]}: Mutual Authentication"
+    ), status
+    assert perfdata(status["performance_data"])["nodes_ok"] == "2;;;0;3"
+
+
+def test_one_server_by_host_address(nagios: Nagios, lab: Lab) -> None:
+    status = nagios.check("exch03", SERVICE)
+    assert status["current_state"] == "2", status
+    assert perfdata(status["performance_data"])["nodes"] == "1;;;0"
