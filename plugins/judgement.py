@@ -71,7 +71,7 @@ def principal_findings(principal: str, leaf: CertFacts, mode: str) -> list[Findi
                 f' -CertPrincipalName:"{display(pattern)}"',
             )
         ]
-    seen = f"CN {cn}" if cn is not None else "no subject CN"
+    seen = f"CN {cn}{_idna_form(cn)}" if cn is not None else "no subject CN"
     return [
         Finding(
             Critical,
@@ -79,6 +79,15 @@ def principal_findings(principal: str, leaf: CertFacts, mode: str) -> list[Findi
             f" expected {shown}; " + fix_for(principal, leaf),
         )
     ]
+
+
+def _idna_form(name: str) -> str:
+    """A non-ASCII CN also in its IDNA form: a look-alike letter (a Cyrillic "a" in "mail")
+    reads the same as the principal but is another name."""
+    from plugins.principal import normalize
+
+    form = None if name.isascii() else normalize(name)
+    return f" ({form})" if form else ""
 
 
 def _covering_wildcard(principal: str, leaf: CertFacts) -> str:

@@ -208,6 +208,8 @@ def _explain_untrusted(code: int, message: str, served: tuple[CertFacts, ...]) -
         return "an issuing certificate in the chain is not a CA"
     if code == 26:
         return "certificate is not meant for TLS server authentication"
+    if code == 34:  # Windows (CryptoAPI) refuses such a chain as well
+        return "a certificate in the chain has an unknown extension marked critical"
     return message or f"verification error {code}"
 
 

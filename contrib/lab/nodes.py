@@ -29,6 +29,10 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from .pki import Chain
 
 BEHAVIOURS = ("tls", "refuse", "silent", "banner", "reset", "malformed")
+ExtraBehaviour = Callable[["_Conn", "NodeConfig"], None]
+EXTRA_BEHAVIOURS: dict[str, ExtraBehaviour] = {}
+"""More behaviours by name, served from the accepted connection (contrib/lab/hostile.py adds
+its own here); each handler gets the node's configuration, and the chain when it has one."""
 BANNER = b"220 mail.contoso.test ESMTP ready\r\n"
 
 HANDSHAKE_TIMEOUT = 10.0
@@ -77,8 +81,9 @@ class NodeConfig:
     on_tls: TLSHandler | None = None
 
     def __post_init__(self) -> None:
-        if self.behaviour not in BEHAVIOURS:
-            raise ValueError(f"unknown behaviour {self.behaviour!r}; one of {BEHAVIOURS}")
+        if self.behaviour not in BEHAVIOURS and self.behaviour not in EXTRA_BEHAVIOURS:
+            known = (*BEHAVIOURS, *EXTRA_BEHAVIOURS)
+            raise ValueError(f"unknown behaviour {self.behaviour!r}; one of {known}")
         object.__setattr__(self, "sni", {k.lower().rstrip("."): v for k, v in self.sni.items()})
         if self.behaviour in ("tls", "malformed") and self.default_chain is None:
             raise ValueError(f"behaviour {self.behaviour!r} needs a chain")
@@ -261,8 +266,11 @@ class Node:
 
     def _serve(self, conn: _Conn, config: NodeConfig) -> None:
         try:
-            handler = getattr(self, "_serve_" + config.behaviour)
-            handler(conn, config)
+            extra = EXTRA_BEHAVIOURS.get(config.behaviour)
+            if extra is not None:
+                extra(conn, config)
+            else:
+                getattr(self, "_serve_" + config.behaviour)(conn, config)
         except (OSError, ValueError):
             pass  # the client went away, timed out or failed the handshake
         finally:

@@ -1,0 +1,274 @@
+"""The hostile-server matrix: one row per thing a broken network or an impostor can do.
+
+Each row names a lab target (a scenario of contrib/lab/scenarios.py or a hostile node of
+contrib/lab/hostile.py), the state the plugin must report and a pattern its status line must
+contain.  Every row also holds the plugin's contract for bad input: exactly one status line
+starting ``OUTLOOK_ANYWHERE``, an exit code 0-3, empty stderr, no traceback, nothing
+unprintable, and the verdict within the deadline.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from contrib.lab import Lab, hostile
+from tests.conftest import Outcome, run_plugin
+
+OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
+STATES = ("OK", "WARNING", "CRITICAL", "UNKNOWN")
+DEADLINE = 3.0  # -t of every row unless the row says otherwise
+SILENT = r"TLS handshake (timed out|not finished within the deadline)"
+SLACK = 1.25  # design.md: the verdict within -t plus about one second (process start included)
+
+
+@pytest.fixture(scope="module")
+def hostile_lab(lab: Lab) -> Iterator[Lab]:
+    hostile.install(lab)
+    yield lab
+    lab.reset()  # the hostile nodes and names go away again
+
+
+@dataclass(frozen=True)
+class Row:
+    id: str
+    target: str  # a lab scenario or a hostile name
+    state: int
+    pattern: str  # a regular expression searched in the status line
+    args: tuple[str, ...] = ()
+    timeout: float = DEADLINE
+
+
+ROWS = [
+    # -- connection and handshake -----------------------------------------------------------
+    Row("refused", "refused", CRITICAL, r"127\.0\.35\.1: connection refused"),
+    Row(
+        "silent after accept",
+        "silent",
+        CRITICAL,
+        rf"127\.0\.36\.1: {SILENT}",
+    ),
+    Row(
+        "silent after ClientHello",
+        "hello-silent",
+        CRITICAL,
+        rf"127\.0\.60\.1: {SILENT}",
+    ),
+    Row(
+        "slow-drip handshake, one byte a second",
+        "drip",
+        CRITICAL,
+        rf"127\.0\.60\.2: {SILENT}",
+    ),
+    Row("reset mid-handshake", "reset", CRITICAL, "connection reset during the TLS handshake"),
+    Row(
+        "TLS alert handshake_failure",
+        "alert",
+        CRITICAL,
+        "TLS handshake failed: server sent TLS alert: handshake failure",
+    ),
+    Row(
+        "TLS alert unrecognized_name",
+        "sni-strict",
+        CRITICAL,
+        "TLS handshake failed: server sent TLS alert: unrecognized name",
+        ("-H", "other.contoso.test", "-I", "127.0.40.1"),
+    ),
+    Row(
+        "plain-text banner",
+        "banner",
+        CRITICAL,
+        "not TLS: server sent '220 mail.contoso.test ESMTP ready",
+    ),
+    Row(
+        "HTTP response on the TLS port",
+        "http-on-tls",
+        CRITICAL,
+        "not TLS: server sent 'HTTP/1.1 400 Bad Request",
+    ),
+    Row("TLS 1.0 only", "tls10", WARNING, r"127\.0\.60\.5: server speaks only TLSv1(?![.\d])"),
+    Row("TLS 1.1 only", "tls11", WARNING, r"127\.0\.60\.6: server speaks only TLSv1\.1"),
+    # -- certificates -----------------------------------------------------------------------
+    Row(
+        "a chain of 50 certificates",
+        "long-chain",
+        OK,
+        "1 node OK: msstd:long-chain.contoso.test matches CN long-chain.contoso.test",
+    ),
+    Row(
+        "a 1 MiB certificate",
+        "huge-cert",
+        CRITICAL,
+        "127.0.60.8: TLS handshake failed: excessive message size",
+    ),
+    Row("no subject", "no-subject", WARNING, r"found only in a SAN, not in CN \(none\)"),
+    Row(
+        "several CNs",
+        "multi-cn",
+        WARNING,
+        r"subject has 2 CNs \(multi-cn\.contoso\.test, other\.contoso\.test\)",
+    ),
+    Row(
+        "a NUL byte in the CN",
+        "nul-cn",
+        CRITICAL,
+        r"Mutual Authentication could not be established: certificate has CN"
+        r" nul-cn\.contoso\.test\\x00\.evil\.test",
+    ),
+    Row(
+        "Unicode CN, punycode principal",
+        "idn-unicode",
+        OK,
+        "msstd:xn--mil-qla.contoso.test matches CN mäil.contoso.test",
+        ("-P", "msstd:xn--mil-qla.contoso.test"),
+    ),
+    Row(
+        "punycode CN, Unicode principal",
+        "idn-punycode",
+        OK,
+        "msstd:mäil.contoso.test matches CN xn--mil-qla.contoso.test",
+        ("-P", "msstd:mäil.contoso.test"),
+    ),
+    Row(
+        "IDN homograph CN (Cyrillic a)",
+        "idn-homograph",
+        CRITICAL,
+        r"certificate has CN m\u0430il\.contoso\.test \(xn--mil-6cd\.contoso\.test\),"
+        r" expected msstd:mail\.contoso\.test",
+        ("-P", "msstd:mail.contoso.test"),
+    ),
+    Row(
+        "an IP address in the CN, host name principal",
+        "ip-cn",
+        CRITICAL,
+        r"certificate has CN 127\.0\.60\.12, expected msstd:ip-cn\.contoso\.test",
+    ),
+    Row(
+        "an IP address in the CN, checked by address",
+        "ip-cn",
+        OK,
+        r"msstd:127\.0\.60\.12 matches CN 127\.0\.60\.12",
+        ("-H", "127.0.60.12"),
+    ),
+    Row("an empty SAN extension", "empty-san", OK, "matches CN empty-san.contoso.test"),
+    Row(
+        "a critical unknown extension",
+        "critical-ext",
+        CRITICAL,
+        r"127\.0\.60\.14: certificate not trusted: a certificate in the chain has an unknown"
+        r" extension marked critical",
+    ),
+    Row("a SHA-1 signed leaf", "weak-sha1", WARNING, "certificate is signed with SHA1"),
+    Row("a 1024-bit RSA key", "weak-rsa1024", WARNING, "certificate has a 1024-bit RSA key"),
+    Row(
+        "an expired intermediate",
+        "expired-intermediate",
+        CRITICAL,
+        "issuing CA 'Contoso Lab Issuing CA 2017' expired",
+    ),
+    Row(
+        "the intermediate missing from the chain",
+        "missing-intermediate",
+        CRITICAL,
+        "certificate not trusted: issuer 'Contoso Lab Issuing CA' is not in the trust store and"
+        " the server sends no intermediate certificate",
+    ),
+    Row("the root served in the chain", "root-in-chain", OK, "1 node OK"),
+    # -- addresses and DNS ------------------------------------------------------------------
+    Row("a node on ::1 only, -6", "ipv6", OK, "1 node OK: msstd:ipv6.contoso.test", ("-6",)),
+    Row("DNS server times out", "timeout", CRITICAL, "timeout.contoso.test: DNS A query timed out"),
+    Row(
+        "DNS SERVFAIL", "servfail", CRITICAL, "servfail.contoso.test: DNS A query failed: SERVFAIL"
+    ),
+    Row(
+        "DNS NXDOMAIN",
+        "single",
+        CRITICAL,
+        r"nowhere\.contoso\.test: DNS name not found \(NXDOMAIN\)",
+        ("-H", "nowhere.contoso.test"),
+    ),
+    Row(
+        "DNS CNAME chain",
+        "cname",
+        OK,
+        r"3/3 nodes OK: msstd:healthy\.contoso\.test",
+        ("-P", "healthy.contoso.test"),
+    ),
+    Row(
+        "DNS answers 64 addresses",
+        "many",
+        CRITICAL,
+        r"127\.0\.9\.1: connection refused .*\[0/64 nodes OK\]",
+    ),
+    Row(
+        "16 nodes, 8 silent, -t 5",
+        "sixteen",
+        CRITICAL,
+        rf"127\.0\.61\.2: {SILENT} .*\[8/16 nodes OK\]",
+        timeout=5.0,
+    ),
+]
+
+
+def target_args(lab: Lab, name: str) -> list[str]:
+    host = hostile.BY_NAME[name].host if name in hostile.BY_NAME else lab.scenario(name).host
+    return [
+        "-H",
+        host,
+        "-p",
+        str(lab.port),
+        "--dns-server",
+        lab.dns_server,
+        "--ca-file",
+        lab.ca_file,
+    ]
+
+
+_outcomes: dict[str, Outcome] = {}
+
+
+def run_row(lab: Lab, row: Row) -> Outcome:
+    """The plugin's answer for ``row`` (run once per session: the 16-node row is asserted twice)."""
+    if row.id not in _outcomes:
+        args = target_args(lab, row.target)
+        _outcomes[row.id] = run_plugin(*args, "-t", f"{row.timeout:g}", *row.args)
+    return _outcomes[row.id]
+
+
+def assert_contract(out: Outcome, deadline: float) -> None:
+    """What holds for every input, however hostile: one clean line, in time."""
+    assert out.stderr == "", out.stderr
+    assert 0 <= out.code <= 3, out
+    assert out.first_line.startswith(f"OUTLOOK_ANYWHERE {STATES[out.code]} - "), out.stdout
+    assert sum(line.startswith("OUTLOOK_ANYWHERE") for line in out.stdout.splitlines()) == 1
+    assert "Traceback" not in out.stdout and "Error:" not in out.first_line.split(" - ")[0]
+    assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f]", out.stdout), repr(out.stdout)
+    assert out.elapsed < deadline + SLACK, f"{out.elapsed:.2f} s for -t {deadline:g}"
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])
+def test_hostile_matrix(hostile_lab: Lab, row: Row) -> None:
+    if row.target == "ipv6":
+        assert hostile_lab.ipv6, "this host cannot bind ::1; the IPv6 row needs it"
+    out = run_row(hostile_lab, row)
+    assert_contract(out, row.timeout)
+    assert out.code == row.state, out.stdout
+    assert re.search(row.pattern, out.status), f"{row.pattern!r} not in {out.status!r}"
+
+
+def test_every_silent_node_is_named_in_the_long_output(hostile_lab: Lab) -> None:
+    row = next(r for r in ROWS if r.target == "sixteen")
+    out = run_row(hostile_lab, row)
+    assert_contract(out, row.timeout)
+    lines = {line.split()[0]: line for line in out.long_output}
+    addresses = hostile.addresses(hostile.BY_NAME["sixteen"])
+    assert list(lines) == addresses  # one line per node, in address order
+    for number, address in enumerate(addresses, start=1):
+        if number % 2 == 0:  # the silent ones
+            # the probe's own timeout or the deadline's cut, whichever is first
+            assert re.match(f"{re.escape(address)} CRITICAL: {SILENT}", lines[address])
+        else:
+            assert lines[address].startswith(f"{address} OK -- CN sixteen.contoso.test")
