@@ -435,7 +435,9 @@ def main() -> NoReturn:
     warnings.simplefilter("ignore")  # Icinga shows stderr as the status text
     text, code = run(sys.argv[1:])
     try:
-        sys.stdout.write(text)
+        # UTF-8 whatever the locale, and never an encoding error: a CN in Cyrillic under a
+        # Latin-1 locale, or an argument that was not UTF-8 (surrogates), is printed escaped.
+        sys.stdout.buffer.write(text.encode("utf-8", "backslashreplace"))
         sys.stdout.flush()
     except BrokenPipeError:
         pass

@@ -36,6 +36,17 @@ def host(value: str) -> str:
             ipaddress.IPv6Address(value)
         except ValueError:
             raise Invalid(f"{value!r} is not a host name (no port here: use -p)") from None
+        return value
+    # The name goes out as SNI in its IDNA form: refuse here what could not be encoded there
+    # (an empty or over-long label, a byte that was not UTF-8).
+    labels = value[:-1].split(".") if value.endswith(".") else value.split(".")
+    if not all(0 < len(label) < 64 for label in labels):
+        raise Invalid(f"{value!r} is not a host name (empty or over-long label)")
+    if not value.isascii():
+        try:
+            value.encode("idna")
+        except UnicodeError:
+            raise Invalid(f"{value!r} is not a host name (no IDNA form)") from None
     return value
 
 

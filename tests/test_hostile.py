@@ -272,3 +272,36 @@ def test_every_silent_node_is_named_in_the_long_output(hostile_lab: Lab) -> None
             assert re.match(f"{re.escape(address)} CRITICAL: {SILENT}", lines[address])
         else:
             assert lines[address].startswith(f"{address} OK -- CN sixteen.contoso.test")
+
+
+# -- bad input on the command line -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("host", "reason"),
+    [
+        ("\udcff.contoso.test", "no IDNA form"),  # a byte that was not UTF-8, as Python sees it
+        ("mail..contoso.test", "empty or over-long label"),
+        ("x" * 64 + ".contoso.test", "empty or over-long label"),
+    ],
+)
+def test_host_that_cannot_be_sent_as_sni_is_unknown(
+    hostile_lab: Lab, host: str, reason: str
+) -> None:
+    out = run_plugin("-H", host, "-I", "127.0.60.13", "-p", str(hostile_lab.port))
+    assert_contract(out, 10)
+    assert out.code == UNKNOWN
+    assert out.status.startswith("OUTLOOK_ANYWHERE UNKNOWN - argument -H/--host: "), out.status
+    assert out.status.endswith(f"is not a host name ({reason})")
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "ascii", "utf-8"])
+def test_any_locale_prints_a_look_alike_cn(hostile_lab: Lab, encoding: str) -> None:
+    """A Cyrillic CN under a Latin-1 locale, and a principal that was not UTF-8: printed as
+    UTF-8, escaped where needed, never an encoding error on stderr."""
+    args = target_args(hostile_lab, "idn-homograph")
+    out = run_plugin(*args, "-P", "m\udcffil.contoso.test", env={"PYTHONIOENCODING": encoding})
+    assert_contract(out, 10)
+    assert out.code == CRITICAL
+    assert "certificate has CN m\u0430il.contoso.test" in out.status
+    assert "expected msstd:m\\udcffil.contoso.test" in out.status
