@@ -13,12 +13,12 @@ The building blocks live in ``plugins/`` (its docstring maps them).
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import time
 import warnings
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NoReturn
 
 import nagiosplugin
 
@@ -37,7 +37,10 @@ from plugins.resource import CasArray, Target
 from plugins.summary import ArraySummary
 from plugins.tlsprobe import TrustStore
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
+    from typing import NoReturn
+
     from plugins.autodiscover import AutodiscoverFacts
 
 DESCRIPTION = """\
@@ -441,7 +444,10 @@ def main() -> NoReturn:
         sys.stdout.flush()
     except BrokenPipeError:
         pass
-    sys.exit(code)
+    # The verdict is out and nothing else needs closing: leave without the interpreter's
+    # teardown, which frees every module and object one by one (a sizeable share of a check's
+    # time on a poller that starts thousands of them).  run() stays usable in-process.
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -9,17 +9,23 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from dataclasses import dataclass
 
 from plugins.deadline import Deadline, Unfinished, call_before
 
 
-@dataclass(frozen=True)
 class Resolution:
-    host: str
-    addresses: tuple[str, ...]
-    source: str  # "-I", "system resolver", "DNS server 127.0.0.53:53"
-    error: str = ""  # why there are no addresses
+    """Where the addresses came from (a plain class: see ``tlsprobe.NodeFacts``)."""
+
+    __slots__ = ("addresses", "error", "host", "source")
+
+    def __init__(self, host: str, addresses: tuple[str, ...], source: str, error: str = "") -> None:
+        self.host = host
+        self.addresses = addresses
+        self.source = source  # "-I", "system resolver", "DNS server 127.0.0.53:53"
+        self.error = error  # why there are no addresses
+
+    def __repr__(self) -> str:
+        return f"Resolution({self.host!r}, {self.addresses!r}, {self.source!r}, {self.error!r})"
 
 
 def _dedupe(addresses: list[str]) -> tuple[str, ...]:

@@ -9,31 +9,69 @@ parsed.
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
 
-_MONTHS = {m: i for i, m in enumerate(calendar.month_abbr) if m}
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import Any
+
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
+    )
+}
 
 
-@dataclass(frozen=True)
 class CertFacts:
-    """What one certificate says about itself."""
+    """What one certificate says about itself (a plain class: see ``tlsprobe.NodeFacts``)."""
 
-    cns: tuple[str, ...]  # every Subject CN, in encoded order
-    emails: tuple[str, ...]  # e-mail attributes of the subject: shown, never matched
-    sans: tuple[str, ...]  # SAN DNS names
-    issuer: str  # issuer CN (or the whole issuer when it has no CN)
-    subject: str
-    serial: str
-    not_before: float  # POSIX seconds
-    not_after: float
-    sha256: str  # fingerprint, upper-case hex
-    thumbprint: str  # SHA-1, upper-case hex: how Get-ExchangeCertificate names a certificate
-    self_issued: bool
+    __slots__ = (
+        "cns",
+        "emails",
+        "issuer",
+        "not_after",
+        "not_before",
+        "sans",
+        "self_issued",
+        "serial",
+        "sha256",
+        "subject",
+        "thumbprint",
+    )
+
+    def __init__(
+        self,
+        *,
+        cns: tuple[str, ...],
+        emails: tuple[str, ...],
+        sans: tuple[str, ...],
+        issuer: str,
+        subject: str,
+        serial: str,
+        not_before: float,
+        not_after: float,
+        sha256: str,
+        thumbprint: str,
+        self_issued: bool,
+    ) -> None:
+        self.cns = cns  # every Subject CN, in encoded order
+        self.emails = emails  # e-mail attributes of the subject: shown, never matched
+        self.sans = sans  # SAN DNS names
+        self.issuer = issuer  # issuer CN (or the whole issuer when it has no CN)
+        self.subject = subject
+        self.serial = serial
+        self.not_before = not_before  # POSIX seconds
+        self.not_after = not_after
+        self.sha256 = sha256  # fingerprint, upper-case hex
+        # SHA-1, upper-case hex: how Get-ExchangeCertificate names a certificate
+        self.thumbprint = thumbprint
+        self.self_issued = self_issued
+
+    def __repr__(self) -> str:
+        return f"CertFacts({self.subject!r}, sha256={self.sha256})"
 
     def days_left(self, now: float) -> float:
         return (self.not_after - now) / 86400.0
@@ -50,7 +88,18 @@ def parse_time(text: str) -> float:
     parts = text.split()
     mon, day, clock, year = parts[0], parts[1], parts[2], parts[3]
     hh, mm, ss = (int(x) for x in clock.split(":"))
-    return float(calendar.timegm((int(year), _MONTHS[mon], int(day), hh, mm, ss, 0, 0, 0)))
+    return float(epoch_days(int(year), _MONTHS[mon], int(day)) * 86400 + hh * 3600 + mm * 60 + ss)
+
+
+def epoch_days(year: int, month: int, day: int) -> int:
+    """Days from 1970-01-01 to a proleptic Gregorian date (``calendar.timegm`` // 86400, without
+    importing ``calendar``, which brings ``locale`` and ``datetime``)."""
+    year -= month <= 2
+    era = year // 400
+    year_of_era = year - era * 400
+    day_of_year = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
+    return era * 146097 + day_of_era - 719468
 
 
 def _name_text(rdns: Iterable[Any]) -> str:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import nagiosplugin
 from nagiosplugin.state import Critical, Ok
 
 from plugins.addresses import Resolution
 from plugins.judgement import Finding, Policy, judge_fleet, judge_node, worst
 from plugins.tlsprobe import NodeFacts
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class Judged(nagiosplugin.Result):

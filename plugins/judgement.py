@@ -5,8 +5,6 @@ Contexts call these; so does the ``nodes_ok`` count.  Nothing here does I/O.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from nagiosplugin import Range
 from nagiosplugin.state import Critical, Ok, ServiceState, Warn
 
@@ -15,20 +13,44 @@ from plugins.principal import Match, display, match
 from plugins.tlsprobe import NodeFacts
 
 
-@dataclass(frozen=True)
 class Finding:
-    state: ServiceState
-    text: str
+    """One thing wrong (or worth saying) and its state (plain classes: see
+    ``tlsprobe.NodeFacts``)."""
+
+    __slots__ = ("state", "text")
+
+    def __init__(self, state: ServiceState, text: str) -> None:
+        self.state = state
+        self.text = text
+
+    def __repr__(self) -> str:
+        return f"Finding({self.state}, {self.text!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Finding) and (self.state, self.text) == (other.state, other.text)
+
+    def __hash__(self) -> int:
+        return hash((self.state, self.text))
 
 
-@dataclass(frozen=True)
 class Policy:
-    principals: tuple[str, ...]  # names without the msstd: prefix
-    match_mode: str  # "cn" or "cn-or-san"
-    warning: Range
-    critical: Range
-    check_trust: bool
-    now: float
+    """What the command line asks of every certificate."""
+
+    def __init__(
+        self,
+        principals: tuple[str, ...],
+        match_mode: str,
+        warning: Range,
+        critical: Range,
+        check_trust: bool,
+        now: float,
+    ) -> None:
+        self.principals = principals  # names without the msstd: prefix
+        self.match_mode = match_mode  # "cn" or "cn-or-san"
+        self.warning = warning
+        self.critical = critical
+        self.check_trust = check_trust
+        self.now = now
 
 
 def worst(findings: list[Finding]) -> ServiceState:

@@ -10,7 +10,6 @@ import argparse
 import ipaddress
 import math
 import os
-from dataclasses import dataclass
 
 from nagiosplugin import Range
 
@@ -105,13 +104,15 @@ def match_mode(value: str) -> str:
     return value
 
 
-@dataclass(frozen=True)
 class Threshold:
     """``-w``/``-c``: a plain number N means "fewer than N days" (the range ``N:``); anything
     with ``:``, ``@`` or ``~`` is a Nagios range applied to days_left as written."""
 
-    text: str  # as printed in the perfdata
-    range: Range
+    __slots__ = ("range", "text")
+
+    def __init__(self, text: str, range: Range) -> None:
+        self.text = text  # as printed in the perfdata
+        self.range = range
 
 
 def threshold(value: str) -> Threshold:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import nagiosplugin
 
@@ -16,14 +15,24 @@ from plugins.deadline import Deadline
 from plugins.tlsprobe import NodeFacts, TrustStore, probe_all
 
 
-@dataclass
 class Target:
-    host: str
-    port: int
-    given: list[str]  # -I
-    dns_server: tuple[str, int] | None
-    ipv4: bool
-    ipv6: bool
+    """What to probe (a plain class: see ``tlsprobe.NodeFacts``)."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        given: list[str],
+        dns_server: tuple[str, int] | None,
+        ipv4: bool,
+        ipv6: bool,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.given = given  # -I
+        self.dns_server = dns_server
+        self.ipv4 = ipv4
+        self.ipv6 = ipv6
 
 
 def perf_label(address: str) -> str:

@@ -25,11 +25,13 @@ import socket
 import ssl
 import threading
 import time
-from dataclasses import dataclass, field
-from typing import Any
 
 from plugins.certificate import CertFacts, describe_strength, from_info
 from plugins.deadline import Deadline
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import Any
 
 # X509_V_FLAG_NO_CHECK_TIME: validity dates are judged by the plugin, per certificate.
 _NO_CHECK_TIME = 0x200000
@@ -40,24 +42,31 @@ _READ_SIZE = 16384
 MAX_CHAIN = 20
 
 
-@dataclass
 class NodeFacts:
-    """All one address told us."""
+    """All one address told us.
 
-    address: str
-    port: int
-    phase: str = "connect"  # how far the probe got: connect, handshake, done
-    connect_time: float | None = None
-    handshake_time: float | None = None
-    tls_version: str = ""
-    cipher: str = ""
-    error: str = ""  # the connection-level failure, in words; "" when a certificate was seen
-    leaf: CertFacts | None = None
-    chain: tuple[CertFacts, ...] = ()  # verified chain (leaf first) or, if unverified, as served
-    trust: str = "unchecked"  # verified | untrusted | unchecked
-    trust_error: str = ""
-    weaknesses: tuple[str, ...] = ()
-    parse_error: str = ""
+    Plain classes here and in the other modules of the default path: importing ``dataclasses``
+    (and ``inspect`` with it) would cost more start-up time than a whole handshake."""
+
+    def __init__(self, address: str, port: int, phase: str = "connect") -> None:
+        self.address = address
+        self.port = port
+        self.phase = phase  # how far the probe got: connect, handshake, done
+        self.connect_time: float | None = None
+        self.handshake_time: float | None = None
+        self.tls_version = ""
+        self.cipher = ""
+        self.error = ""  # the connection-level failure, in words; "" when a certificate was seen
+        self.leaf: CertFacts | None = None
+        # the verified chain (leaf first) or, if unverified, the chain as served
+        self.chain: tuple[CertFacts, ...] = ()
+        self.trust = "unchecked"  # verified | untrusted | unchecked
+        self.trust_error = ""
+        self.weaknesses: tuple[str, ...] = ()
+        self.parse_error = ""
+
+    def __repr__(self) -> str:
+        return f"NodeFacts({self.__dict__!r})"
 
     @property
     def total_time(self) -> float | None:
@@ -66,11 +75,11 @@ class NodeFacts:
         return self.connect_time + (self.handshake_time or 0.0)
 
 
-@dataclass
 class TrustStore:
-    ca_file: str | None = None
-    verify: bool = True
-    contexts: dict[str, ssl.SSLContext] = field(default_factory=dict)
+    def __init__(self, ca_file: str | None = None, verify: bool = True) -> None:
+        self.ca_file = ca_file
+        self.verify = verify
+        self.contexts: dict[str, ssl.SSLContext] = {}
 
     def context(self, legacy: bool = False) -> ssl.SSLContext:
         """One context per kind for all nodes (loading trust anchors is the costly part)."""
@@ -111,7 +120,9 @@ class _Handshake:
         self.sock = sock
         self.incoming = ssl.MemoryBIO()
         self.outgoing = ssl.MemoryBIO()
-        self.obj = ctx.wrap_bio(self.incoming, self.outgoing, server_hostname=sni)
+        # An ASCII name goes as bytes: a str would load the idna codec, for nothing.
+        name = sni.encode("ascii") if sni is not None and sni.isascii() else sni
+        self.obj = ctx.wrap_bio(self.incoming, self.outgoing, server_hostname=name)
         self.first_bytes = b""
 
     def run(self, deadline: Deadline) -> None:
