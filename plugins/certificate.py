@@ -83,12 +83,20 @@ class CertFacts:
         return self.subject or f"serial {self.serial}"
 
 
+class Unreadable(ValueError):
+    """OpenSSL decoded the certificate, but a field of it makes no sense (a finding, not a bug)."""
+
+
 def parse_time(text: str) -> float:
-    """``Nov 26 02:25:36 2026 GMT`` (OpenSSL's print form) to POSIX seconds, locale-free."""
-    parts = text.split()
-    mon, day, clock, year = parts[0], parts[1], parts[2], parts[3]
-    hh, mm, ss = (int(x) for x in clock.split(":"))
-    return float(epoch_days(int(year), _MONTHS[mon], int(day)) * 86400 + hh * 3600 + mm * 60 + ss)
+    """``Nov 26 02:25:36 2026 GMT`` (OpenSSL's print form, fractional seconds allowed) to POSIX
+    seconds, locale-free; a server can send anything here ("Bad time value")."""
+    try:
+        mon, day, clock, year = text.split()[:4]
+        hh, mm, ss = clock.split(":")
+        days = epoch_days(int(year), _MONTHS[mon], int(day))
+        return float(days * 86400 + int(hh) * 3600 + int(mm) * 60) + float(ss)
+    except (ValueError, KeyError):
+        raise Unreadable(f"validity date {text[:40]!r} not readable") from None
 
 
 def epoch_days(year: int, month: int, day: int) -> int:
@@ -139,12 +147,21 @@ def iso_date(seconds: float) -> str:
 
 
 def describe_strength(der: bytes) -> tuple[str, str]:
-    """Key type and size, and signature hash, read with ``cryptography`` (slow import)."""
+    """Key type and size, and signature hash, read with ``cryptography`` (slow import).
+
+    ``cryptography`` is stricter than OpenSSL: what OpenSSL accepted and it refuses (a
+    negative serial, an unknown key or signature algorithm) is "unknown", never an exception.
+    """
     from cryptography import x509
+    from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 
-    cert = x509.load_der_x509_certificate(der)
-    pub = cert.public_key()
+    try:
+        cert = x509.load_der_x509_certificate(der)
+        pub = cert.public_key()
+        algo = cert.signature_hash_algorithm
+    except (ValueError, UnsupportedAlgorithm):
+        return "unknown key", "unknown"
     if isinstance(pub, rsa.RSAPublicKey):
         key = f"RSA {pub.key_size}"
     elif isinstance(pub, ec.EllipticCurvePublicKey):
@@ -155,5 +172,4 @@ def describe_strength(der: bytes) -> tuple[str, str]:
         key = type(pub).__name__.replace("PublicKey", "")
     else:
         key = type(pub).__name__
-    algo = cert.signature_hash_algorithm
     return key, (algo.name if algo is not None else "none")

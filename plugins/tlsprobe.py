@@ -26,7 +26,7 @@ import ssl
 import threading
 import time
 
-from plugins.certificate import CertFacts, describe_strength, from_info
+from plugins.certificate import CertFacts, Unreadable, describe_strength, from_info
 from plugins.deadline import Deadline
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
@@ -428,5 +428,8 @@ def _guarded_probe(
 ) -> None:
     try:
         _probe_into(facts, sni, store, deadline)
+    except Unreadable as exc:  # the server's certificate, not a bug
+        facts.parse_error = f"certificate could not be parsed ({exc})"
+        facts.phase = "done"
     except BaseException as exc:  # a bug: report it on the node instead of on stderr
         facts.error = f"internal error: {exc.__class__.__name__}: {exc}"
