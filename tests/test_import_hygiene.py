@@ -1,0 +1,118 @@
+"""Start-up hygiene: a check imports what it needs and nothing heavy besides.
+
+A poller starts the plugin thousands of times an hour, and on the default path (a handshake per
+node, judged from OpenSSL's own decoding of the certificate) any further import is pure cost.
+Each test runs one real check against the lab in a fresh interpreter and looks at the modules
+that the import of the plugin and the check added to ``sys.modules``: deterministic, no timing
+(the times themselves are ``make bench``'s business, docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from contrib.lab import Lab
+from tests.conftest import REPO
+
+# Never on the default path: dnspython (only with --dns-server), HTTP and XML (only with --rpc or
+# --autodiscover), cryptography (only to explain a weak certificate), thread pools, e-mail
+# parsing; and the standard modules that cost start-up time for a convenience.
+FORBIDDEN = (
+    "dns",
+    "http.client",
+    "xml",
+    "defusedxml",
+    "cryptography",
+    "concurrent.futures",
+    "email",
+    "dataclasses",
+    "typing",
+    "calendar",
+)
+
+PROBE = """
+import json, sys
+sys.path.insert(0, {repo!r})
+before = set(sys.modules)
+import check_outlook_anywhere
+text, code = check_outlook_anywhere.run({args!r})
+print(json.dumps({{"code": code, "text": text, "new": sorted(set(sys.modules) - before)}}))
+"""
+
+
+def imported_by_check(*args: str) -> tuple[int, str, set[str]]:
+    """Exit code, output and the modules that importing the plugin and one run added."""
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE.format(repo=str(REPO), args=list(args))],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        cwd=REPO,
+    )
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    return result["code"], result["text"], set(result["new"])
+
+
+def heavy(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if any(m == f or m.startswith(f + ".") for f in FORBIDDEN))
+
+
+def by_address(lab: Lab, scenario: str) -> list[str]:
+    """The default path: the nodes given with -I, trust from the lab CA."""
+    s = lab.scenario(scenario)
+    given = [arg for address in s.addresses for arg in ("-I", address)]
+    return ["-H", s.host, *given, "-p", str(lab.port), "--ca-file", lab.ca_file]
+
+
+@pytest.mark.parametrize(
+    ("scenario", "code", "says"),
+    [
+        ("single", 0, "OUTLOOK_ANYWHERE OK - 1 node OK"),
+        ("healthy", 0, "OUTLOOK_ANYWHERE OK - 3/3 nodes OK"),
+        ("cn-mismatch", 2, "Mutual Authentication could not be established"),
+        ("refused", 2, "connection refused"),
+        ("expired", 2, "expired"),
+    ],
+)
+def test_default_path_imports_nothing_heavy(lab: Lab, scenario: str, code: int, says: str) -> None:
+    got, text, modules = imported_by_check(*by_address(lab, scenario))
+    assert (got, says in text) == (code, True), text
+    assert "plugins.tlsprobe" in modules
+    assert heavy(modules) == []
+
+
+def test_system_resolver_path_imports_nothing_heavy(lab: Lab) -> None:
+    # localhost resolves through getaddrinfo, as a real host name would on a poller
+    args = ["-H", "localhost", "-4", "-p", str(lab.port), "--ca-file", lab.ca_file]
+    got, text, modules = imported_by_check(*args)
+    assert got == 0, text
+    assert "127.0.0.1" in text
+    assert heavy(modules) == []
+
+
+def test_dns_server_path_loads_dnspython(lab: Lab) -> None:
+    """The same check through --dns-server does load dnspython: the test tells the two apart."""
+    s = lab.scenario("single")
+    args = ["-H", s.host, "--dns-server", lab.dns_server, "-p", str(lab.port)]
+    got, text, modules = imported_by_check(*args, "--ca-file", lab.ca_file)
+    assert got == 0, text
+    assert "dns.resolver" in modules
+    assert "cryptography" not in modules
+
+
+def test_cryptography_only_to_explain_a_weak_certificate(lab: Lab) -> None:
+    """OpenSSL refuses a SHA-1 signature at its security level; only then is cryptography
+    loaded, to name the signature hash and the key in the finding."""
+    got, text, modules = imported_by_check(*by_address(lab, "weak-sha1"))
+    assert got == 1, text
+    assert "SHA1" in text
+    assert "cryptography.x509" in modules
+    # cryptography brings typing, dataclasses and the like along: fine on this path
+    unrelated = {"dns", "http.client", "xml", "defusedxml", "concurrent.futures"}
+    assert [m for m in heavy(modules) if m.split(".")[0] in unrelated or m in unrelated] == []
