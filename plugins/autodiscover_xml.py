@@ -82,6 +82,8 @@ def parse(body: bytes) -> Document:
     except ElementTree.ParseError as exc:
         line, column = getattr(exc, "position", (0, 0))
         raise UnusableDocument(f"invalid XML at line {line}, column {column}") from None
+    except LookupError:  # encoding="..." names a codec Python does not have
+        raise UnusableDocument("invalid XML (unknown encoding declared)") from None
     except (ValueError, RecursionError) as exc:
         raise UnusableDocument(f"invalid XML ({exc.__class__.__name__})") from None
     if _local(root.tag) != "Autodiscover" or not _namespace(root.tag).startswith(

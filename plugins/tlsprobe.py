@@ -191,11 +191,19 @@ def _words(exc: ssl.SSLError) -> str:
     return re.sub(r"^\[\w+\] | \(_ssl\.c:\d+\)$", "", text)
 
 
+def _info(cert: Any) -> dict[str, Any]:
+    """OpenSSL's decoding of one certificate of the chain."""
+    try:
+        return cert.get_info()
+    except ValueError:  # UnicodeDecodeError: a name in it is not valid UTF-8 (a DNS name of 0x80)
+        raise Unreadable("a name in it is not valid text") from None
+
+
 def _facts_of(chain: list[Any]) -> tuple[CertFacts, ...]:
     facts = []
     for cert in chain:
         der = cert.public_bytes(ssl._ssl.ENCODING_DER)  # type: ignore[attr-defined]
-        facts.append(from_info(cert.get_info(), der))
+        facts.append(from_info(_info(cert), der))
     return tuple(facts)
 
 
@@ -355,7 +363,7 @@ def _weaknesses(chain: list[Any]) -> tuple[str, ...]:
     for position, cert in enumerate(chain):
         der = cert.public_bytes(ssl._ssl.ENCODING_DER)  # type: ignore[attr-defined]
         key, digest = describe_strength(der)
-        name = from_info(cert.get_info(), der).label()
+        name = from_info(_info(cert), der).label()
         role = "certificate" if position == 0 else f"issuer '{name}'"
         if key.startswith(("RSA ", "DSA ")) and int(key.split()[1]) < 2048:
             kind, bits = key.split()

@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
+import socket
 import ssl
+import struct
 import time
 import warnings
 from dataclasses import dataclass
@@ -133,7 +136,34 @@ def _old_tls(version: ssl.TLSVersion) -> nodes.ExtraBehaviour:
     return serve
 
 
+SERVED_DER: dict[str, bytes] = {}
+"""What a ``der`` node sends as its certificate, by node address (any bytes: for fuzzing)."""
+
+
+def _der(conn: nodes._Conn, config: NodeConfig) -> None:
+    # TLS 1.2 by hand, like the malformed behaviour: ServerHello, then a Certificate message
+    # whose one entry is SERVED_DER[address], then the end of the stream.
+    sock = conn.sock
+    sock.settimeout(HANDSHAKE_TIMEOUT)
+    address = sock.getsockname()[0]
+    hello = nodes.parse_client_hello(read_client_hello(sock))
+    suite = next((s for s in nodes._TLS12_SUITES if s in hello["suites"]), 0x002F)
+    exts = b"\xff\x01\x00\x01\x00"
+    server_hello = (
+        b"\x03\x03" + os.urandom(32) + b"\x00" + struct.pack("!HBH", suite, 0, len(exts)) + exts
+    )
+    der = SERVED_DER.get(address, b"")
+    entry = nodes._u24(len(der)) + der
+    message = nodes._handshake(2, server_hello) + nodes._handshake(
+        11, nodes._u24(len(entry)) + entry
+    )
+    sock.sendall(nodes._record(22, message))
+    sock.shutdown(socket.SHUT_WR)
+    _drain(sock)
+
+
 BEHAVIOURS: dict[str, nodes.ExtraBehaviour] = {
+    "der": _der,
     "hello-silent": _hello_silent,
     "drip": _drip,
     "alert": _alert,
