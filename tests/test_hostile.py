@@ -305,3 +305,92 @@ def test_any_locale_prints_a_look_alike_cn(hostile_lab: Lab, encoding: str) -> N
     assert out.code == CRITICAL
     assert "certificate has CN m\u0430il.contoso.test" in out.status
     assert "expected msstd:m\\udcffil.contoso.test" in out.status
+
+
+# -- Autodiscover and --rpc --------------------------------------------------------------------
+# The lab's own Autodiscover sites (tests/test_autodiscover.py) hold entity expansion, external
+# entities, a 64 MiB chunked body, a body dripped a byte at a time, redirects to plain HTTP and
+# to a host whose certificate does not verify, and redirect loops.  These rows add what a
+# hostile server can do to the HTTP client itself: a body that never ends, a 50 MB body, and a
+# 401 whatever the credentials.
+
+
+@pytest.fixture(scope="module")
+def password_file(tmp_path_factory: pytest.TempPathFactory) -> str:
+    from contrib.lab.web import PASSWORD
+
+    path = tmp_path_factory.mktemp("secret") / "password"
+    path.write_text(PASSWORD + "\n")
+    path.chmod(0o600)
+    return str(path)
+
+
+# Runs its arguments as a child and writes the child's peak resident memory (KiB) to a file:
+# a process forked from pytest itself would report pytest's memory as its own.
+_PEAK = """
+import os, resource, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.executable, [sys.executable, *sys.argv[2:]])
+_, status = os.waitpid(pid, 0)
+open(sys.argv[1], "w").write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def run_with_peak_memory(*args: str) -> tuple[Outcome, int]:
+    """The plugin as a process, and its peak resident memory in KiB."""
+    import subprocess
+    import sys
+    import tempfile
+    import time
+
+    from tests.conftest import SCRIPT
+
+    with tempfile.NamedTemporaryFile("r") as peak:
+        started = time.monotonic()
+        proc = subprocess.run(
+            [sys.executable, "-c", _PEAK, peak.name, str(SCRIPT), *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+        )
+        out = Outcome(proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
+        return out, int(peak.read() or 0)
+
+
+WEB_ROWS = [
+    ("endless", "autodiscover", CRITICAL, r": response body over 1 MiB"),
+    ("big-body", "autodiscover", CRITICAL, r": response body of 50000000 bytes \(over 1 MiB\)"),
+    ("401-loop", "autodiscover", CRITICAL, r"wrong credentials .*401 Unauthorized"),
+    ("endless", "rpc", WARNING, r"rpcproxy\.dll answered 200 without authentication"),
+    ("big-body", "rpc", WARNING, r"rpcproxy\.dll answered 200 without authentication"),
+]
+
+
+@pytest.mark.parametrize(
+    ("kind", "mode", "state", "pattern"), WEB_ROWS, ids=[f"{m} {k}" for k, m, _, _ in WEB_ROWS]
+)
+def test_hostile_web_answers(
+    hostile_lab: Lab, password_file: str, kind: str, mode: str, state: int, pattern: str
+) -> None:
+    host, address = hostile.web_target(kind)
+    lab = hostile_lab
+    args = ["-p", str(lab.port), "--dns-server", lab.dns_server, "--ca-file", lab.ca_file]
+    if mode == "autodiscover":
+        url = f"https://{host}:{lab.port}/autodiscover/autodiscover.xml"
+        args += ["--autodiscover", "monitor@contoso.test", "--autodiscover-url", url]
+        args += ["--password-file", password_file]
+    else:
+        args += ["-H", host, "-I", address, "--rpc"]
+    before = hostile.WEB_REQUESTS.get(kind, 0)
+    out, peak_kib = run_with_peak_memory(*args, "-t", f"{DEADLINE:g}", "-vvv")
+    assert_contract(out, DEADLINE)
+    assert out.code == state, out.stdout
+    assert re.search(pattern, out.status), f"{pattern!r} not in {out.status!r}"
+    assert hostile.WEB_MARKER.decode() not in out.stdout  # nothing of the body echoed
+    # about 30 MiB for any check; reading the 50 MB body would take it far past this
+    assert 0 < peak_kib < 64 * 1024, f"{peak_kib} KiB for a {hostile.BIG_BODY}-byte answer"
+    # a 401 loop: one unauthenticated request, then each scheme tried once, not forever
+    assert hostile.WEB_REQUESTS.get(kind, 0) - before <= 3

@@ -174,6 +174,71 @@ BEHAVIOURS: dict[str, nodes.ExtraBehaviour] = {
 nodes.EXTRA_BEHAVIOURS.update(BEHAVIOURS)
 
 
+# -- web answers (Autodiscover and the RPC proxy; served after the handshake, see on_tls) -----
+
+WEB_MARKER = b"LAB-HOSTILE-BODY"
+"""Filler of every hostile body: it must never show up in the plugin's output."""
+BIG_BODY = 50 * 1000 * 1000
+"""Bytes announced (and sent, if the client keeps reading) by the ``big-body`` answer."""
+WEB_REQUESTS: dict[str, int] = {}
+"""Requests received per web answer kind, to show that a client gave up."""
+
+
+def _read_request(sock: ssl.SSLSocket, buffer: bytes) -> bytes | None:
+    """Read one request (head and Content-Length body); return what follows it, None at EOF."""
+    while b"\r\n\r\n" not in buffer:
+        chunk = sock.recv(65536)
+        if not chunk or len(buffer) > 256 * 1024:
+            return None
+        buffer += chunk
+    head, rest = buffer.split(b"\r\n\r\n", 1)
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length" and value.strip().isdigit():
+            length = int(value)
+    while len(rest) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return None
+        rest += chunk
+    return rest[length:]
+
+
+def web_answer(kind: str) -> nodes.TLSHandler:
+    """An on_tls handler answering every request the hostile way ``kind`` says:
+    ``endless``: a chunked body that never ends; ``big-body``: Content-Length of 50 MB, sent;
+    ``401-loop``: 401 with Basic and NTLM offered, whatever the credentials, forever."""
+
+    def serve(sock: ssl.SSLSocket) -> None:
+        sock.settimeout(HANDSHAKE_TIMEOUT)
+        buffer: bytes | None = b""
+        with contextlib.suppress(OSError):
+            while True:
+                buffer = _read_request(sock, buffer or b"")
+                if buffer is None:
+                    return
+                WEB_REQUESTS[kind] = WEB_REQUESTS.get(kind, 0) + 1
+                if kind == "401-loop":
+                    sock.sendall(
+                        b'HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm="x"\r\n'
+                        b"WWW-Authenticate: NTLM\r\nContent-Length: 0\r\n\r\n"
+                    )
+                    continue
+                filler = WEB_MARKER * 4096
+                if kind == "endless":
+                    sock.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+                    chunk = b"%x\r\n%s\r\n" % (len(filler), filler)
+                    while True:
+                        sock.sendall(chunk)
+                sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % BIG_BODY)
+                for _ in range(0, BIG_BODY, len(filler)):
+                    sock.sendall(filler)
+                return
+
+    return serve
+
+
 # -- certificates ----------------------------------------------------------------------------
 
 
@@ -357,6 +422,14 @@ def addresses(hostile: Hostile) -> list[str]:
     return [f"127.0.60.{index + 1}"]
 
 
+WEB_KINDS = ("endless", "big-body", "401-loop")
+
+
+def web_target(kind: str) -> tuple[str, str]:
+    """The host name and address of the node giving the ``kind`` web answer."""
+    return f"web-{kind}.{DOMAIN}", f"127.0.66.{WEB_KINDS.index(kind) + 1}"
+
+
 def install(lab: Lab) -> dict[str, Chain]:
     """Issue the certificates and start every hostile node; returns the chains by id."""
     chains = issue(lab.pki)
@@ -365,6 +438,11 @@ def install(lab: Lab) -> dict[str, Chain]:
     chains["tls10"] = h.leaf("tls10", _h("tls10"))
     chains["tls11"] = h.leaf("tls11", _h("tls11"))
     assert addresses(BY_NAME["ip-cn"]) == [IP_CN]
+    for kind in WEB_KINDS:
+        host, address = web_target(kind)
+        chains[host] = h.leaf(host, host)
+        lab.set_node(address, "tls", chains[host], on_tls=web_answer(kind))
+        lab.dns.set_records(host, "A", [address])
     for hostile in HOSTILE:
         addrs = addresses(hostile)
         for address, behaviour in zip(addrs, hostile.behaviours, strict=True):
