@@ -220,6 +220,7 @@ def machine_table(results: dict[str, Any]) -> str:
 def document(results: dict[str, Any], png: str) -> str:
     """docs/benchmarks.md: the latest run, how it was made, and what it means at scale."""
     notes = "".join(f"- {n}\n" for n in results["notes"])
+    notes_section = f"### Notes\n\n{notes}\n" if notes else ""
     s = results["settings"]
     return f"""# Benchmarks
 
@@ -248,16 +249,20 @@ the knobs (runs, rounds, `--no-docs`).
 
 ## Latest run
 
-{results["stamp"]}, `{results["command"]}` (`{" ".join(results["argv"])}`): {s["rounds"]} rounds
-of {s["runs"]} runs per command ({s["slow_runs"]} for check_ssl_cert) after {s["warmup"]}
-warm-up runs each.
+Run {results["stamp"]} with `{results["command"]}` (that is,
+`{" ".join(results["argv"])}`): {s["rounds"]} rounds of {s["runs"]} runs per command
+({s["slow_runs"]} for check_ssl_cert), each after {s["warmup"]} warm-up runs, on this machine:
 
 {machine_table(results)}
 {table(results)}
-*state*: what the command reported on its lab node. *CPU*: user + system time. *× floor*: mean
-over the floor's mean. *check_ssl_cert ÷ this*: how many times faster than check_ssl_cert.
-The lab node sends no HTTP reply, so `check_curl -C` (which sends `GET /` after the handshake)
-ends CRITICAL after its certificate work; it is timed all the same.
+*state*: what the command reported on its lab node. *CPU*: user + system time of the process
+and everything it started. *× floor*: mean over the floor's mean. *check_ssl_cert ÷ this*: how
+many times faster than check_ssl_cert. `check_curl -C` sends `GET /` and judges the certificate
+only once an HTTP answer came, so it runs against the lab's RPC proxy node (same PKI, same
+chain length), which answers; the TLS-only node would leave it waiting for the node to give up.
+The lab serves all 8 nodes of the array from this same machine, so their side of the 8
+handshakes competes with the plugin for the same cores; on a real array that work is done by
+8 servers.
 
 ### Targets
 
@@ -265,8 +270,7 @@ ends CRITICAL after its certificate work; it is timed all the same.
 "No slower" means a lower mean, or a higher one by less than two standard errors of the
 difference: two paths that do the same work cannot be ranked inside the noise.
 
-{"### Notes" + chr(10) + chr(10) + notes if notes else ""}
-![the same figures as a chart]({png})
+{notes_section}![the same figures as a chart]({png})
 
 ## Where the time goes, and what keeps it low
 
@@ -278,6 +282,9 @@ difference: two paths that do the same work cannot be ranked inside the noise.
   that way.
 - The certificate facts come from OpenSSL's own decoding of the verified handshake; one TLS
   context serves every node; the nodes are probed concurrently, so 8 nodes cost about one.
+- Options pay for what they need only when given: `--dns-server` loads dnspython, `--rpc` and
+  `--autodiscover` the HTTP client and the hardened XML parser (and they wait for the servers'
+  answers); their rows above show what that costs.
 - After printing, the command-line entry point leaves without the interpreter's teardown
   (`os._exit` once stdout is flushed); `run()` stays usable in-process.
 - Installs compile bytecode (`pip install`). A drop-in checkout should be run once by a user
@@ -289,15 +296,17 @@ From the CPU time per check measured above (user + system, the process and every
 started), one core of a poller or satellite sustains:
 
 {_scale(results)}
-The wall time is mostly waiting for the network, which costs the poller nothing; the CPU time
-is what a core spends. Keep the checks under about half of the poller's cores so the monitoring
-daemon, its other checks and the bursts after a restart have room.
+On a real network the wall time also grows with the round trips to the nodes, which cost the
+poller nothing; the CPU time is what a core spends. Keep the checks under about half of the
+poller's cores so the monitoring daemon, its other checks and the bursts after a restart have
+room.
 
 When one poller would pass that, or when the Client Access nodes sit in networks the master
 cannot reach (DMZ, branch sites, the internal view next to the external one through
 `--dns-server`), move the checks to Icinga 2 satellites (or agents) in those zones: each runs
 the plugin locally and sends only results to the master. The README's
-[distributed monitoring](../README.md#distributed-monitoring) section shows the zone setup.
+[Icinga 2](../README.md#icinga-2) section ("Distributed (satellites and agents)") shows where the
+CheckCommand and the plugin go.
 """
 
 
@@ -310,6 +319,7 @@ def main(argv: list[str]) -> int:
     chart(results, path.parent / "results.png")
     if "--docs" in argv:
         docs = Path(__file__).resolve().parent.parent / "docs"
+        docs.mkdir(exist_ok=True)
         (docs / "benchmarks.md").write_text(document(results, "benchmarks.png"))
         chart(results, docs / "benchmarks.png")
     print(markdown(results))
