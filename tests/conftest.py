@@ -63,6 +63,36 @@ def run_plugin(*args: str, timeout: float = 60, env: dict[str, str] | None = Non
     return Outcome(proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
 
 
+# A small parent that execs the plugin and reports its child's peak RSS: measured on the
+# plugin's own process, not on a fork of the test runner.
+_PEAK = """
+import os, resource, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.executable, [sys.executable, *sys.argv[2:]])
+_, status = os.waitpid(pid, 0)
+open(sys.argv[1], "w").write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def run_with_peak_memory(*args: str) -> tuple[Outcome, int]:
+    """The plugin as a process, and its peak resident memory in KiB."""
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("r") as peak:
+        started = time.monotonic()
+        proc = subprocess.run(
+            [sys.executable, "-c", _PEAK, peak.name, str(SCRIPT), *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+        )
+        out = Outcome(proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
+        return out, int(peak.read() or 0)
+
+
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     with Lab(tmp_path_factory.mktemp("lab")) as running:

@@ -11,7 +11,6 @@ import base64
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import pytest
 
 from contrib.lab import Lab
 from contrib.lab.web import PASSWORD, XXE_MARKER
-from tests.conftest import REPO, SCRIPT, Outcome, run_plugin
+from tests.conftest import REPO, Outcome, run_plugin, run_with_peak_memory
 
 
 @pytest.fixture(autouse=True)
@@ -381,25 +380,6 @@ def test_url_redirect_loop(lab: Lab, password_file: str) -> None:
 # -- hostile documents --------------------------------------------------------------------
 
 
-def run_measured(*args: str) -> tuple[Outcome, int]:
-    """Run the plugin and return its outcome and its own peak RSS in KiB."""
-    started = time.monotonic()
-    proc = subprocess.Popen(
-        [sys.executable, str(SCRIPT), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
-    )
-    assert proc.stdout is not None and proc.stderr is not None
-    stdout = proc.stdout.read()
-    stderr = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    elapsed = time.monotonic() - started
-    return Outcome(proc.returncode, stdout, stderr, elapsed), usage.ru_maxrss
-
-
 @pytest.mark.parametrize(
     ("mailbox", "reason"),
     [
@@ -411,7 +391,7 @@ def run_measured(*args: str) -> tuple[Outcome, int]:
     ],
 )
 def test_hostile_documents(lab: Lab, password_file: str, mailbox: str, reason: str) -> None:
-    out, peak_kib = run_measured(
+    out, peak_kib = run_with_peak_memory(
         *base(lab),
         "--autodiscover",
         f"{mailbox}@contoso.test",

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pytest
 
 from contrib.lab import Lab, hostile
-from tests.conftest import Outcome, run_plugin
+from tests.conftest import Outcome, run_plugin, run_with_peak_memory
 
 OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
 STATES = ("OK", "WARNING", "CRITICAL", "UNKNOWN")
@@ -327,39 +327,6 @@ def password_file(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 # Runs its arguments as a child and writes the child's peak resident memory (KiB) to a file:
 # a process forked from pytest itself would report pytest's memory as its own.
-_PEAK = """
-import os, resource, sys
-pid = os.fork()
-if pid == 0:
-    os.execv(sys.executable, [sys.executable, *sys.argv[2:]])
-_, status = os.waitpid(pid, 0)
-open(sys.argv[1], "w").write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
-sys.exit(os.waitstatus_to_exitcode(status))
-"""
-
-
-def run_with_peak_memory(*args: str) -> tuple[Outcome, int]:
-    """The plugin as a process, and its peak resident memory in KiB."""
-    import subprocess
-    import sys
-    import tempfile
-    import time
-
-    from tests.conftest import SCRIPT
-
-    with tempfile.NamedTemporaryFile("r") as peak:
-        started = time.monotonic()
-        proc = subprocess.run(
-            [sys.executable, "-c", _PEAK, peak.name, str(SCRIPT), *args],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            stdin=subprocess.DEVNULL,
-        )
-        out = Outcome(proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
-        return out, int(peak.read() or 0)
-
-
 WEB_ROWS = [
     ("endless", "autodiscover", CRITICAL, r": response body over 1 MiB"),
     ("big-body", "autodiscover", CRITICAL, r": response body of 50000000 bytes \(over 1 MiB\)"),
