@@ -217,7 +217,8 @@ class Connection:
 
     def _line(self) -> bytes:
         while b"\r\n" not in self.buffer:
-            if len(self.buffer) > MAX_LINE:
+            # A line of exactly MAX_LINE bytes may wait here with its "\r" for the "\n".
+            if len(self.buffer) > MAX_LINE + 1:
                 raise HttpError("protocol", f"a response line longer than {MAX_LINE} bytes")
             chunk = self._recv()
             if not chunk:
