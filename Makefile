@@ -34,7 +34,7 @@ $(BIN)/.bench-installed: $(BIN)/.installed
 	touch $@
 
 bench: $(BIN)/.bench-installed
-	@sh bench/system-deps.sh
+	@sh tests/system-deps.sh bench/system-packages.txt
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:

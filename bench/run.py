@@ -424,7 +424,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if shutil.which("hyperfine") is None or not os.access(TIME, os.X_OK):
-        raise SystemExit("bench: hyperfine or GNU time is missing (bench/system-deps.sh)")
+        raise SystemExit("bench: hyperfine or GNU time is missing (make bench installs them)")
     stamp = time.strftime("%Y%m%dT%H%M%S")
     outdir = args.results / stamp
     outdir.mkdir(parents=True, exist_ok=True)

@@ -1,10 +1,11 @@
 #!/bin/sh
-# Install the Debian packages of tests/system-packages.txt that are missing.
+# Install the Debian packages of a list (default: tests/system-packages.txt) that are missing.
 # As root it installs them; otherwise it names the command to run and fails.
+#   sh tests/system-deps.sh [LIST]
 set -eu
-here=$(dirname "$0")
+list=${1:-$(dirname "$0")/system-packages.txt}
 missing=""
-for pkg in $(grep -v '^#' "$here/system-packages.txt"); do
+for pkg in $(grep -v '^#' "$list"); do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
         missing="$missing $pkg"
 done
