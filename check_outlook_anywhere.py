@@ -30,6 +30,13 @@ from plugins.contexts import (
     PerfdataContext,
     ResolutionContext,
 )
+from plugins.credentials import (
+    PASSWORD_ENV,
+    PasswordError,
+    read_password,
+    redact_unrecognized,
+    scrub,
+)
 from plugins.deadline import Deadline
 from plugins.judgement import Policy
 from plugins.output import render, unknown
@@ -82,23 +89,7 @@ class UsageError(Exception):
 
 class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # argparse would exit 2 (CRITICAL) on stderr
-        raise UsageError(_redacted(message))
-
-
-def _redacted(message: str) -> str:
-    """Unknown arguments are named, never quoted: one of them may be a password."""
-    head, sep, rest = message.partition("unrecognized arguments: ")
-    if not sep:
-        return message
-    shown = [
-        word.split("=", 1)[0] + ("=..." if "=" in word else "")
-        for word in rest.split()
-        if word.startswith("-")
-    ]
-    hidden = len(rest.split()) - len(shown)
-    if hidden:
-        shown.append(f"({hidden} value{'s' if hidden > 1 else ''} not shown)")
-    return head + sep + " ".join(shown)
+        raise UsageError(redact_unrecognized(message))
 
 
 def build_parser() -> Parser:
@@ -265,34 +256,11 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
                 raise UsageError(f"{name} needs --autodiscover EMAIL")
     if args.expect_auth and not args.rpc:
         raise UsageError("--expect-auth needs --rpc")
-    args.password = _password(args) if args.autodiscover else ""
+    try:
+        args.password = read_password(args.password_file) if args.autodiscover else ""
+    except PasswordError as exc:
+        raise UsageError(str(exc)) from None
     return args
-
-
-PASSWORD_ENV = "OUTLOOK_ANYWHERE_PASSWORD"
-
-
-def _password(args: argparse.Namespace) -> str:
-    """From --password-file (first line, without its line break) or the environment."""
-    import os
-
-    if args.password_file:
-        try:
-            with open(args.password_file, "rb") as handle:
-                first = handle.read(4096).split(b"\n", 1)[0].rstrip(b"\r")
-        except OSError as exc:
-            raise UsageError(f"--password-file {args.password_file}: {exc.strerror}") from None
-        try:
-            password = first.decode("utf-8")
-        except UnicodeDecodeError:
-            raise UsageError(f"--password-file {args.password_file}: not UTF-8 text") from None
-        if not password:
-            raise UsageError(f"--password-file {args.password_file}: the first line is empty")
-        return password
-    password = os.environ.get(PASSWORD_ENV, "")
-    if not password:
-        raise UsageError(f"--autodiscover needs a password: --password-file FILE or {PASSWORD_ENV}")
-    return password
 
 
 def build_check(args: argparse.Namespace, deadline: Deadline) -> nagiosplugin.Check:
@@ -308,12 +276,10 @@ def build_check(args: argparse.Namespace, deadline: Deadline) -> nagiosplugin.Ch
     host = args.host
     principals: tuple[str, ...] = (args.principal or args.host,) if args.host else ()
     if facts is not None:
-        from plugins.autodiscover_judgement import expr_server, published_principals
+        from plugins.autodiscover_judgement import expr_server, principals_to_check
 
         host = host or expr_server(facts)
-        wanted = [p for p in (args.principal, *published_principals(facts)) if p]
-        unique = {p.lower().rstrip("."): p for p in reversed(wanted)}
-        principals = tuple(reversed(unique.values())) or ((host,) if host else ())
+        principals = principals_to_check(args.principal, host, facts)
     policy = Policy(
         principals=principals,
         match_mode=args.match,
@@ -402,22 +368,14 @@ def run(argv: Sequence[str] | None = None) -> tuple[str, int]:
             check()
         finally:
             _disarm(alarm)
-        return _scrubbed(render(check), args), check.exitcode
+        return scrub(render(check), args.password), check.exitcode
     except UsageError as exc:
         return unknown(str(exc)), 3
     except _Overrun:
         return unknown(f"check did not finish within {args.timeout:g} s"), 3
     except Exception as exc:  # the plugin's own bug: one line, never a traceback
         text = unknown(f"internal error: {exc.__class__.__name__}: {exc}")
-        return _scrubbed(text, locals().get("args")), 3
-
-
-def _scrubbed(text: str, args: argparse.Namespace | None) -> str:
-    """Nothing prints the password; this makes sure a bug cannot either."""
-    password = getattr(args, "password", "")
-    if password and password in text:
-        text = text.replace(password, "(password)")
-    return text
+        return scrub(text, getattr(locals().get("args"), "password", "")), 3
 
 
 def _arm(seconds: float) -> bool:

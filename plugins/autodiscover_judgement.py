@@ -70,6 +70,15 @@ def expr_server(facts: AutodiscoverFacts) -> str | None:
     return None
 
 
+def principals_to_check(
+    expected: str | None, host: str | None, facts: AutodiscoverFacts
+) -> tuple[str, ...]:
+    """-P and every published principal, each once (compared as names); else the host."""
+    wanted = [p for p in (expected, *published_principals(facts)) if p]
+    unique = {p.lower().rstrip("."): p for p in reversed(wanted)}
+    return tuple(reversed(unique.values())) or ((host,) if host else ())
+
+
 def _same(a: str, b: str) -> bool:
     na, nb = normalize(a), normalize(b)
     return na is not None and na == nb
