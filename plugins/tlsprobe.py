@@ -104,13 +104,30 @@ class TrustStore:
             ctx.load_verify_locations(cafile=self.ca_file)
         else:
             paths = ssl.get_default_verify_paths()
-            # A hashed directory is read lazily, one file per issuer looked up; the bundle file
-            # would be parsed whole on every run.
-            if paths.capath and not os.environ.get(paths.openssl_cafile_env):
+            # A hashed directory (Debian's /etc/ssl/certs) is read lazily, one file per issuer
+            # looked up; the bundle file would be parsed whole on every run.  Where the
+            # directory has no hash links (RHEL's /etc/pki/tls/certs), only the bundle works.
+            if (
+                paths.capath
+                and not os.environ.get(paths.openssl_cafile_env)
+                and _is_hashed_dir(paths.capath)
+            ):
                 ctx.load_verify_locations(capath=paths.capath)
             else:
                 ctx.set_default_verify_paths()
         return ctx
+
+
+_HASH_NAME = re.compile(r"[0-9a-f]{8}\.\d+")
+
+
+def _is_hashed_dir(path: str) -> bool:
+    """True when ``path`` holds OpenSSL's subject-hash links (``c_rehash``): ``3513523f.0``."""
+    try:
+        with os.scandir(path) as entries:
+            return any(_HASH_NAME.fullmatch(entry.name) for entry in entries)
+    except OSError:
+        return False
 
 
 class _Handshake:

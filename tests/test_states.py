@@ -7,6 +7,7 @@ empty: Icinga shows stderr as the status text.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -369,3 +370,22 @@ def test_long_output_one_line_per_node_and_chain_at_v(check: Checker) -> None:
     chain = [line for line in verbose.long_output if line.startswith("  [")]
     assert len(chain) == 3  # leaf, issuing CA, and the root it was verified against
     assert "SHA-256" in chain[0]
+
+
+def test_system_store_read_from_a_hashed_directory(check: Checker, tmp_path: Path) -> None:
+    """Without --ca-file the trust anchors come from the system's hashed directory (here one
+    holding the lab's root, as SSL_CERT_DIR); a directory without hash links is not used."""
+    import shutil
+    import subprocess
+
+    from tests.conftest import run_plugin
+
+    store = tmp_path / "certs"
+    store.mkdir()
+    shutil.copy(check.lab.ca_file, store / "lab-root.pem")
+    s = check.lab.scenario("single")
+    args = ["-H", s.host, "-p", str(check.lab.port), "-I", s.addresses[0]]
+    unhashed = run_plugin(*args, env={"SSL_CERT_DIR": str(store)})
+    expect(unhashed, CRITICAL, "certificate not trusted")
+    subprocess.run(["openssl", "rehash", str(store)], check=True, capture_output=True)
+    expect(run_plugin(*args, env={"SSL_CERT_DIR": str(store)}), OK, "trusted")
