@@ -182,10 +182,6 @@ class _Handshake:
         return list(getter() or [])[:MAX_CHAIN]
 
 
-def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:.0f} ms" if seconds < 10 else f"{seconds:.1f} s"
-
-
 def _printable(data: bytes) -> str:
     text = data.split(b"\n", 1)[0].decode("latin-1")
     return "".join(ch if 32 <= ord(ch) < 127 else "." for ch in text).strip()[:40]
