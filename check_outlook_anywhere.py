@@ -30,13 +30,6 @@ from plugins.contexts import (
     PerfdataContext,
     ResolutionContext,
 )
-from plugins.credentials import (
-    PASSWORD_ENV,
-    PasswordError,
-    read_password,
-    redact_unrecognized,
-    scrub,
-)
 from plugins.deadline import Deadline
 from plugins.judgement import Policy
 from plugins.output import render, unknown
@@ -89,6 +82,8 @@ class UsageError(Exception):
 
 class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # argparse would exit 2 (CRITICAL) on stderr
+        from plugins.credentials import redact_unrecognized
+
         raise UsageError(redact_unrecognized(message))
 
 
@@ -202,7 +197,7 @@ def build_parser() -> Parser:
         "--password-file",
         type=options.readable_file,
         metavar="FILE",
-        help=f"the password on the first line; or the environment variable {PASSWORD_ENV}",
+        help=f"the password on the first line; or the environment variable {options.PASSWORD_ENV}",
     )
 
     rpc = p.add_argument_group("RPC proxy")
@@ -256,11 +251,19 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
                 raise UsageError(f"{name} needs --autodiscover EMAIL")
     if args.expect_auth and not args.rpc:
         raise UsageError("--expect-auth needs --rpc")
+    args.password = ""
+    if args.autodiscover:
+        args.password = _password(args.password_file)
+    return args
+
+
+def _password(password_file: str | None) -> str:
+    from plugins.credentials import PasswordError, read_password
+
     try:
-        args.password = read_password(args.password_file) if args.autodiscover else ""
+        return read_password(password_file)
     except PasswordError as exc:
         raise UsageError(str(exc)) from None
-    return args
 
 
 def build_check(args: argparse.Namespace, deadline: Deadline) -> nagiosplugin.Check:
@@ -368,14 +371,23 @@ def run(argv: Sequence[str] | None = None) -> tuple[str, int]:
             check()
         finally:
             _disarm(alarm)
-        return scrub(render(check), args.password), check.exitcode
+        return _scrubbed(render(check), args), check.exitcode
     except UsageError as exc:
         return unknown(str(exc)), 3
     except _Overrun:
         return unknown(f"check did not finish within {args.timeout:g} s"), 3
     except Exception as exc:  # the plugin's own bug: one line, never a traceback
         text = unknown(f"internal error: {exc.__class__.__name__}: {exc}")
-        return scrub(text, getattr(locals().get("args"), "password", "")), 3
+        return _scrubbed(text, locals().get("args")), 3
+
+
+def _scrubbed(text: str, args: argparse.Namespace | None) -> str:
+    password = getattr(args, "password", "")
+    if not password:  # the default path has none to hide, and skips the import
+        return text
+    from plugins.credentials import scrub
+
+    return scrub(text, password)
 
 
 def _arm(seconds: float) -> bool:

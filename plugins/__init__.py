@@ -8,7 +8,7 @@ The certificate check (every run):
 * ``options``: argument types; every bad value becomes one clear sentence (UNKNOWN)
 * ``credentials``: the Autodiscover password's sources, and keeping it out of all output
 * ``deadline``: the one deadline from ``-t`` that every socket and DNS query shares
-* ``addresses``: -I, the system resolver, or a chosen DNS server (dnspython, lazily)
+* ``addresses``: -I, the system resolver, or a chosen DNS server (dnspython, lazily); IP text
 * ``tlsprobe``: TCP connect + TLS handshake with SNI; the chain as served; OpenSSL's verdict
 * ``certificate``: certificate facts from OpenSSL's decoding; ``cryptography`` only to explain
 * ``principal``: the msstd: principal rules (CN first, SAN, wildcards), pure functions

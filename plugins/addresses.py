@@ -7,10 +7,34 @@ Failures are facts (``Resolution.error``), never exceptions.
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 
 from plugins.deadline import Deadline, Unfinished, call_before
+
+# IP address text through the C library's inet_pton/inet_ntop: the ipaddress module would do, but
+# importing it costs as many instructions as a TLS handshake, and three things are needed here.
+
+
+def packed(text: str) -> bytes | None:
+    """The address in network byte order (4 or 16 bytes), or None when it is not one."""
+    family = socket.AF_INET6 if ":" in text else socket.AF_INET
+    try:
+        return socket.inet_pton(family, text)
+    except (OSError, ValueError):  # ValueError: an embedded NUL
+        return None
+
+
+def canonical(text: str) -> str | None:
+    """``2001:DB8:0::1`` -> ``2001:db8::1``; None when ``text`` is not an IPv4 or IPv6 address."""
+    raw = packed(text)
+    if raw is None:
+        return None
+    return socket.inet_ntop(socket.AF_INET6 if len(raw) == 16 else socket.AF_INET, raw)
+
+
+def version(address: str) -> int:
+    """4 or 6, for an address already known to be one."""
+    return 6 if ":" in address else 4
 
 
 class Resolution:
@@ -31,14 +55,14 @@ class Resolution:
 def _dedupe(addresses: list[str]) -> tuple[str, ...]:
     seen: dict[str, None] = {}
     for addr in addresses:
-        seen.setdefault(str(ipaddress.ip_address(addr)), None)
+        seen.setdefault(canonical(addr) or addr, None)
     return tuple(seen)
 
 
 def _sorted(addresses: tuple[str, ...]) -> tuple[str, ...]:
     """DNS rotates its answers; a stable order keeps the long output and "the first node"
     stable from one check to the next (IPv4 first, then numerically)."""
-    return tuple(sorted(addresses, key=lambda a: (":" in a, ipaddress.ip_address(a).packed)))
+    return tuple(sorted(addresses, key=lambda a: (":" in a, packed(a) or b"")))
 
 
 def _wanted_families(ipv4: bool, ipv6: bool) -> tuple[int, ...]:
@@ -51,7 +75,7 @@ def _wanted_families(ipv4: bool, ipv6: bool) -> tuple[int, ...]:
 
 def given(host: str, addresses: list[str], ipv4: bool, ipv6: bool) -> Resolution:
     families = _wanted_families(ipv4, ipv6)
-    kept = [a for a in addresses if ipaddress.ip_address(a).version in families]
+    kept = [a for a in addresses if version(a) in families]
     error = "" if kept else "no address of the requested family among -I"
     return Resolution(host, _dedupe(kept), "-I", error)
 
@@ -60,14 +84,11 @@ def resolve(
     host: str, deadline: Deadline, ipv4: bool, ipv6: bool, dns_server: tuple[str, int] | None
 ) -> Resolution:
     families = _wanted_families(ipv4, ipv6)
-    try:
-        literal = ipaddress.ip_address(host)
-    except ValueError:
-        literal = None
+    literal = canonical(host)
     if literal is not None:
-        ok = literal.version in families
+        ok = version(literal) in families
         return Resolution(
-            host, (str(literal),) if ok else (), "literal", "" if ok else "address family excluded"
+            host, (literal,) if ok else (), "literal", "" if ok else "address family excluded"
         )
     if dns_server is None:
         return _system(host, deadline, families)
@@ -99,7 +120,7 @@ def _system(host: str, deadline: Deadline, families: tuple[int, ...]) -> Resolut
     except (OSError, UnicodeError) as exc:
         return Resolution(host, (), source, f"DNS lookup failed: {exc}")
     addresses = [str(info[4][0]).split("%", 1)[0] for info in infos]
-    kept = _sorted(_dedupe([a for a in addresses if ipaddress.ip_address(a).version in families]))
+    kept = _sorted(_dedupe([a for a in addresses if version(a) in families]))
     return Resolution(host, kept, source, "" if kept else "DNS name has no address")
 
 

@@ -9,9 +9,15 @@ parsed.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Iterable
+
+# CPython's own SHA-1 module: ``hashlib`` would first load OpenSSL's ``_hashlib`` (as costly at
+# start-up as the handshake itself) to offer algorithms a thumbprint does not need.
+try:
+    from _sha1 import sha1
+except ImportError:  # another interpreter, or a build without it
+    from hashlib import sha1
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
@@ -30,6 +36,7 @@ class CertFacts:
 
     __slots__ = (
         "cns",
+        "der",
         "emails",
         "issuer",
         "not_after",
@@ -37,7 +44,6 @@ class CertFacts:
         "sans",
         "self_issued",
         "serial",
-        "sha256",
         "subject",
         "thumbprint",
     )
@@ -53,7 +59,7 @@ class CertFacts:
         serial: str,
         not_before: float,
         not_after: float,
-        sha256: str,
+        der: bytes,
         thumbprint: str,
         self_issued: bool,
     ) -> None:
@@ -65,13 +71,18 @@ class CertFacts:
         self.serial = serial
         self.not_before = not_before  # POSIX seconds
         self.not_after = not_after
-        self.sha256 = sha256  # fingerprint, upper-case hex
+        self.der = der  # the certificate as sent: two nodes serve the same one when equal
         # SHA-1, upper-case hex: how Get-ExchangeCertificate names a certificate
         self.thumbprint = thumbprint
         self.self_issued = self_issued
 
     def __repr__(self) -> str:
-        return f"CertFacts({self.subject!r}, sha256={self.sha256})"
+        return f"CertFacts({self.subject!r}, thumbprint={self.thumbprint})"
+
+    @property
+    def sha256(self) -> str:
+        """The SHA-256 fingerprint, upper-case hex; computed when shown (-v)."""
+        return fingerprint(self.der)
 
     def days_left(self, now: float) -> float:
         return (self.not_after - now) / 86400.0
@@ -119,6 +130,8 @@ def _attrs(rdns: Iterable[Any], key: str) -> tuple[str, ...]:
 
 
 def fingerprint(der: bytes) -> str:
+    import hashlib
+
     return hashlib.sha256(der).hexdigest().upper()
 
 
@@ -136,8 +149,8 @@ def from_info(info: dict[str, Any], der: bytes) -> CertFacts:
         serial=info.get("serialNumber", ""),
         not_before=parse_time(info["notBefore"]),
         not_after=parse_time(info["notAfter"]),
-        sha256=fingerprint(der),
-        thumbprint=hashlib.sha1(der).hexdigest().upper(),
+        der=der,
+        thumbprint=sha1(der).hexdigest().upper(),
         self_issued=subject == issuer,
     )
 
@@ -150,7 +163,8 @@ def describe_strength(der: bytes) -> tuple[str, str]:
     """Key type and size, and signature hash, read with ``cryptography`` (slow import).
 
     ``cryptography`` is stricter than OpenSSL: what OpenSSL accepted and it refuses (a
-    negative serial, an unknown key or signature algorithm) is "unknown", never an exception.
+    negative serial, an unknown key or signature algorithm, a version field of 1) is "unknown",
+    never an exception.
     """
     from cryptography import x509
     from cryptography.exceptions import UnsupportedAlgorithm
@@ -160,7 +174,7 @@ def describe_strength(der: bytes) -> tuple[str, str]:
         cert = x509.load_der_x509_certificate(der)
         pub = cert.public_key()
         algo = cert.signature_hash_algorithm
-    except (ValueError, UnsupportedAlgorithm):
+    except (ValueError, UnsupportedAlgorithm, x509.InvalidVersion):
         return "unknown key", "unknown"
     if isinstance(pub, rsa.RSAPublicKey):
         key = f"RSA {pub.key_size}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-PASSWORD_ENV = "OUTLOOK_ANYWHERE_PASSWORD"
+from plugins.options import PASSWORD_ENV
 
 
 class PasswordError(Exception):

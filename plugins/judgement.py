@@ -9,6 +9,7 @@ from nagiosplugin import Range
 from nagiosplugin.state import Critical, Ok, ServiceState, Warn
 
 from plugins.certificate import CertFacts, iso_date
+from plugins.output import clean
 from plugins.principal import Match, display, match
 from plugins.tlsprobe import NodeFacts
 
@@ -21,7 +22,9 @@ class Finding:
 
     def __init__(self, state: ServiceState, text: str) -> None:
         self.state = state
-        self.text = text
+        # Names in findings come from the server's certificate: a NUL or an escape sequence in
+        # a CN is shown escaped (\x00), wherever the finding ends up.
+        self.text = clean(text)
 
     def __repr__(self) -> str:
         return f"Finding({self.state}, {self.text!r})"
@@ -71,9 +74,9 @@ def principal_findings(principal: str, leaf: CertFacts, mode: str) -> list[Findi
     how = match(principal, leaf.cns, leaf.sans)
     shown = display(principal)
     cn = leaf.cns[0] if leaf.cns else None
-    if how is Match.CN:
+    if how == Match.CN:
         return []
-    if how is Match.SAN:
+    if how == Match.SAN:
         if mode == "cn-or-san":
             return []
         return [
@@ -84,7 +87,7 @@ def principal_findings(principal: str, leaf: CertFacts, mode: str) -> list[Findi
             )
         ]
     if how in (Match.CN_WILDCARD, Match.SAN_WILDCARD):
-        pattern = cn if how is Match.CN_WILDCARD and cn else _covering_wildcard(principal, leaf)
+        pattern = cn if how == Match.CN_WILDCARD and cn else _covering_wildcard(principal, leaf)
         return [
             Finding(
                 Warn,
@@ -177,16 +180,16 @@ def judge_node(node: NodeFacts, policy: Policy) -> list[Finding]:
 def judge_fleet(nodes: list[NodeFacts]) -> list[Finding]:
     """Nodes that serve different certificates: a renewal that reached only some of them."""
     served = [n for n in nodes if n.leaf is not None]
-    groups: dict[str, list[NodeFacts]] = {}
+    groups: dict[bytes, list[NodeFacts]] = {}  # by the certificate as sent
     for node in served:
         assert node.leaf is not None
-        groups.setdefault(node.leaf.sha256, []).append(node)
+        groups.setdefault(node.leaf.der, []).append(node)
     if len(groups) < 2:
         return []
     # The majority is right; on a tie, the first address's certificate is.
-    first = served[0].leaf.sha256 if served[0].leaf else ""
-    majority = max(groups, key=lambda fp: (len(groups[fp]), fp == first))
-    odd = [n for fp, members in groups.items() if fp != majority for n in members]
+    first = served[0].leaf.der if served[0].leaf else b""
+    majority = max(groups, key=lambda der: (len(groups[der]), der == first))
+    odd = [n for der, members in groups.items() if der != majority for n in members]
     ref = groups[majority][0].leaf
     assert ref is not None
     names = ", ".join(

@@ -7,15 +7,18 @@ naming the problem; the parser (check_outlook_anywhere.py) turns that into an UN
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import math
 import os
 
 from nagiosplugin import Range
 
+from plugins import addresses
 from plugins.principal import has_control_chars, strip_prefix
 
 Invalid = argparse.ArgumentTypeError
+
+# The Autodiscover password's environment variable (plugins/credentials.py reads it).
+PASSWORD_ENV = "OUTLOOK_ANYWHERE_PASSWORD"
 
 
 def _nonempty(value: str) -> str:
@@ -31,10 +34,8 @@ def host(value: str) -> str:
     if any(ch in value for ch in " /\\@?#[]") or len(value) > 253:
         raise Invalid(f"{value!r} is not a host name")
     if ":" in value:  # only an IPv6 literal may hold a colon
-        try:
-            ipaddress.IPv6Address(value)
-        except ValueError:
-            raise Invalid(f"{value!r} is not a host name (no port here: use -p)") from None
+        if addresses.packed(value) is None:
+            raise Invalid(f"{value!r} is not a host name (no port here: use -p)")
         return value
     # The name goes out as SNI in its IDNA form: refuse here what could not be encoded there
     # (an empty or over-long label, a byte that was not UTF-8).
@@ -62,10 +63,10 @@ def port(value: str) -> int:
 
 def address(value: str) -> str:
     value = _nonempty(value)
-    try:
-        return str(ipaddress.ip_address(value.strip("[]")))
-    except ValueError:
-        raise Invalid(f"{value!r} is not an IPv4 or IPv6 address") from None
+    canonical = addresses.canonical(value.strip("[]"))
+    if canonical is None:
+        raise Invalid(f"{value!r} is not an IPv4 or IPv6 address")
+    return canonical
 
 
 def dns_server(value: str) -> tuple[str, int]:
@@ -80,10 +81,9 @@ def dns_server(value: str) -> tuple[str, int]:
             number = rest[1:]
     elif value.count(":") == 1:
         text, number = value.split(":")
-    try:
-        ip = str(ipaddress.ip_address(text))
-    except ValueError:
-        raise Invalid(f"{value!r} is not an IP address (IP[:PORT])") from None
+    ip = addresses.canonical(text)
+    if ip is None:
+        raise Invalid(f"{value!r} is not an IP address (IP[:PORT])")
     return ip, port(number)
 
 

@@ -15,14 +15,15 @@ Pure functions, no I/O.  The rules (shared/docs/domain.md, section 1):
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Sequence
 
 PREFIX = "msstd:"
 
 
-class Match(enum.Enum):
-    """How (and whether) a principal is satisfied by a certificate."""
+class Match:
+    """How (and whether) a principal is satisfied by a certificate: one of these strings.
+
+    Plain constants, not an Enum: creating an Enum class costs start-up time on every check."""
 
     CN = "CN"
     SAN = "SAN"
@@ -75,7 +76,7 @@ def wildcard_covers(pattern: str, name: str) -> bool:
     return bool(label) and rest == suffix
 
 
-def match(principal: str, cns: Sequence[str], sans: Sequence[str]) -> Match:
+def match(principal: str, cns: Sequence[str], sans: Sequence[str]) -> str:
     """Match the principal's name (no prefix) against the first CN, then the SAN DNS names."""
     wanted = normalize(principal)
     if wanted is None:

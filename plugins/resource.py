@@ -86,10 +86,4 @@ class CasArray(nagiosplugin.Resource):
 
 
 def _is_ip(host: str) -> bool:
-    import ipaddress
-
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
+    return addresses.packed(host) is not None

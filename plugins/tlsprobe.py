@@ -118,14 +118,12 @@ class TrustStore:
         return ctx
 
 
-_HASH_NAME = re.compile(r"[0-9a-f]{8}\.\d+")
-
-
 def _is_hashed_dir(path: str) -> bool:
     """True when ``path`` holds OpenSSL's subject-hash links (``c_rehash``): ``3513523f.0``."""
+    hash_name = re.compile(r"[0-9a-f]{8}\.\d+")  # compiled here: only this path needs it
     try:
         with os.scandir(path) as entries:
-            return any(_HASH_NAME.fullmatch(entry.name) for entry in entries)
+            return any(hash_name.fullmatch(entry.name) for entry in entries)
     except OSError:
         return False
 

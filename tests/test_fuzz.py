@@ -32,7 +32,7 @@ from contrib.lab.web import BILLION_LAUGHS, ERROR_600, _redirect, _settings
 from plugins import autodiscover_xml
 from plugins.certificate import CertFacts, Unreadable, describe_strength, from_info
 from plugins.judgement import Policy, judge_node
-from plugins.options import threshold
+from plugins.options import PASSWORD_ENV, threshold
 from plugins.tlsprobe import NodeFacts
 
 LONG = os.environ.get("OUTLOOK_ANYWHERE_LONG") == "1"
@@ -128,6 +128,16 @@ def test_mutated_der_gives_facts_or_findings(leaf_der: bytes) -> None:
         certificate_facts_hold(der)
 
     check()
+
+
+def test_version_field_cryptography_refuses(leaf_der: bytes) -> None:
+    """Found by the fuzzer: a version field of 1 (v2), which OpenSSL decodes and cryptography
+    refuses with its own exception (InvalidVersion, not a ValueError)."""
+    v3, v2 = b"\xa0\x03\x02\x01\x02", b"\xa0\x03\x02\x01\x01"
+    assert v3 in leaf_der
+    der = leaf_der.replace(v3, v2, 1)
+    assert describe_strength(der) == ("unknown key", "unknown")
+    certificate_facts_hold(der)
 
 
 @fuzz(60)
@@ -335,10 +345,10 @@ TOKEN = st.one_of(
 @pytest.fixture(scope="module")
 def no_password() -> Iterator[None]:
     """--autodiscover then stops at the missing password: no lookup leaves the machine."""
-    saved = os.environ.pop(check_outlook_anywhere.PASSWORD_ENV, None)
+    saved = os.environ.pop(PASSWORD_ENV, None)
     yield
     if saved is not None:
-        os.environ[check_outlook_anywhere.PASSWORD_ENV] = saved
+        os.environ[PASSWORD_ENV] = saved
 
 
 def test_random_argument_vectors(no_password: None) -> None:

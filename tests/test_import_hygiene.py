@@ -20,7 +20,8 @@ from tests.conftest import REPO
 
 # Never on the default path: dnspython (only with --dns-server), HTTP and XML (only with --rpc or
 # --autodiscover), cryptography (only to explain a weak certificate), thread pools, e-mail
-# parsing; and the standard modules that cost start-up time for a convenience.
+# parsing; and the standard modules that cost start-up time for a convenience (ipaddress, and
+# hashlib's OpenSSL backend _hashlib).
 FORBIDDEN = (
     "dns",
     "http.client",
@@ -32,6 +33,8 @@ FORBIDDEN = (
     "dataclasses",
     "typing",
     "calendar",
+    "ipaddress",
+    "_hashlib",
 )
 
 PROBE = """
