@@ -403,9 +403,9 @@ def machine(venv: Path) -> dict[str, str]:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="bench/run.py", description=__doc__.split("\n\n")[0])
-    p.add_argument("--runs", type=int, default=20, help="runs per command and round (20)")
+    p.add_argument("--runs", type=int, default=30, help="runs per command and round (30)")
     p.add_argument("--slow-runs", type=int, default=3, help="runs of check_ssl_cert per round (3)")
-    p.add_argument("--rounds", type=int, default=3, help="rounds, order rotated (3)")
+    p.add_argument("--rounds", type=int, default=5, help="rounds, order rotated (5)")
     p.add_argument("--warmup", type=int, default=5, help="warm-up runs per command and round (5)")
     p.add_argument("--rss-runs", type=int, default=5, help="runs for the peak RSS (5)")
     p.add_argument(

@@ -14,15 +14,17 @@ NAME = "OUTLOOK_ANYWHERE"
 
 def clean(text: str) -> str:
     """Printable, one line, and no "|" (the engines split performance data on it)."""
+    if "|" not in text and text.isprintable():  # nearly always: no character-by-character pass
+        return text
     out = []
     for ch in text:
-        code = ord(ch)
         if ch == "|":
             out.append("/")
-        elif code < 0x20 or 0x7F <= code < 0xA0:
-            out.append(f"\\x{code:02x}")
-        else:
+        elif ch.isprintable():
             out.append(ch)
+        else:  # control characters, and line or paragraph separators that would split a line
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
     return "".join(out)
 
 
