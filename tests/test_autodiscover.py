@@ -28,14 +28,6 @@ def fresh_web(lab: Lab) -> Iterator[None]:
     yield
 
 
-@pytest.fixture(scope="module")
-def password_file(tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = tmp_path_factory.mktemp("secret") / "password"
-    path.write_text(PASSWORD + "\n")
-    path.chmod(0o600)
-    return str(path)
-
-
 def base(lab: Lab) -> list[str]:
     return ["-p", str(lab.port), "--dns-server", lab.dns_server, "--ca-file", lab.ca_file]
 

@@ -315,16 +315,6 @@ def test_any_locale_prints_a_look_alike_cn(hostile_lab: Lab, encoding: str) -> N
 # 401 whatever the credentials.
 
 
-@pytest.fixture(scope="module")
-def password_file(tmp_path_factory: pytest.TempPathFactory) -> str:
-    from contrib.lab.web import PASSWORD
-
-    path = tmp_path_factory.mktemp("secret") / "password"
-    path.write_text(PASSWORD + "\n")
-    path.chmod(0o600)
-    return str(path)
-
-
 # Runs its arguments as a child and writes the child's peak resident memory (KiB) to a file:
 # a process forked from pytest itself would report pytest's memory as its own.
 WEB_ROWS = [
