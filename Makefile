@@ -1,5 +1,5 @@
 # The two commands of the README:
-#   make demo   start the local lab and run the plugin against a healthy and a broken array
+#   make demo   start the local lab and run the plugin against a healthy and two broken arrays
 #   make test   lint, type-check and run the whole test suite (integration tier included)
 PYTHON ?= python3
 VENV ?= .venv
