@@ -115,3 +115,30 @@ def test_no_shell_and_no_eval_in_the_plugin(path: Path) -> None:
             for module in names:
                 top = module.split(".")[0]
                 assert top not in FORBIDDEN_MODULES, f"{path.name}:{node.lineno}: {module}"
+
+
+def test_every_test_security_md_names_exists() -> None:
+    """SECURITY.md maps each promise to tests: a renamed or deleted test must not leave a
+    promise held by nothing."""
+    import re
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    text = (REPO / "SECURITY.md").read_text()
+    named = re.findall(r"`(tests/[\w/]+\.py)::(\w+)", text)
+    assert len(named) > 20
+    files = sorted({path for path, _ in named})
+    collected = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", *files],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=True,
+    ).stdout
+    tests = {line.split("[", 1)[0] for line in collected.splitlines() if "::" in line}
+    missing = [f"{path}::{name}" for path, name in named if f"{path}::{name}" not in tests]
+    assert not missing, f"SECURITY.md names tests that do not exist: {missing}"
+    for name in re.findall(r"`::(\w+)`", text):  # continuation lines: `::test_x`
+        assert any(test.endswith(f"::{name}") for test in tests), name
