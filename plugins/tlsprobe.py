@@ -243,6 +243,13 @@ def _explain_untrusted(code: int, message: str, served: tuple[CertFacts, ...]) -
     return message or f"verification error {code}"
 
 
+def _unfinished(phase: str) -> str:
+    """The same words whether the socket's own timeout or the deadline's join came first."""
+    if phase == "handshake":
+        return "TLS handshake not finished within the deadline"
+    return "TCP connect not finished within the deadline"
+
+
 def _classify(exc: BaseException, facts: NodeFacts, first_bytes: bytes) -> str:
     during = "during the TLS handshake" if facts.phase == "handshake" else "while connecting"
     if isinstance(exc, ConnectionRefusedError):
@@ -250,9 +257,7 @@ def _classify(exc: BaseException, facts: NodeFacts, first_bytes: bytes) -> str:
     if isinstance(exc, ConnectionResetError):
         return f"connection reset {during}"
     if isinstance(exc, (TimeoutError, socket.timeout)):
-        if facts.phase == "handshake":
-            return "TLS handshake timed out (server accepted but did not answer in time)"
-        return "TCP connect timed out"
+        return _unfinished(facts.phase)
     if isinstance(exc, ssl.SSLError):
         if not _is_tls_record(first_bytes):
             return f"not TLS: server sent '{_printable(first_bytes)}'"
@@ -433,11 +438,7 @@ def probe_all(
         if worker.is_alive():
             snapshot = NodeFacts(facts.address, facts.port, phase=facts.phase)
             snapshot.connect_time = facts.connect_time
-            snapshot.error = (
-                "TLS handshake not finished within the deadline"
-                if facts.phase == "handshake"
-                else "TCP connect not finished within the deadline"
-            )
+            snapshot.error = _unfinished(facts.phase)
             nodes[nodes.index(facts)] = snapshot
     return nodes
 
