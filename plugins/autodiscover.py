@@ -325,7 +325,9 @@ class Lookup:
             self.facts.attempts.append(Attempt(f"SRV {name}", "no SRV record"))
             return
         except dns.exception.DNSException as exc:
-            self.facts.attempts.append(Attempt(f"SRV {name}", f"DNS query failed: {type(exc)}"))
+            self.facts.attempts.append(
+                Attempt(f"SRV {name}", f"DNS query failed: {type(exc).__name__}")
+            )
             return
         records = sorted(answer, key=lambda r: (r.priority, -r.weight))
         for record in records:
