@@ -251,6 +251,8 @@ def test_strict_sni(lab: Lab) -> None:
 def test_ipv6_and_localhost_share_the_v6_node(lab: Lab) -> None:
     assert lab.scenario("ipv6").addresses == ["::1"]
     if not lab.ipv6:
+        if os.environ.get("CI"):  # CI's machines have ::1: its absence there is a failure
+            pytest.fail("no IPv6 on loopback")
         pytest.skip("no IPv6 on loopback")
     assert cns(handshake(lab, "::1", "ipv6.contoso.test")) == ["ipv6.contoso.test"]
     assert cns(handshake(lab, "::1", "localhost")) == ["localhost"]
