@@ -19,6 +19,7 @@ demo: $(BIN)/.installed
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	mkdir -p build/typecheck && ln -sfn ../../plugins build/typecheck/outlook_anywhere
 	$(BIN)/mypy
 
 test: $(BIN)/.installed system-deps lint

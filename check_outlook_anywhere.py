@@ -7,7 +7,8 @@ address behind the host name and checks each certificate's CN against that princ
 dates and its chain of trust.
 
 This file is the entry point: argument parsing, and the assembly of one ``nagiosplugin.Check``.
-The building blocks live in ``plugins/`` (its docstring maps them).
+The building blocks live in ``plugins/``, installed as the package ``outlook_anywhere`` (its
+docstring maps them).
 """
 
 from __future__ import annotations
@@ -20,28 +21,55 @@ import time
 import warnings
 from collections.abc import Sequence
 
+
+def _checkout_package() -> None:
+    """Import the building blocks under their installed name, ``outlook_anywhere``.
+
+    Installed (pip, the Debian package), they are that package.  Run from a checkout, this file
+    loads the ``plugins/`` folder beside it under the same name, so the code that runs is the code
+    beside it; a ``plugins`` package anywhere else on the path is never imported."""
+    here = os.path.dirname(os.path.realpath(__file__))
+    folder = os.path.join(here, "plugins")
+    if "outlook_anywhere" in sys.modules or not os.path.isfile(os.path.join(here, "setup.cfg")):
+        return
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "outlook_anywhere",
+        os.path.join(folder, "__init__.py"),
+        submodule_search_locations=[folder],
+    )
+    if spec is None or spec.loader is None:
+        return
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["outlook_anywhere"] = module
+    spec.loader.exec_module(module)
+
+
+_checkout_package()
+
 import nagiosplugin
 
-from plugins import __version__, options
-from plugins.contexts import (
+from outlook_anywhere import __version__, options
+from outlook_anywhere.contexts import (
     FleetContext,
     NodeContext,
     NodesOkContext,
     PerfdataContext,
     ResolutionContext,
 )
-from plugins.deadline import Deadline
-from plugins.judgement import Policy
-from plugins.output import render, unknown
-from plugins.resource import CasArray, Target
-from plugins.summary import ArraySummary
-from plugins.tlsprobe import TrustStore
+from outlook_anywhere.deadline import Deadline
+from outlook_anywhere.judgement import Policy
+from outlook_anywhere.output import render, unknown
+from outlook_anywhere.resource import CasArray, Target
+from outlook_anywhere.summary import ArraySummary
+from outlook_anywhere.tlsprobe import TrustStore
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
     from typing import NoReturn
 
-    from plugins.autodiscover import AutodiscoverFacts
+    from outlook_anywhere.autodiscover import AutodiscoverFacts
 
 DESCRIPTION = """\
 Check the certificate that every Client Access node behind an Outlook Anywhere host name serves
@@ -82,7 +110,7 @@ class UsageError(Exception):
 
 class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # argparse would exit 2 (CRITICAL) on stderr
-        from plugins.credentials import redact_unrecognized
+        from outlook_anywhere.credentials import redact_unrecognized
 
         raise UsageError(redact_unrecognized(message))
 
@@ -258,7 +286,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def _password(password_file: str | None) -> str:
-    from plugins.credentials import PasswordError, read_password
+    from outlook_anywhere.credentials import PasswordError, read_password
 
     try:
         return read_password(password_file)
@@ -279,7 +307,7 @@ def build_check(args: argparse.Namespace, deadline: Deadline) -> nagiosplugin.Ch
     host = args.host
     principals: tuple[str, ...] = (args.principal or args.host,) if args.host else ()
     if facts is not None:
-        from plugins.autodiscover_judgement import expr_server, principals_to_check
+        from outlook_anywhere.autodiscover_judgement import expr_server, principals_to_check
 
         host = host or expr_server(facts)
         principals = principals_to_check(args.principal, host, facts)
@@ -295,7 +323,7 @@ def build_check(args: argparse.Namespace, deadline: Deadline) -> nagiosplugin.Ch
     summary: nagiosplugin.Summary = ArraySummary(policy, args.verbose)
     if facts is not None or args.rpc:
         # Only these options pay for the HTTP modules.
-        from plugins.http_checks import (
+        from outlook_anywhere.http_checks import (
             AutodiscoverContext,
             AutodiscoverResource,
             FullSummary,
@@ -334,7 +362,7 @@ def build_check(args: argparse.Namespace, deadline: Deadline) -> nagiosplugin.Ch
 
 
 def _autodiscover(args: argparse.Namespace, deadline: Deadline) -> AutodiscoverFacts:
-    from plugins.autodiscover import Credentials, Request, budget, discover
+    from outlook_anywhere.autodiscover import Credentials, Request, budget, discover
 
     request = Request(
         email=args.autodiscover,
@@ -385,7 +413,7 @@ def _scrubbed(text: str, args: argparse.Namespace | None) -> str:
     password = getattr(args, "password", "")
     if not password:  # the default path has none to hide, and skips the import
         return text
-    from plugins.credentials import scrub
+    from outlook_anywhere.credentials import scrub
 
     return scrub(text, password)
 

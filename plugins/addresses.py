@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import socket
 
-from plugins.deadline import Deadline, Unfinished, call_before
+from .deadline import Deadline, Unfinished, call_before
 
 # IP address text through the C library's inet_pton/inet_ntop: the ipaddress module would do, but
 # importing it costs as many instructions as a TLS handshake, and three things are needed here.

@@ -24,10 +24,10 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from plugins import addresses
-from plugins.autodiscover_xml import Document, UnusableDocument, parse
-from plugins.deadline import Deadline
-from plugins.httpclient import Connection, HttpError, Response, auth_schemes
+from . import addresses
+from .autodiscover_xml import Document, UnusableDocument, parse
+from .deadline import Deadline
+from .httpclient import Connection, HttpError, Response, auth_schemes
 
 PATH = "/autodiscover/autodiscover.xml"
 # Redirects followed (redirectAddr, redirectUrl and HTTP 3xx together), as Outlook does.

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 from nagiosplugin.state import Critical, Warn
 
-from plugins.autodiscover import AutodiscoverFacts
-from plugins.autodiscover_xml import Provider
-from plugins.judgement import Finding
-from plugins.principal import display, normalize, strip_prefix
+from .autodiscover import AutodiscoverFacts
+from .autodiscover_xml import Provider
+from .judgement import Finding
+from .principal import display, normalize, strip_prefix
 
 # The Outlook providers that carry the Outlook Anywhere settings: EXPR, and EXHTTP (asked for
 # with X-ClientCanHandle: ExHttpInfo, used by Outlook 2013+ against Exchange 2013+).

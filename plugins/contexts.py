@@ -5,9 +5,9 @@ from __future__ import annotations
 import nagiosplugin
 from nagiosplugin.state import Critical, Ok
 
-from plugins.addresses import Resolution
-from plugins.judgement import Finding, Policy, judge_fleet, judge_node, worst
-from plugins.tlsprobe import NodeFacts
+from .addresses import Resolution
+from .judgement import Finding, Policy, judge_fleet, judge_node, worst
+from .tlsprobe import NodeFacts
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:

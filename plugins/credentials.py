@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from plugins.options import PASSWORD_ENV
+from .options import PASSWORD_ENV
 
 
 class PasswordError(Exception):

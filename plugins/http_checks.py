@@ -14,17 +14,17 @@ from typing import Any
 import nagiosplugin
 from nagiosplugin.state import Ok
 
-from plugins.autodiscover import AutodiscoverFacts
-from plugins.autodiscover_judgement import describe as describe_autodiscover
-from plugins.autodiscover_judgement import judge_autodiscover
-from plugins.contexts import Judged
-from plugins.deadline import Deadline
-from plugins.judgement import Finding, worst
-from plugins.resource import CasArray
-from plugins.rpc_judgement import describe as describe_rpc
-from plugins.rpc_judgement import judge_rpc
-from plugins.rpcproxy import RpcFacts, probe_all
-from plugins.summary import ArraySummary
+from .autodiscover import AutodiscoverFacts
+from .autodiscover_judgement import describe as describe_autodiscover
+from .autodiscover_judgement import judge_autodiscover
+from .contexts import Judged
+from .deadline import Deadline
+from .judgement import Finding, worst
+from .resource import CasArray
+from .rpc_judgement import describe as describe_rpc
+from .rpc_judgement import judge_rpc
+from .rpcproxy import RpcFacts, probe_all
+from .summary import ArraySummary
 
 
 class Described(Judged):

@@ -17,7 +17,7 @@ import ssl
 import time
 from dataclasses import dataclass, field
 
-from plugins.deadline import Deadline
+from .deadline import Deadline
 
 # The largest response body read: an Autodiscover answer is a few kilobytes.
 MAX_BODY = 1024 * 1024

@@ -8,10 +8,10 @@ from __future__ import annotations
 from nagiosplugin import Range
 from nagiosplugin.state import Critical, Ok, ServiceState, Warn
 
-from plugins.certificate import CertFacts, iso_date
-from plugins.output import clean
-from plugins.principal import Match, display, match
-from plugins.tlsprobe import NodeFacts
+from .certificate import CertFacts, iso_date
+from .output import clean
+from .principal import Match, display, match
+from .tlsprobe import NodeFacts
 
 
 class Finding:
@@ -109,14 +109,14 @@ def principal_findings(principal: str, leaf: CertFacts, mode: str) -> list[Findi
 def _idna_form(name: str) -> str:
     """A non-ASCII CN also in its IDNA form: a look-alike letter (a Cyrillic "a" in "mail")
     reads the same as the principal but is another name."""
-    from plugins.principal import normalize
+    from .principal import normalize
 
     form = None if name.isascii() else normalize(name)
     return f" ({form})" if form else ""
 
 
 def _covering_wildcard(principal: str, leaf: CertFacts) -> str:
-    from plugins.principal import normalize, wildcard_covers
+    from .principal import normalize, wildcard_covers
 
     wanted = normalize(principal) or principal
     for name in leaf.sans:

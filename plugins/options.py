@@ -12,8 +12,8 @@ import os
 
 from nagiosplugin import Range
 
-from plugins import addresses
-from plugins.principal import has_control_chars, strip_prefix
+from . import addresses
+from .principal import has_control_chars, strip_prefix
 
 Invalid = argparse.ArgumentTypeError
 

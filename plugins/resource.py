@@ -10,9 +10,9 @@ from collections.abc import Iterator
 
 import nagiosplugin
 
-from plugins import addresses
-from plugins.deadline import Deadline
-from plugins.tlsprobe import NodeFacts, TrustStore, probe_all
+from . import addresses
+from .deadline import Deadline
+from .tlsprobe import NodeFacts, TrustStore, probe_all
 
 
 class Target:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from nagiosplugin.state import Critical, Warn
 
-from plugins.judgement import Finding
-from plugins.rpcproxy import RpcFacts
+from .judgement import Finding
+from .rpcproxy import RpcFacts
 
 
 def judge_rpc(facts: RpcFacts, expected: tuple[str, ...]) -> list[Finding]:

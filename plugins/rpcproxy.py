@@ -16,8 +16,8 @@ import ssl
 import threading
 from dataclasses import dataclass, field
 
-from plugins.deadline import Deadline
-from plugins.httpclient import Connection, HttpError, auth_schemes
+from .deadline import Deadline
+from .httpclient import Connection, HttpError, auth_schemes
 
 RPC_PATH = "/rpc/rpcproxy.dll"
 HEALTHCHECK_PATH = "/rpc/healthcheck.htm"

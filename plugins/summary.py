@@ -6,11 +6,11 @@ from __future__ import annotations
 import nagiosplugin
 from nagiosplugin.state import Ok
 
-from plugins.certificate import CertFacts, iso_date
-from plugins.contexts import Judged
-from plugins.judgement import Policy
-from plugins.principal import display
-from plugins.tlsprobe import NodeFacts
+from .certificate import CertFacts, iso_date
+from .contexts import Judged
+from .judgement import Policy
+from .principal import display
+from .tlsprobe import NodeFacts
 
 
 def _judged(results: nagiosplugin.Results, context: str) -> list[Judged]:

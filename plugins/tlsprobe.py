@@ -26,8 +26,8 @@ import ssl
 import threading
 import time
 
-from plugins.certificate import CertFacts, Unreadable, describe_strength, from_info
-from plugins.deadline import Deadline
+from .certificate import CertFacts, Unreadable, describe_strength, from_info
+from .deadline import Deadline
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:

@@ -29,11 +29,11 @@ from hypothesis import strategies as st
 import check_outlook_anywhere
 from contrib.lab import Lab, hostile
 from contrib.lab.web import BILLION_LAUGHS, ERROR_600, _redirect, _settings
-from plugins import autodiscover_xml
-from plugins.certificate import CertFacts, Unreadable, describe_strength, from_info
-from plugins.judgement import Policy, judge_node
-from plugins.options import PASSWORD_ENV, threshold
-from plugins.tlsprobe import NodeFacts
+from outlook_anywhere import autodiscover_xml
+from outlook_anywhere.certificate import CertFacts, Unreadable, describe_strength, from_info
+from outlook_anywhere.judgement import Policy, judge_node
+from outlook_anywhere.options import PASSWORD_ENV, threshold
+from outlook_anywhere.tlsprobe import NodeFacts
 
 LONG = os.environ.get("OUTLOOK_ANYWHERE_LONG") == "1"
 

@@ -86,7 +86,7 @@ def by_address(lab: Lab, scenario: str) -> list[str]:
 def test_default_path_imports_nothing_heavy(lab: Lab, scenario: str, code: int, says: str) -> None:
     got, text, modules = imported_by_check(*by_address(lab, scenario))
     assert (got, says in text) == (code, True), text
-    assert "plugins.tlsprobe" in modules
+    assert "outlook_anywhere.tlsprobe" in modules
     assert heavy(modules) == []
 
 

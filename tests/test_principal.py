@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from plugins.principal import Match, match, normalize, strip_prefix
+from outlook_anywhere.principal import Match, match, normalize, strip_prefix
 
 label = st.text(alphabet=string.ascii_lowercase + string.digits, min_size=1, max_size=12)
 hostname = st.lists(label, min_size=2, max_size=5).map(".".join)

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import pytest
 
 from contrib.lab import Lab, hostile
-from plugins import autodiscover_xml, httpclient, tlsprobe
-from plugins.deadline import Deadline
+from outlook_anywhere import autodiscover_xml, httpclient, tlsprobe
+from outlook_anywhere.deadline import Deadline
 from tests.conftest import REPO, Outcome, run_plugin
 
 LONG = os.environ.get("OUTLOOK_ANYWHERE_LONG") == "1"
