@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint system-deps bench clean
+.PHONY: demo lab test lint system-deps bench deb man clean
 
 $(BIN)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,8 +13,22 @@ $(BIN)/.installed: setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-demo: $(BIN)/.installed
-	$(BIN)/python -m contrib.lab.demo
+# The demo and the lab need the plugin's runtime dependencies only (and pyspnego, for the lab's
+# NTLM Autodiscover site), not the test tools: a venv of their own.
+LAB_VENV ?= build/lab-venv
+LAB_BIN := $(LAB_VENV)/bin
+
+$(LAB_BIN)/.installed: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(LAB_VENV)
+	$(LAB_BIN)/pip install --quiet --disable-pip-version-check -e '.[ntlm]'
+	touch $@
+
+demo: $(LAB_BIN)/.installed
+	$(LAB_BIN)/python -m contrib.lab.demo
+
+# The lab by hand: every scenario, hostile ones included, until Ctrl-C; prints how to reach it.
+lab: $(LAB_BIN)/.installed
+	$(LAB_BIN)/python -m contrib.lab serve --summary --hostile $(LAB_ARGS)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
@@ -38,5 +52,27 @@ bench: $(BIN)/.bench-installed
 	@sh tests/system-deps.sh bench/system-packages.txt
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
+# The Debian package, built from a copy of the tree by Debian's tooling (debian/), into dist/;
+# lintian must report no error and no warning. As root, missing build dependencies are installed.
+DEB_TREE := build/deb/check-outlook-anywhere
+deb:
+	@if ! dpkg-checkbuilddeps >/dev/null 2>&1; then \
+	    if [ "$$(id -u)" = 0 ]; then apt-get build-dep -y -qq ./ >/dev/null; \
+	    else dpkg-checkbuilddeps; fi; fi
+	@sh tests/system-deps.sh debian/lintian-packages.txt
+	rm -rf build/deb && mkdir -p $(DEB_TREE) dist
+	tar -cf - --exclude-vcs --exclude=./.venv --exclude=./build --exclude=./dist \
+	    --exclude=./bench/.venv --exclude=./bench/results --exclude=__pycache__ \
+	    --exclude='*.egg-info' --exclude=.pytest_cache --exclude=.mypy_cache \
+	    --exclude=.ruff_cache . | tar -xf - -C $(DEB_TREE)
+	# Debian's own python3 and tools, whatever python3 comes first on PATH.
+	cd $(DEB_TREE) && env PATH=/usr/sbin:/usr/bin:/sbin:/bin dpkg-buildpackage --unsigned-source --unsigned-changes
+	mv build/deb/check-outlook-anywhere_* dist/
+	lintian --fail-on error,warning dist/check-outlook-anywhere_$$(dpkg-parsechangelog -S Version)_*.changes
+
+# The manual page, as the package builds it (contrib/manpage.py).
+man: $(BIN)/.installed
+	$(BIN)/python contrib/manpage.py --output build/man/check_outlook_anywhere.1
+
 clean:
-	rm -rf $(VENV) bench/.venv build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) bench/.venv build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

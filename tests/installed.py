@@ -1,0 +1,111 @@
+"""The Debian package as installed on this machine (``make deb``, ``apt-get install ./dist/…``).
+
+Tests that run the packaged plugin use :func:`require_package`: it checks that the package is
+installed, at the checkout's version, and that every file it ships that comes from the checkout
+is byte for byte the checkout's — so a test never passes on an old build.  A missing or stale
+package fails in CI (``.ci/run`` builds and installs it) and skips elsewhere, naming the command
+that fixes it.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+PACKAGE = "check-outlook-anywhere"
+PLUGIN = Path("/usr/lib/nagios/plugins/check_outlook_anywhere")
+ITL_FILE = Path("/usr/share/icinga2/include/plugins-contrib.d/outlook_anywhere.conf")
+NAGIOS_FILE = Path("/etc/nagios-plugins/config/outlook_anywhere.cfg")
+MAN_PAGE = Path("/usr/share/man/man1/check_outlook_anywhere.1.gz")
+MODULES = Path("/usr/lib/python3/dist-packages")
+FIX = "make deb && apt-get install ./dist/check-outlook-anywhere_*_all.deb (as root)"
+
+
+def repo_version() -> str:
+    text = (REPO / "plugins" / "__init__.py").read_text(encoding="utf-8")
+    found = re.search(r'(?m)^__version__ = "([^"]+)"$', text)
+    assert found, "plugins/__init__.py has no __version__"
+    return found.group(1)
+
+
+def not_usable(reason: str) -> None:
+    """Fail in CI, skip elsewhere: CI must never pass by leaving the package out."""
+    if os.environ.get("CI"):
+        pytest.fail(f"CI: {reason} ({FIX})", pytrace=False)
+    pytest.skip(f"{reason}: {FIX}")
+
+
+@dataclass(frozen=True)
+class Shipped:
+    """What the package put on the system, next to where it came from in the checkout."""
+
+    installed: Path
+    source: Path
+
+
+def shipped_files() -> list[Shipped]:
+    files = [
+        Shipped(MODULES / "check_outlook_anywhere.py", REPO / "check_outlook_anywhere.py"),
+        Shipped(ITL_FILE, REPO / "contrib" / "icinga2" / "outlook_anywhere.conf"),
+        Shipped(NAGIOS_FILE, REPO / "contrib" / "nagios" / "outlook_anywhere.cfg"),
+    ]
+    files += [
+        Shipped(MODULES / "outlook_anywhere" / source.name, source)
+        for source in sorted((REPO / "plugins").glob("*.py"))
+    ]
+    return files
+
+
+def installed_version() -> str | None:
+    done = subprocess.run(
+        ["dpkg-query", "-W", "-f=${Status}\t${Version}", PACKAGE],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0 or not done.stdout.startswith("install ok installed"):
+        return None
+    return done.stdout.split("\t", 1)[1]
+
+
+def installed_man_page() -> str:
+    return gzip.decompress(MAN_PAGE.read_bytes()).decode("utf-8")
+
+
+def stale_files() -> list[str]:
+    """Shipped files that differ from (or lack) their checkout source."""
+    stale = []
+    for item in shipped_files():
+        if not item.installed.exists() or item.installed.read_bytes() != item.source.read_bytes():
+            stale.append(str(item.installed))
+    installed_modules = {p.name for p in (MODULES / "outlook_anywhere").glob("*.py")}
+    extra = installed_modules - {p.name for p in (REPO / "plugins").glob("*.py")}
+    stale += [f"{MODULES / 'outlook_anywhere' / name} (not in plugins/)" for name in extra]
+    if str(REPO / "contrib") not in sys.path:
+        sys.path.insert(0, str(REPO))
+    from contrib import manpage
+
+    if not MAN_PAGE.exists() or installed_man_page() != manpage.render():
+        stale.append(str(MAN_PAGE))
+    return stale
+
+
+def require_package() -> str:
+    """The installed package's version, once it is known to be the checkout's build."""
+    version = installed_version()
+    if version is None:
+        not_usable(f"the Debian package {PACKAGE} is not installed")
+    assert version is not None
+    if version != repo_version():
+        not_usable(f"{PACKAGE} {version} is installed, the checkout is {repo_version()}")
+    stale = stale_files()
+    if stale:
+        not_usable(f"the installed {PACKAGE} is not this checkout's build: {', '.join(stale)}")
+    return version
