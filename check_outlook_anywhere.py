@@ -17,7 +17,6 @@ import argparse
 import os
 import signal
 import sys
-import time
 import warnings
 from collections.abc import Sequence
 
@@ -48,28 +47,27 @@ def _checkout_package() -> None:
 
 _checkout_package()
 
-import nagiosplugin
+try:
+    import nagiosplugin
 
-from outlook_anywhere import __version__, options
-from outlook_anywhere.contexts import (
-    FleetContext,
-    NodeContext,
-    NodesOkContext,
-    PerfdataContext,
-    ResolutionContext,
-)
-from outlook_anywhere.deadline import Deadline
-from outlook_anywhere.judgement import Policy
-from outlook_anywhere.output import render, unknown
-from outlook_anywhere.resource import CasArray, Target
-from outlook_anywhere.summary import ArraySummary
-from outlook_anywhere.tlsprobe import TrustStore
+    from outlook_anywhere import __version__, options
+    from outlook_anywhere.contexts import FindingsContext, PerfdataContext
+    from outlook_anywhere.deadline import Deadline
+    from outlook_anywhere.judgement import Policy
+    from outlook_anywhere.output import render, unknown
+    from outlook_anywhere.resource import OutlookAnywhere, Target
+    from outlook_anywhere.summary import CheckSummary
+    from outlook_anywhere.tlsprobe import TrustStore
+except Exception as exc:  # a dependency missing, too old or broken: said by main(), exit 3
+    _BROKEN: BaseException | None = exc
+else:
+    _BROKEN = None
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
     from typing import NoReturn
 
-    from outlook_anywhere.autodiscover import AutodiscoverFacts
+    from outlook_anywhere.autodiscover import Request as AutodiscoverRequest
 
 DESCRIPTION = """\
 Check the certificate that every Client Access node behind an Outlook Anywhere host name serves
@@ -279,10 +277,25 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
                 raise UsageError(f"{name} needs --autodiscover EMAIL")
     if args.expect_auth and not args.rpc:
         raise UsageError("--expect-auth needs --rpc")
+    _consistent(args)
     args.password = ""
     if args.autodiscover:
         args.password = _password(args.password_file)
     return args
+
+
+def _consistent(args: argparse.Namespace) -> None:
+    """Options that are each fine but cannot go together: a configuration mistake, UNKNOWN."""
+    w, c = args.warning, args.critical
+    if w.plain and c.plain and float(w.given) < float(c.given):
+        raise UsageError(
+            f"-w {w.given} is below -c {c.given}: WARNING could never fire"
+            " (-w and -c are days left: warn at more days than critical)"
+        )
+    if args.address and (args.ipv4 != args.ipv6):
+        family = "-4" if args.ipv4 else "-6"
+        if not any((":" in a) == args.ipv6 for a in args.address):
+            raise UsageError(f"{family} excludes every -I address")
 
 
 def _password(password_file: str | None) -> str:
@@ -300,79 +313,49 @@ def build_check(args: argparse.Namespace, deadline: Deadline) -> nagiosplugin.Ch
         store.context()  # a CA file OpenSSL cannot use is a usage error, not a probe failure
     except (OSError, ValueError) as exc:
         raise UsageError(f"--ca-file {args.ca_file}: no usable certificate ({exc})") from None
-    # Autodiscover runs here, before the Check is assembled: what it publishes decides which
-    # host is checked and which principals the nodes are judged against, so its facts must
-    # exist before any node is judged (arguments -> Autodiscover facts -> policy -> probes).
-    facts = _autodiscover(args, deadline) if args.autodiscover else None
-    host = args.host
-    principals: tuple[str, ...] = (args.principal or args.host,) if args.host else ()
-    if facts is not None:
-        from outlook_anywhere.autodiscover_judgement import expr_server, principals_to_check
-
-        host = host or expr_server(facts)
-        principals = principals_to_check(args.principal, host, facts)
-    policy = Policy(
-        principals=principals,
-        match_mode=args.match,
-        warning=args.warning.range,
-        critical=args.critical.range,
-        check_trust=not args.ignore_trust,
-        now=time.time(),
+    target = Target(
+        args.host,
+        args.port,
+        args.address,
+        args.dns_server,
+        args.ipv4,
+        args.ipv6,
+        autodiscover=_autodiscover_request(args) if args.autodiscover else None,
+        rpc=args.rpc,
     )
-    parts: list[object] = []
-    summary: nagiosplugin.Summary = ArraySummary(policy, args.verbose)
-    if facts is not None or args.rpc:
-        # Only these options pay for the HTTP modules.
-        from outlook_anywhere.http_checks import (
-            AutodiscoverContext,
-            AutodiscoverResource,
-            FullSummary,
-            RpcContext,
-            RpcProxy,
-        )
-
-        summary = FullSummary(policy, args.verbose)
-    if facts is not None:
-        parts += [
-            AutodiscoverResource(facts),
-            AutodiscoverContext(args.principal),
-            PerfdataContext("autodiscover_time"),
-        ]
-    if host is not None:
-        target = Target(host, args.port, args.address, args.dns_server, args.ipv4, args.ipv6)
-        cas = CasArray(target, store, deadline)
-        parts.append(cas)
-        if args.rpc:
-            parts += [
-                RpcProxy(cas, deadline),
-                RpcContext(args.expect_auth),
-                PerfdataContext("rpc_time"),
-            ]
+    policy = Policy(
+        principal=args.principal,
+        host=args.host,
+        match_mode=args.match,
+        warning=args.warning,
+        critical=args.critical,
+        check_trust=not args.ignore_trust,
+        expect_auth=args.expect_auth,
+    )
     return nagiosplugin.Check(
-        *parts,
-        NodeContext(policy),
-        FleetContext(),
-        ResolutionContext(),
+        OutlookAnywhere(target, store, deadline),
+        FindingsContext(policy),
         PerfdataContext("days_left", args.warning.text, args.critical.text),
         PerfdataContext("time"),
         PerfdataContext("nodes"),
-        NodesOkContext(policy),
-        summary,
+        CheckSummary(policy, args.verbose),
     )
 
 
-def _autodiscover(args: argparse.Namespace, deadline: Deadline) -> AutodiscoverFacts:
-    from outlook_anywhere.autodiscover import Credentials, Request, budget, discover
+def _autodiscover_request(args: argparse.Namespace) -> AutodiscoverRequest:
+    from outlook_anywhere.autodiscover import Credentials, Request
+    from outlook_anywhere.credentials import remember
 
-    request = Request(
+    username = args.username or ""
+    remember(args.password, username or args.autodiscover)
+    return Request(
         email=args.autodiscover,
         url=args.autodiscover_url,
-        credentials=Credentials(args.username or "", args.password),
+        credentials=Credentials(username, args.password),
         ca_file=args.ca_file,
         dns_server=args.dns_server,
         port=args.autodiscover_port,
     )
-    return discover(request, budget(deadline))
 
 
 class _Overrun(Exception):
@@ -399,23 +382,27 @@ def run(argv: Sequence[str] | None = None) -> tuple[str, int]:
             check()
         finally:
             _disarm(alarm)
-        return _scrubbed(render(check), args), check.exitcode
+        return render(check), check.exitcode
     except UsageError as exc:
         return unknown(str(exc)), 3
     except _Overrun:
         return unknown(f"check did not finish within {args.timeout:g} s"), 3
+    except ImportError as exc:  # a module imported on this path only (dnspython, defusedxml...)
+        return unknown(broken_installation(exc)), 3
     except Exception as exc:  # the plugin's own bug: one line, never a traceback
-        text = unknown(f"internal error: {exc.__class__.__name__}: {exc}")
-        return _scrubbed(text, locals().get("args")), 3
+        from outlook_anywhere.output import conceal
+
+        return unknown(conceal(f"internal error: {exc.__class__.__name__}: {exc}")), 3
 
 
-def _scrubbed(text: str, args: argparse.Namespace | None) -> str:
-    password = getattr(args, "password", "")
-    if not password:  # the default path has none to hide, and skips the import
-        return text
-    from outlook_anywhere.credentials import scrub
-
-    return scrub(text, password)
+def broken_installation(exc: BaseException) -> str:
+    """A dependency missing, too old or failing to import, named."""
+    if isinstance(exc, ModuleNotFoundError) and exc.name:
+        return f"broken installation: Python module {exc.name} is not installed"
+    if isinstance(exc, ImportError):
+        name = f" {exc.name}" if exc.name else ""
+        return f"broken installation: module{name} cannot be imported ({exc}; too old?)"
+    return f"broken installation: importing failed with {exc.__class__.__name__}: {exc}"
 
 
 def _arm(seconds: float) -> bool:
@@ -434,7 +421,10 @@ def _disarm(armed: bool) -> None:
 
 def main() -> NoReturn:
     warnings.simplefilter("ignore")  # Icinga shows stderr as the status text
-    text, code = run(sys.argv[1:])
+    if _BROKEN is not None:
+        text, code = f"OUTLOOK_ANYWHERE UNKNOWN - {broken_installation(_BROKEN)}\n", 3
+    else:
+        text, code = run(sys.argv[1:])
     try:
         # UTF-8 whatever the locale, and never an encoding error: a CN in Cyrillic under a
         # Latin-1 locale, or an argument that was not UTF-8 (surrogates), is printed escaped.

@@ -40,16 +40,34 @@ def version(address: str) -> int:
 class Resolution:
     """Where the addresses came from (a plain class: see ``tlsprobe.NodeFacts``)."""
 
-    __slots__ = ("addresses", "error", "host", "source")
+    __slots__ = ("addresses", "detail", "failure", "host", "source")
 
-    def __init__(self, host: str, addresses: tuple[str, ...], source: str, error: str = "") -> None:
+    def __init__(
+        self,
+        host: str,
+        addresses: tuple[str, ...],
+        source: str,
+        failure: str = "",
+        detail: str = "",
+    ) -> None:
         self.host = host
         self.addresses = addresses
         self.source = source  # "-I", "system resolver", "DNS server 127.0.0.53:53"
-        self.error = error  # why there are no addresses
+        # Why there are no addresses, as a kind: nxdomain (no such name), no-a / no-aaaa (the
+        # name exists, without an address of the family asked for), no-address, timeout,
+        # servfail, failed (``detail`` says how), excluded (-4/-6 left none of -I).
+        self.failure = failure
+        self.detail = detail
+
+    @property
+    def error(self) -> str:
+        """The failure in a few words, for places that quote it (Autodiscover's attempts)."""
+        from .words import resolution_failure
+
+        return resolution_failure(self) if self.failure else ""
 
     def __repr__(self) -> str:
-        return f"Resolution({self.host!r}, {self.addresses!r}, {self.source!r}, {self.error!r})"
+        return f"Resolution({self.host!r}, {self.addresses!r}, {self.source!r}, {self.failure!r})"
 
 
 def _dedupe(addresses: list[str]) -> tuple[str, ...]:
@@ -76,8 +94,7 @@ def _wanted_families(ipv4: bool, ipv6: bool) -> tuple[int, ...]:
 def given(host: str, addresses: list[str], ipv4: bool, ipv6: bool) -> Resolution:
     families = _wanted_families(ipv4, ipv6)
     kept = [a for a in addresses if version(a) in families]
-    error = "" if kept else "no address of the requested family among -I"
-    return Resolution(host, _dedupe(kept), "-I", error)
+    return Resolution(host, _dedupe(kept), "-I", "" if kept else "excluded")
 
 
 def resolve(
@@ -87,9 +104,7 @@ def resolve(
     literal = canonical(host)
     if literal is not None:
         ok = version(literal) in families
-        return Resolution(
-            host, (literal,) if ok else (), "literal", "" if ok else "address family excluded"
-        )
+        return Resolution(host, (literal,) if ok else (), "literal", "" if ok else "excluded")
     if dns_server is None:
         return _system(host, deadline, families)
     return _dnspython(host, deadline, families, dns_server)
@@ -108,20 +123,32 @@ def _system(host: str, deadline: Deadline, families: tuple[int, ...]) -> Resolut
             lambda: socket.getaddrinfo(host, None, family, socket.SOCK_STREAM),
         )
     except Unfinished:
-        return Resolution(host, (), source, "DNS lookup timed out")
+        return Resolution(host, (), source, "timeout")
     except socket.gaierror as exc:
         if exc.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", -5)):
-            reason = "DNS name not found"
-        elif exc.errno == socket.EAI_AGAIN:
-            reason = "DNS lookup failed temporarily (server failure or timeout)"
-        else:
-            reason = f"DNS lookup failed: {exc.strerror}"
-        return Resolution(host, (), source, reason)
+            return Resolution(host, (), source, _missing_family(host, deadline, families))
+        if exc.errno == socket.EAI_AGAIN:
+            return Resolution(host, (), source, "servfail")
+        return Resolution(host, (), source, "failed", str(exc.strerror))
     except (OSError, UnicodeError) as exc:
-        return Resolution(host, (), source, f"DNS lookup failed: {exc}")
+        return Resolution(host, (), source, "failed", str(exc))
     addresses = [str(info[4][0]).split("%", 1)[0] for info in infos]
     kept = _sorted(_dedupe([a for a in addresses if version(a) in families]))
-    return Resolution(host, kept, source, "" if kept else "DNS name has no address")
+    if kept:
+        return Resolution(host, kept, source)
+    return Resolution(host, (), source, "no-aaaa" if families == (6,) else "no-a")
+
+
+def _missing_family(host: str, deadline: Deadline, families: tuple[int, ...]) -> str:
+    """The C library says "no name" for a name without an address of the family asked for as
+    for a name that does not exist: with one family asked for, ask once more for any family."""
+    if len(families) == 2:
+        return "nxdomain"
+    try:
+        call_before(deadline, lambda: socket.getaddrinfo(host, None, 0, socket.SOCK_STREAM))
+    except (Unfinished, OSError, UnicodeError):
+        return "nxdomain"
+    return "no-aaaa" if families == (6,) else "no-a"
 
 
 def _dnspython(
@@ -139,32 +166,36 @@ def _dnspython(
     resolver.port = port
     resolver.retry_servfail = False
     found: list[str] = []
-    errors: list[str] = []
+    errors: list[tuple[str, str]] = []  # (failure, detail)
     for version in families:
         rdtype = "A" if version == 4 else "AAAA"
         remaining = deadline.remaining()
         if remaining <= 0:
-            errors.append(f"{rdtype} query not sent: deadline reached")
+            errors.append(("timeout", rdtype))
             break
         resolver.timeout = remaining
         resolver.lifetime = remaining
         try:
             answer = resolver.resolve(host, rdtype, search=False, raise_on_no_answer=False)
         except dns.resolver.NXDOMAIN:
-            return Resolution(host, (), source, "DNS name not found (NXDOMAIN)")
+            return Resolution(host, (), source, "nxdomain")
         except dns.resolver.LifetimeTimeout:
-            errors.append(f"DNS {rdtype} query timed out")
+            errors.append(("timeout", rdtype))
             break
         except dns.resolver.NoNameservers as exc:
             # errors: (server, tcp, port, error text such as "SERVFAIL", answer) per attempt
             answers = {str(e[3]) for e in exc.kwargs.get("errors") or [] if len(e) > 3}
-            errors.append(f"DNS {rdtype} query failed: {'/'.join(sorted(answers)) or 'no answer'}")
+            errors.append(("servfail", f"{rdtype}: {'/'.join(sorted(answers)) or 'no answer'}"))
             continue
         except dns.exception.DNSException as exc:
-            errors.append(f"DNS {rdtype} query failed: {exc.__class__.__name__}")
+            errors.append(("failed", f"{rdtype}: {exc.__class__.__name__}"))
             continue
         found.extend(rr.address for rr in answer)
     kept = _sorted(_dedupe(found))
     if kept:
         return Resolution(host, kept, source)
-    return Resolution(host, (), source, "; ".join(errors) or "DNS name has no address")
+    if errors:
+        return Resolution(host, (), source, errors[0][0], errors[0][1])
+    if families == (4, 6):
+        return Resolution(host, (), source, "no-address")
+    return Resolution(host, (), source, "no-aaaa" if families == (6,) else "no-a")

@@ -28,6 +28,7 @@ from . import addresses
 from .autodiscover_xml import Document, UnusableDocument, parse
 from .deadline import Deadline
 from .httpclient import Connection, HttpError, Response, auth_schemes
+from .output import conceal
 
 PATH = "/autodiscover/autodiscover.xml"
 # Redirects followed (redirectAddr, redirectUrl and HTTP 3xx together), as Outlook does.
@@ -80,6 +81,8 @@ class AutodiscoverFacts:
     error_kind: str = ""
     error: str = ""
     elapsed: float = 0.0
+    # URLs and addresses a server named (redirects): shown with the password hidden
+    from_servers: set[str] = field(default_factory=set)
 
 
 class _Stop(Exception):
@@ -175,6 +178,11 @@ class Lookup:
         self.context = verifying_context(request.ca_file)
         self.facts = AutodiscoverFacts(request.email, request.email)
         self.visited: list[str] = []
+        self.from_servers = self.facts.from_servers
+
+    def _shown(self, url: str) -> str:
+        """A URL for output; one a server named may echo the password, ours never garble."""
+        return conceal(shown(url)) if url in self.from_servers else shown(url)
 
     # -- the run --------------------------------------------------------------------------
 
@@ -202,7 +210,10 @@ class Lookup:
                 self.facts.document = document
                 raise _Stop(
                     "error-response",
-                    f"error {document.error_code or '?'}: {document.error_message or 'no message'}",
+                    conceal(
+                        f"error {document.error_code or '?'}:"
+                        f" {document.error_message or 'no message'}"
+                    ),
                 )
             action = document.action.lower()
             if action == "redirecturl":
@@ -227,21 +238,27 @@ class Lookup:
             raise _Stop("redirects", f"more than {MAX_HOPS} redirects (last: {text})")
 
     def _hop(self, kind: str, target: str, email: str) -> str:
-        self._count_hop(f"{kind} {shown(target)}")
+        self.from_servers.add(target)
+        self._count_hop(f"{kind} {conceal(shown(target))}")
         try:
             parsed = _split_https(target)
         except ValueError as exc:
             raise _Stop(
                 "refused",
-                f"{kind} {shown(target)} refused ({exc}): credentials go only over verified TLS",
+                f"{kind} {conceal(shown(target))} refused ({exc}): credentials go only over"
+                " verified TLS",
             ) from None
+        self.from_servers.add(parsed.text)
         self._visit(f"{parsed.text} for {email}")
         return parsed.text
 
     def _hop_address(self, address: str) -> str:
         address = address.strip()
+        self.from_servers.add(address)
         if address.count("@") != 1 or any(ord(ch) < 33 for ch in address):
-            raise _Stop("unusable", f"redirectAddr to an invalid address '{shown(address)}'")
+            raise _Stop(
+                "unusable", f"redirectAddr to an invalid address '{conceal(shown(address))}'"
+            )
         self._count_hop(f"redirectAddr {address}")
         self._visit(f"address {address}")
         self.facts.final_email = address
@@ -260,10 +277,10 @@ class Lookup:
                 return reply
             self.facts.attempts.append(Attempt(candidate, reply.failure))
             if reply.unauthorized:
-                unauthorized.append(f"{shown(candidate)}: {reply.failure}")
+                unauthorized.append(f"{self._shown(candidate)}: {reply.failure}")
         if unauthorized:
             raise _Stop("unauthorized", "; ".join(unauthorized))
-        tried = "; ".join(f"{shown(a.url)}: {a.outcome}" for a in self.facts.attempts[-6:])
+        tried = "; ".join(f"{self._shown(a.url)}: {a.outcome}" for a in self.facts.attempts[-6:])
         if self.deadline.expired():
             raise _Stop("timeout", f"no answer in time ({tried or 'nothing tried'})")
         raise _Stop("unreachable", f"no endpoint answered for {email} ({tried})")
@@ -299,7 +316,7 @@ class Lookup:
         if response.status in (301, 302, 303, 307, 308) and location:
             if location.lower().startswith("https://"):
                 return location
-            outcome = f"{response.status} to {shown(location)} ignored (not https)"
+            outcome = f"{response.status} to {conceal(shown(location))} ignored (not https)"
         else:
             outcome = f"{response.status} {response.reason}".strip()
         self.facts.attempts.append(Attempt(url, outcome))
@@ -370,7 +387,7 @@ class Lookup:
             return self._exchange(conn, target, email)
         except HttpError as exc:
             if exc.kind == "too-big":
-                raise _Stop("unusable", f"{shown(url)}: {exc.text}") from None
+                raise _Stop("unusable", f"{self._shown(url)}: {exc.text}") from None
             return _Reply(failure=exc.text)
         finally:
             conn.close()

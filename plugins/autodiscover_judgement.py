@@ -1,7 +1,7 @@
-"""What Autodiscover publishes, judged: design.md's Autodiscover rows as pure functions.
+"""What Autodiscover publishes, judged: the Autodiscover rows of the states table, pure.
 
-The published principal itself is judged against every node's certificate by the core rules
-(it joins ``Policy.principals``); here are the findings about the publication alone.
+The published principal itself is judged against every node's certificate by the node rules
+(``judgement.principals``); here are the findings about the publication alone.
 """
 
 from __future__ import annotations
@@ -10,10 +10,13 @@ from dataclasses import dataclass
 
 from nagiosplugin.state import Critical, Warn
 
+from . import findings as k
 from .autodiscover import AutodiscoverFacts
 from .autodiscover_xml import Provider
-from .judgement import Finding
-from .principal import display, normalize, strip_prefix
+from .certificate import CertFacts
+from .findings import Finding, Fix
+from .judgement import Policy, publishable, satisfied
+from .principal import normalize, strip_prefix
 
 # The Outlook providers that carry the Outlook Anywhere settings: EXPR, and EXHTTP (asked for
 # with X-ClientCanHandle: ExHttpInfo, used by Outlook 2013+ against Exchange 2013+).
@@ -28,15 +31,17 @@ class Published:
     server: str
     name: str | None  # without msstd:; None: no pinning ("None") or nothing to pin
     explicit: bool  # CertPrincipalName present (else msstd:<Server>)
+    ssl: str = ""  # "On" / "Off" as published
 
 
 def published(provider: Provider) -> Published:
     value = provider.cert_principal_name
+    kind, server, ssl = provider.type.upper(), provider.server, provider.ssl
     if value is None or not value.strip():
-        return Published(provider.type, provider.server, provider.server or None, False)
+        return Published(kind, server, server or None, False, ssl)
     if value.strip().lower() == "none":
-        return Published(provider.type, provider.server, None, True)
-    return Published(provider.type, provider.server, strip_prefix(value), True)
+        return Published(kind, server, None, True, ssl)
+    return Published(kind, server, strip_prefix(value), True, ssl)
 
 
 def publications(facts: AutodiscoverFacts) -> list[Published]:
@@ -50,33 +55,22 @@ def publications(facts: AutodiscoverFacts) -> list[Published]:
     return found
 
 
-def published_principals(facts: AutodiscoverFacts) -> tuple[str, ...]:
-    """The principal names to check against the certificates (each once)."""
-    names: list[str] = []
+def published_principals(facts: AutodiscoverFacts) -> list[tuple[str, str]]:
+    """The principal names clients pin, each once (compared as names), with the provider that
+    publishes it first."""
+    names: list[tuple[str, str]] = []
     for item in publications(facts):
-        if item.name and all(_same(item.name, n) is False for n in names):
-            names.append(item.name)
-    return tuple(names)
+        if item.name and not any(_same(item.name, n) for n, _ in names):
+            names.append((item.name, item.provider))
+    return names
 
 
 def expr_server(facts: AutodiscoverFacts) -> str | None:
-    """The EXPR Server: the Outlook Anywhere host name when -H is not given."""
-    if facts.document is None or facts.error_kind:
-        return None
-    for kind in PROVIDERS:
-        provider = facts.document.provider(kind)
-        if provider is not None and provider.server:
-            return provider.server
+    """The EXPR Server (else EXHTTP's): the Outlook Anywhere host name when -H is not given."""
+    for item in publications(facts):
+        if item.server:
+            return item.server
     return None
-
-
-def principals_to_check(
-    expected: str | None, host: str | None, facts: AutodiscoverFacts
-) -> tuple[str, ...]:
-    """-P and every published principal, each once (compared as names); else the host."""
-    wanted = [p for p in (expected, *published_principals(facts)) if p]
-    unique = {p.lower().rstrip("."): p for p in reversed(wanted)}
-    return tuple(reversed(unique.values())) or ((host,) if host else ())
 
 
 def _same(a: str, b: str) -> bool:
@@ -84,76 +78,49 @@ def _same(a: str, b: str) -> bool:
     return na is not None and na == nb
 
 
-def judge_autodiscover(facts: AutodiscoverFacts, expected: str | None) -> list[Finding]:
-    """Findings about the publication; ``expected`` is -P (without prefix) or None."""
-    who = f"Autodiscover for {facts.final_email}"
-    if facts.error_kind == "unauthorized":
-        return [Finding(Critical, f"{who}: wrong credentials ({facts.error})")]
-    if facts.error_kind == "error-response":
-        return [Finding(Critical, f"{who}: the server answered {facts.error}")]
+def judge_autodiscover(
+    facts: AutodiscoverFacts, policy: Policy, leaves: list[CertFacts]
+) -> list[Finding]:
+    """Findings about the publication; the published principal itself is judged against every
+    node's certificate with the node (``judgement.principals``)."""
+    email = facts.final_email or facts.email
     if facts.error_kind:
-        return [Finding(Critical, f"{who}: {facts.error}")]
+        evidence = {
+            "email": email,
+            "redirected": email != facts.email,
+            "failure": facts.error_kind,
+            "detail": facts.error,
+        }
+        return [Finding(k.AUTODISCOVER_FAILED, Critical, None, evidence)]
     items = publications(facts)
-    if not any(item.provider == "EXPR" for item in items):
-        return [
-            Finding(
-                Warn,
-                f"{who}: no EXPR provider published (Outlook Anywhere is not published"
-                " for this mailbox)",
-            )
-        ]
-    findings = []
-    unpinned = [i.provider for i in items if i.name is None and i.explicit]
-    if unpinned:
-        names = " and ".join(unpinned)
-        findings.append(
-            Finding(
-                Warn,
-                f"{who}: {names} CertPrincipalName is None: mutual authentication is not"
-                ' enforced; fix: Set-OutlookProvider EXPR -CertPrincipalName:"msstd:<certificate'
-                ' CN>"',
-            )
-        )
-    findings += [
-        Finding(Warn, f"{who}: {i.provider} publishes no Server")
-        for i in items
-        if i.name is None and not i.explicit
-    ]
-    if expected is not None:
-        differ: dict[str, list[Published]] = {}
-        for item in items:
-            if item.name is not None and not _same(item.name, expected):
-                differ.setdefault(item.name.lower(), []).append(item)
-        for group in differ.values():
-            names = " and ".join(i.provider for i in group)
-            how = "" if group[0].explicit else " (no CertPrincipalName: msstd:<Server>)"
-            findings.append(
-                Finding(
-                    Critical,
-                    f"{who}: {names} publishes {display(group[0].name or '')}{how}, but -P"
-                    f" expects {display(expected)}; clients pin what is published; fix: correct"
-                    " -P, or Set-OutlookProvider"
-                    f' {group[0].provider} -CertPrincipalName:"{display(expected)}"',
-                )
-            )
-    return findings
-
-
-def describe(facts: AutodiscoverFacts) -> str:
-    """One long-output line: what was asked, where it answered, what it publishes."""
-    parts = [f"Autodiscover {facts.email}"]
-    if facts.final_email != facts.email:
-        parts.append(f"redirected to {facts.final_email}")
-    if facts.url:
-        parts.append(f"answered by {facts.url}")
-    if facts.hops:
-        parts.append(f"{len(facts.hops)} redirect(s)")
-    for item in publications(facts):
-        value = display(item.name) if item.name else "None"
-        how = "CertPrincipalName" if item.explicit else "no CertPrincipalName, so"
-        parts.append(f"{item.provider} Server {item.server or '(none)'}, {how} {value}")
-    if facts.attempts:
-        tried = ", ".join(f"{a.url}: {a.outcome}" for a in facts.attempts[:8])
-        parts.append(f"tried {tried}")
-    parts.append(f"{facts.elapsed * 1000:.0f} ms")
-    return "; ".join(parts)
+    if not items:
+        return [Finding(k.NOT_PUBLISHED, Warn, None, {"email": email})]
+    mode = policy.match_mode
+    found = []
+    for item in items:
+        if item.ssl.lower() == "off":
+            found.append(Finding(k.SSL_OFF, Warn, None, {"provider": item.provider}))
+        if item.name is None and item.explicit:
+            safe = publishable(leaves, mode)
+            fix = Fix(publish=safe, provider=item.provider) if safe else None
+            found.append(Finding(k.UNPINNED, Warn, None, {"provider": item.provider}, fix))
+        elif item.name is None:
+            found.append(Finding(k.NO_SERVER, Warn, None, {"provider": item.provider}))
+    expected = policy.principal
+    if expected is None:
+        return found
+    differ: dict[str, Published] = {}
+    for item in items:
+        if item.name is not None and not _same(item.name, expected):
+            differ.setdefault((normalize(item.name) or item.name), item)
+    for item in differ.values():
+        assert item.name is not None
+        evidence = {"provider": item.provider, "published": item.name, "expected": expected}
+        if satisfied(item.name, leaves, mode):  # -P is what is wrong
+            fix = Fix(correct="-P", value=item.name)
+        elif satisfied(expected, leaves, mode):  # the publication is what is wrong
+            fix = Fix(publish=expected, provider=item.provider)
+        else:  # both, and the certificate
+            fix = Fix(certificate=item.name, correct="-P", value=item.name)
+        found.append(Finding(k.PRINCIPAL_DISAGREES, Critical, None, evidence, fix))
+    return found

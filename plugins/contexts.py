@@ -1,13 +1,11 @@
-"""nagiosplugin Contexts: they turn facts into states and perfdata, and never do I/O."""
+"""nagiosplugin Contexts: they turn facts into states and performance data, and never do I/O."""
 
 from __future__ import annotations
 
 import nagiosplugin
-from nagiosplugin.state import Critical, Ok
+from nagiosplugin.state import Ok
 
-from .addresses import Resolution
-from .judgement import Finding, Policy, judge_fleet, judge_node, worst
-from .tlsprobe import NodeFacts
+from .judgement import CheckFacts, Policy, Verdict, judge
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
@@ -15,56 +13,40 @@ if TYPE_CHECKING:
 
 
 class Judged(nagiosplugin.Result):
-    """A Result that keeps every finding behind its state, for the summary and long output."""
+    """The Result of the whole check: the verdict and the facts it was made from."""
 
-    findings: list[Finding]
-
-
-def _result(findings: list[Finding], metric: nagiosplugin.Metric) -> Judged:
-    state = worst(findings)
-    hint = "; ".join(f.text for f in findings if f.state == state) if findings else ""
-    result = Judged(state, hint, metric)
-    result.findings = findings
-    return result
+    verdict: Verdict
+    facts: CheckFacts
 
 
-class NodeContext(nagiosplugin.Context):
-    """One node (address): principal, dates, trust, connection."""
+class FindingsContext(nagiosplugin.Context):
+    """Every finding of the check (``judgement.judge``); its perfdata is ``nodes_ok``, the
+    count the first line's ``[k/n nodes OK]`` shows, from the same verdict."""
 
     def __init__(self, policy: Policy) -> None:
-        super().__init__("node")
+        super().__init__("findings")
         self.policy = policy
+        self.last: tuple[int, Verdict] | None = None
+
+    def _verdict(self, facts: CheckFacts) -> Verdict:
+        if self.last is None or self.last[0] != id(facts):
+            self.last = (id(facts), judge(facts, self.policy))
+        return self.last[1]
 
     def evaluate(self, metric: nagiosplugin.Metric, resource: Any) -> Judged:
-        return _result(judge_node(metric.value, self.policy), metric)
+        verdict = self._verdict(metric.value)
+        result = Judged(verdict.state, "", metric)
+        result.verdict = verdict
+        result.facts = metric.value
+        return result
 
-
-class FleetContext(nagiosplugin.Context):
-    """All nodes together: do they serve the same certificate?"""
-
-    def __init__(self) -> None:
-        super().__init__("fleet")
-
-    def evaluate(self, metric: nagiosplugin.Metric, resource: Any) -> Judged:
-        return _result(judge_fleet(metric.value), metric)
-
-
-class ResolutionContext(nagiosplugin.Context):
-    """No address to probe is CRITICAL: the clients cannot connect either."""
-
-    def __init__(self) -> None:
-        super().__init__("resolution")
-
-    def evaluate(self, metric: nagiosplugin.Metric, resource: Any) -> Judged:
-        resolution: Resolution = metric.value
-        if resolution.addresses:
-            return _result([], metric)
-        text = f"{resolution.host}: {resolution.error} ({resolution.source})"
-        return _result([Finding(Critical, text)], metric)
+    def performance(self, metric: nagiosplugin.Metric, resource: Any) -> nagiosplugin.Performance:
+        verdict = self._verdict(metric.value)
+        return nagiosplugin.Performance("nodes_ok", verdict.nodes_ok, "", "", "", 0, verdict.nodes)
 
 
 class PerfdataContext(nagiosplugin.Context):
-    """Performance data only; the findings that concern these values live in the node context.
+    """Performance data only; the findings about these values are the judgement's.
 
     Values are printed as given (rounded by the Resource); thresholds as the user wrote them.
     """
@@ -87,16 +69,3 @@ class PerfdataContext(nagiosplugin.Context):
             metric.min if metric.min is not None else "",
             metric.max if metric.max is not None else "",
         )
-
-
-class NodesOkContext(PerfdataContext):
-    """``nodes_ok``: the nodes whose own findings are all OK."""
-
-    def __init__(self, policy: Policy) -> None:
-        super().__init__("nodes_ok")
-        self.policy = policy
-
-    def performance(self, metric: nagiosplugin.Metric, resource: Any) -> nagiosplugin.Performance:
-        nodes: list[NodeFacts] = metric.value
-        healthy = sum(1 for node in nodes if not judge_node(node, self.policy))
-        return nagiosplugin.Performance("nodes_ok", healthy, "", "", "", 0, len(nodes))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 from .options import PASSWORD_ENV
+from .output import SECRETS
 
 
 class PasswordError(Exception):
@@ -55,8 +56,20 @@ def redact_unrecognized(message: str) -> str:
     return head + sep + " ".join(shown)
 
 
-def scrub(text: str, password: str) -> str:
-    """Nothing prints the password; this makes sure a bug cannot either."""
-    if password and password in text:
-        text = text.replace(password, "(password)")
-    return text
+def remember(password: str, username: str) -> None:
+    """Keep the password out of what servers send back, in every encoding it may travel in:
+    plain, URL-encoded, base64 (alone and as a Basic token, with and without padding), hex, and
+    UTF-16LE (NTLM's encoding) as it would be printed."""
+    import base64
+    from urllib.parse import quote, quote_plus
+
+    raw = password.encode("utf-8")
+    forms = {password, quote(password, safe=""), quote_plus(password), quote(password)}
+    for data in (raw, f"{username}:{password}".encode()):
+        b64 = base64.b64encode(data).decode()
+        forms |= {b64, b64.rstrip("="), base64.urlsafe_b64encode(data).decode().rstrip("=")}
+    forms |= {raw.hex(), raw.hex().upper()}
+    utf16 = password.encode("utf-16-le")
+    forms |= {utf16.decode("latin-1"), "".join(f"{ch}\\x00" for ch in password), utf16.hex()}
+    # Longest first: a form that contains another is hidden whole.
+    SECRETS[:] = sorted((f for f in forms if len(f) >= 3), key=len, reverse=True)

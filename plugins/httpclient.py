@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 
 from .deadline import Deadline
+from .output import conceal
 
 # The largest response body read: an Autodiscover answer is a few kilobytes.
 MAX_BODY = 1024 * 1024
@@ -56,7 +57,9 @@ class Response:
 
 
 def _printable(text: str, limit: int = 120) -> str:
-    return "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in text)[:limit]
+    """Text a server sent (a reason phrase, a token): printable, bounded, and without the
+    password in any encoding, should the server echo it."""
+    return conceal("".join(ch if 32 <= ord(ch) < 127 else "?" for ch in text)[:limit])
 
 
 class Connection:

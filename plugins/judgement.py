@@ -1,122 +1,163 @@
-"""The rules of design.md's states table, as pure functions from facts to findings.
+"""The states table as pure functions: facts in, findings (data) out.  Nothing here does I/O or
+writes a sentence (``words`` does).
 
-Contexts call these; so does the ``nodes_ok`` count.  Nothing here does I/O.
+:func:`judge` takes everything one check learned and returns a :class:`Verdict`: every finding,
+worst first, and how many nodes are OK (a node is OK when none of its findings is: certificate,
+connection and RPC proxy alike).
 """
 
 from __future__ import annotations
 
-from nagiosplugin import Range
-from nagiosplugin.state import Critical, Ok, ServiceState, Warn
+from nagiosplugin.state import Critical, Ok, ServiceState, Unknown, Warn
 
+from . import findings as k
 from .certificate import CertFacts, iso_date
-from .output import clean
-from .principal import Match, display, match
-from .tlsprobe import NodeFacts
+from .findings import Finding, Fix
+from .principal import Match, match, normalize, problem
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from .addresses import Resolution
+    from .autodiscover import AutodiscoverFacts
+    from .options import Threshold
+    from .rpcproxy import RpcFacts
+    from .tlsprobe import NodeFacts
 
-class Finding:
-    """One thing wrong (or worth saying) and its state (plain classes: see
-    ``tlsprobe.NodeFacts``)."""
-
-    __slots__ = ("state", "text")
-
-    def __init__(self, state: ServiceState, text: str) -> None:
-        self.state = state
-        # Names in findings come from the server's certificate: a NUL or an escape sequence in
-        # a CN is shown escaped (\x00), wherever the finding ends up.
-        self.text = clean(text)
-
-    def __repr__(self) -> str:
-        return f"Finding({self.state}, {self.text!r})"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Finding) and (self.state, self.text) == (other.state, other.text)
-
-    def __hash__(self) -> int:
-        return hash((self.state, self.text))
+# What a key and a signature must at least be (OpenSSL's default security level says the same).
+MIN_RSA_BITS = 2048
+WEAK_HASHES = ("sha1", "md5")
 
 
 class Policy:
-    """What the command line asks of every certificate."""
+    """What the command line asks of every node."""
 
     def __init__(
         self,
-        principals: tuple[str, ...],
+        principal: str | None,
+        host: str | None,
         match_mode: str,
-        warning: Range,
-        critical: Range,
+        warning: Threshold,
+        critical: Threshold,
         check_trust: bool,
-        now: float,
+        expect_auth: tuple[str, ...] = (),
     ) -> None:
-        self.principals = principals  # names without the msstd: prefix
+        self.principal = principal  # -P, without the msstd: prefix
+        self.host = host  # -H
         self.match_mode = match_mode  # "cn" or "cn-or-san"
         self.warning = warning
         self.critical = critical
         self.check_trust = check_trust
-        self.now = now
+        self.expect_auth = expect_auth
 
 
-def worst(findings: list[Finding]) -> ServiceState:
-    return max((f.state for f in findings), default=Ok)
+class CheckFacts:
+    """Everything one check learned, handed from the Resource to the judgement."""
+
+    def __init__(
+        self,
+        now: float,
+        host: str | None,
+        resolution: Resolution | None,
+        nodes: list[NodeFacts],
+        autodiscover: AutodiscoverFacts | None = None,
+        rpc: list[RpcFacts] | None = None,
+    ) -> None:
+        self.now = now  # the one clock of this check
+        self.host = host
+        self.resolution = resolution
+        self.nodes = nodes
+        self.autodiscover = autodiscover
+        self.rpc = rpc
 
 
-def fix_for(principal: str, leaf: CertFacts) -> str:
-    """Both ways out of a principal mismatch."""
-    if leaf.cns:
-        return (
-            f"fix: a certificate whose CN is {principal}, or publish the certificate's name with"
-            f' Set-OutlookProvider EXPR -CertPrincipalName:"{display(leaf.cns[0])}"'
-        )
-    return f"fix: a certificate whose CN is {principal}"
+class Principal:
+    """A principal the nodes are judged against, and where it comes from."""
+
+    __slots__ = ("name", "source")
+
+    def __init__(self, name: str, source: str) -> None:
+        self.name = name  # without msstd:
+        self.source = source  # "-P", "-H", or the Autodiscover provider ("EXPR", "EXHTTP")
 
 
-def principal_findings(principal: str, leaf: CertFacts, mode: str) -> list[Finding]:
-    how = match(principal, leaf.cns, leaf.sans)
-    shown = display(principal)
+class Verdict:
+    def __init__(
+        self, findings: list[Finding], nodes: int, nodes_ok: int, principals: list[Principal]
+    ) -> None:
+        self.findings = findings  # worst first, in the order the long output shows them
+        self.nodes = nodes
+        self.nodes_ok = nodes_ok
+        self.principals = principals
+
+    @property
+    def state(self) -> ServiceState:
+        return max((f.state for f in self.findings), default=Ok)
+
+    def of(self, node: str) -> list[Finding]:
+        return [f for f in self.findings if f.node == node]
+
+
+# -- principals ---------------------------------------------------------------------------------
+
+
+def principals(policy: Policy, autodiscover: AutodiscoverFacts | None) -> list[Principal]:
+    """What the nodes are judged against: what Autodiscover publishes (what clients pin), else
+    -P, else the host name."""
+    if autodiscover is not None:
+        from .autodiscover_judgement import published_principals
+
+        found = published_principals(autodiscover)
+        if found:
+            return [Principal(name, source) for name, source in found]
+    if policy.principal:
+        return [Principal(policy.principal, "-P")]
+    return [Principal(policy.host, "-H")] if policy.host else []
+
+
+def satisfied(name: str, leaves: list[CertFacts], mode: str) -> bool:
+    """Would every certificate served be OK against this principal?  Only such a name is ever
+    proposed as a fix."""
+    if problem(name) or not leaves:
+        return False
+    ok = (Match.CN, Match.SAN) if mode == "cn-or-san" else (Match.CN,)
+    return all(match(name, leaf.cns, leaf.sans) in ok for leaf in leaves)
+
+
+def publishable(leaves: list[CertFacts], mode: str) -> str | None:
+    """The certificates' own name, when publishing it would satisfy every one of them."""
+    for leaf in leaves:
+        if leaf.cns and satisfied(leaf.cns[0], leaves, mode):
+            return leaf.cns[0]
+    return None
+
+
+def _principal_findings(
+    node: str, wanted: Principal, leaf: CertFacts, leaves: list[CertFacts], mode: str
+) -> list[Finding]:
+    how = match(wanted.name, leaf.cns, leaf.sans)
     cn = leaf.cns[0] if leaf.cns else None
-    if how == Match.CN:
+    evidence: dict[str, object] = {"principal": wanted.name, "cn": cn, "source": wanted.source}
+    if how == Match.CN or (how == Match.SAN and mode == "cn-or-san"):
         return []
     if how == Match.SAN:
-        if mode == "cn-or-san":
-            return []
-        return [
-            Finding(
-                Warn,
-                f"{shown} found only in a SAN, not in CN {cn or '(none)'}: Outlook before"
-                " Vista SP1 and the Remote Connectivity Analyzer fail; " + fix_for(principal, leaf),
-            )
-        ]
+        fix = Fix(certificate=wanted.name, publish=publishable(leaves, mode))
+        return [Finding(k.SAN_ONLY, Warn, node, evidence, fix)]
     if how in (Match.CN_WILDCARD, Match.SAN_WILDCARD):
-        pattern = cn if how == Match.CN_WILDCARD and cn else _covering_wildcard(principal, leaf)
-        return [
-            Finding(
-                Warn,
-                f"{shown} matches only by expanding the wildcard {pattern}: the Analyzer and"
-                f" older clients do not expand it; fix: Set-OutlookProvider EXPR"
-                f' -CertPrincipalName:"{display(pattern)}"',
-            )
-        ]
-    seen = f"CN {cn}{_idna_form(cn)}" if cn is not None else "no subject CN"
-    return [
-        Finding(
-            Critical,
-            f"Mutual Authentication could not be established: certificate has {seen},"
-            f" expected {shown}; " + fix_for(principal, leaf),
-        )
-    ]
+        where = "CN" if how == Match.CN_WILDCARD else "SAN"
+        pattern = cn if how == Match.CN_WILDCARD and cn else _covering(wanted.name, leaf)
+        safe = pattern if satisfied(pattern, leaves, mode) else None
+        fix = Fix(publish=safe) if safe else Fix(certificate=wanted.name)
+        evidence.update(pattern=pattern, where=where)
+        return [Finding(k.WILDCARD_ONLY, Warn, node, evidence, fix)]
+    if cn is not None and not cn.isascii():
+        # A look-alike letter (a Cyrillic "a" in "mail") reads the same but is another name.
+        evidence["cn_idna"] = normalize(cn)
+    fix = Fix(certificate=wanted.name, publish=publishable(leaves, mode))
+    return [Finding(k.PRINCIPAL_MISMATCH, Critical, node, evidence, fix)]
 
 
-def _idna_form(name: str) -> str:
-    """A non-ASCII CN also in its IDNA form: a look-alike letter (a Cyrillic "a" in "mail")
-    reads the same as the principal but is another name."""
-    from .principal import normalize
-
-    form = None if name.isascii() else normalize(name)
-    return f" ({form})" if form else ""
-
-
-def _covering_wildcard(principal: str, leaf: CertFacts) -> str:
-    from .principal import normalize, wildcard_covers
+def _covering(principal: str, leaf: CertFacts) -> str:
+    from .principal import wildcard_covers
 
     wanted = normalize(principal) or principal
     for name in leaf.sans:
@@ -126,59 +167,107 @@ def _covering_wildcard(principal: str, leaf: CertFacts) -> str:
     return principal
 
 
-def _days(days: float) -> str:
-    return f"{days:.1f} days"
+# -- dates ------------------------------------------------------------------------------------
 
 
-def date_findings(cert: CertFacts, policy: Policy, role: str) -> list[Finding]:
-    """Validity dates of one certificate; ``role`` is "certificate" or "issuing CA 'X'"."""
-    now = policy.now
+def _date_findings(
+    node: str, cert: CertFacts, policy: Policy, now: float, ca: str | None
+) -> list[Finding]:
+    """Validity dates of one certificate; ``ca`` names an issuing CA (None: the certificate)."""
+    evidence: dict[str, object] = {"ca": ca}
     if cert.not_before > now:
-        return [Finding(Critical, f"{role} not valid before {iso_date(cert.not_before)}")]
-    days = cert.days_left(now)
+        evidence["date"] = iso_date(cert.not_before)
+        return [Finding(k.NOT_YET_VALID, Critical, node, evidence)]
+    days = round(cert.days_left(now), 1)
+    evidence.update(days=days, date=iso_date(cert.not_after))
     if days < 0:
-        return [
-            Finding(Critical, f"{role} expired {_days(-days)} ago ({iso_date(cert.not_after)})")
-        ]
-    text = f"{role} expires in {_days(days)} ({iso_date(cert.not_after)})"
-    if not policy.critical.match(round(days, 1)):
-        return [Finding(Critical, text)]
-    if not policy.warning.match(round(days, 1)):
-        return [Finding(Warn, text)]
+        return [Finding(k.EXPIRED, Critical, node, evidence)]
+    for state, level, threshold in (
+        (Critical, "critical", policy.critical),
+        (Warn, "warning", policy.warning),
+    ):
+        if not threshold.range.match(days):
+            if not threshold.plain:
+                evidence.update(level=level, range=threshold.given)
+            return [Finding(k.EXPIRES_SOON, state, node, evidence)]
     return []
 
 
-def judge_node(node: NodeFacts, policy: Policy) -> list[Finding]:
-    """Every finding about one node; an empty list means OK."""
-    if node.error:
-        return [Finding(Critical, node.error)]
-    if node.parse_error:
-        return [Finding(Critical, node.parse_error)]
+# -- one node ---------------------------------------------------------------------------------
+
+
+def judge_node(
+    node: NodeFacts,
+    wanted: list[Principal],
+    policy: Policy,
+    leaves: list[CertFacts],
+    now: float,
+) -> list[Finding]:
+    """Every finding about one node's TLS endpoint; an empty list means OK."""
+    at = node.address
+    if node.failure == "broken":
+        return [Finding(k.BROKEN_INSTALLATION, Unknown, None, {"module": node.detail})]
+    if node.failure == "unparsable":
+        return [Finding(k.UNPARSABLE, Critical, at, {"detail": node.detail})]
+    if node.failure:
+        evidence: dict[str, object] = {
+            "failure": node.failure,
+            "detail": node.detail,
+            "phase": node.phase,
+        }
+        return [Finding(k.CONNECTION, Critical, at, evidence)]
     leaf = node.leaf
     if leaf is None:
-        return [Finding(Critical, "server sent no certificate")]
-    findings: list[Finding] = []
-    for principal in policy.principals:
-        findings += principal_findings(principal, leaf, policy.match_mode)
+        return [Finding(k.NO_CERTIFICATE, Critical, at)]
+    found: list[Finding] = []
+    for principal in wanted:
+        found += _principal_findings(at, principal, leaf, leaves, policy.match_mode)
     if len(leaf.cns) > 1:
-        names = ", ".join(leaf.cns)
-        findings.append(
-            Finding(
-                Warn,
-                f"subject has {len(leaf.cns)} CNs ({names}): clients differ on which one they read",
-            )
-        )
-    findings += date_findings(leaf, policy, "certificate")
+        found.append(Finding(k.SEVERAL_CNS, Warn, at, {"cns": leaf.cns}))
+    found += _date_findings(at, leaf, policy, now, None)
     for cert in node.chain[1:]:
-        findings += date_findings(cert, policy, f"issuing CA '{cert.label()}'")
+        found += _date_findings(at, cert, policy, now, cert.label())
     if policy.check_trust and node.trust == "untrusted":
-        findings.append(Finding(Critical, f"certificate not trusted: {node.trust_error}"))
-    findings += [Finding(Warn, text) for text in node.weaknesses]
-    return findings
+        served = node.chain[: node.served_count] if node.served_count else node.chain
+        last = served[-1] if served else None
+        evidence = {
+            "code": node.trust_code,
+            "message": node.trust_message,
+            "served": len(served),
+            "last": last.label() if last else None,
+            "last_issuer": last.issuer if last else None,
+        }
+        found.append(Finding(k.UNTRUSTED, Critical, at, evidence))
+    found += _strength_findings(node)
+    if node.only_protocol:
+        found.append(Finding(k.OLD_PROTOCOL, Warn, at, {"version": node.only_protocol}))
+    return found
+
+
+def _strength_findings(node: NodeFacts) -> list[Finding]:
+    found = []
+    last = len(node.strengths) - 1
+    for position, key, digest in node.strengths:
+        ca = None
+        if position > 0:
+            ca = node.chain[position].label() if position < len(node.chain) else "unknown"
+        algorithm, _, bits = key.partition(" ")
+        if algorithm in ("RSA", "DSA") and bits.isdigit() and int(bits) < MIN_RSA_BITS:
+            evidence = {"ca": ca, "algorithm": algorithm, "bits": int(bits)}
+            found.append(Finding(k.WEAK_KEY, Warn, node.address, evidence))
+        # A root's own signature is never checked by anyone: its hash does not matter.
+        if digest in WEAK_HASHES and not (position == last and position > 0):
+            evidence = {"ca": ca, "hash": "SHA-1" if digest == "sha1" else digest.upper()}
+            found.append(Finding(k.WEAK_SIGNATURE, Warn, node.address, evidence))
+    return found
+
+
+# -- the array ----------------------------------------------------------------------------------
 
 
 def judge_fleet(nodes: list[NodeFacts]) -> list[Finding]:
-    """Nodes that serve different certificates: a renewal that reached only some of them."""
+    """Nodes that serve different certificates: a renewal that reached only some of them.  The
+    nodes in the minority are named (on a tie, all but the first address's certificate)."""
     served = [n for n in nodes if n.leaf is not None]
     groups: dict[bytes, list[NodeFacts]] = {}  # by the certificate as sent
     for node in served:
@@ -186,23 +275,72 @@ def judge_fleet(nodes: list[NodeFacts]) -> list[Finding]:
         groups.setdefault(node.leaf.der, []).append(node)
     if len(groups) < 2:
         return []
-    # The majority is right; on a tie, the first address's certificate is.
     first = served[0].leaf.der if served[0].leaf else b""
     majority = max(groups, key=lambda der: (len(groups[der]), der == first))
-    odd = [n for der, members in groups.items() if der != majority for n in members]
     ref = groups[majority][0].leaf
     assert ref is not None
-    names = ", ".join(
-        f"{n.address} serves thumbprint {n.leaf.thumbprint} (expires {iso_date(n.leaf.not_after)})"
-        for n in odd
-        if n.leaf is not None
-    )
-    count = len(groups[majority])
-    others = f"{count} other node{'s serve' if count > 1 else ' serves'}"
-    return [
-        Finding(
-            Warn,
-            f"certificates differ: {names}; {others} thumbprint {ref.thumbprint}"
-            f" (expires {iso_date(ref.not_after)})",
-        )
-    ]
+    found = []
+    for der, members in groups.items():
+        if der == majority:
+            continue
+        for node in members:
+            assert node.leaf is not None
+            evidence = {
+                "thumbprint": node.leaf.thumbprint,
+                "date": iso_date(node.leaf.not_after),
+                "their_thumbprint": ref.thumbprint,
+                "their_date": iso_date(ref.not_after),
+                "others": len(groups[majority]),
+            }
+            found.append(Finding(k.DIFFERENT_CERTIFICATE, Warn, node.address, evidence))
+    return found
+
+
+def judge_resolution(resolution: Resolution | None) -> list[Finding]:
+    if resolution is None or resolution.addresses:
+        return []
+    evidence = {
+        "host": resolution.host,
+        "failure": resolution.failure,
+        "detail": resolution.detail,
+        "source": resolution.source,
+    }
+    return [Finding(k.NO_ADDRESS, Critical, None, evidence)]
+
+
+# -- everything -------------------------------------------------------------------------------
+
+# Among findings of the same state, the first line names the one that usually explains the
+# others: no address at all, then Autodiscover, a renewal that reached only some nodes, then the
+# nodes in address order.
+_RANK = {k.NO_ADDRESS: 0, k.DIFFERENT_CERTIFICATE: 2}
+
+
+def _rank(finding: Finding) -> int:
+    if finding.kind in _RANK:
+        return _RANK[finding.kind]
+    return 1 if finding.node is None else 3
+
+
+def judge(facts: CheckFacts, policy: Policy) -> Verdict:
+    """Every finding of one check, worst first; then how many nodes are OK."""
+    wanted = principals(policy, facts.autodiscover)
+    leaves = [n.leaf for n in facts.nodes if n.leaf is not None and not n.failure]
+    found = judge_resolution(facts.resolution)
+    if facts.autodiscover is not None:
+        from .autodiscover_judgement import judge_autodiscover
+
+        found += judge_autodiscover(facts.autodiscover, policy, leaves)
+    for node in facts.nodes:
+        found += judge_node(node, wanted, policy, leaves, facts.now)
+    if facts.rpc is not None:
+        from .rpc_judgement import judge_rpc
+
+        for rpc in facts.rpc:
+            found += judge_rpc(rpc, policy.expect_auth)
+    found += judge_fleet(facts.nodes)
+    order = {n.address: i for i, n in enumerate(facts.nodes)}
+    found.sort(key=lambda f: (-int(f.state), _rank(f), order.get(f.node or "", -1)))
+    failing = {f.node for f in found if f.node is not None and f.state != Ok}
+    healthy = sum(1 for n in facts.nodes if n.address not in failing)
+    return Verdict(found, len(facts.nodes), healthy, wanted)

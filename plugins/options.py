@@ -13,7 +13,7 @@ import os
 from nagiosplugin import Range
 
 from . import addresses
-from .principal import has_control_chars, strip_prefix
+from .principal import has_control_chars, problem, strip_prefix
 
 Invalid = argparse.ArgumentTypeError
 
@@ -31,12 +31,15 @@ def _nonempty(value: str) -> str:
 
 def host(value: str) -> str:
     value = _nonempty(value)
+    if addresses.packed(value.strip("[]")) is not None:
+        raise Invalid(
+            f"{value} is an IP address: the host name goes in -H (DNS, SNI, the principal),"
+            " the addresses in -I"
+        )
     if any(ch in value for ch in " /\\@?#[]") or len(value) > 253:
         raise Invalid(f"{value!r} is not a host name")
-    if ":" in value:  # only an IPv6 literal may hold a colon
-        if addresses.packed(value) is None:
-            raise Invalid(f"{value!r} is not a host name (no port here: use -p)")
-        return value
+    if ":" in value:
+        raise Invalid(f"{value!r} is not a host name (no port here: use -p)")
     # The name goes out as SNI in its IDNA form: refuse here what could not be encoded there
     # (an empty or over-long label, a byte that was not UTF-8).
     labels = value[:-1].split(".") if value.endswith(".") else value.split(".")
@@ -88,12 +91,12 @@ def dns_server(value: str) -> tuple[str, int]:
 
 
 def principal(value: str) -> str:
-    """The principal's name, without the ``msstd:`` prefix."""
+    """The principal's name, without the ``msstd:`` prefix: ``[msstd:]FQDN`` or
+    ``[msstd:]*.FQDN``, never a URL, a port, a list, a distinguished name or an address."""
     name = strip_prefix(_nonempty(value))
-    if not name:
-        raise Invalid(f"{value!r} names no host: expected msstd:FQDN")
-    if any(ch.isspace() for ch in name):
-        raise Invalid(f"{value!r} holds white space: expected msstd:FQDN")
+    why = problem(name)
+    if why:
+        raise Invalid(f"{value!r} {why}: expected msstd:FQDN or msstd:*.FQDN")
     return name
 
 
@@ -108,11 +111,13 @@ class Threshold:
     """``-w``/``-c``: a plain number N means "fewer than N days" (the range ``N:``); anything
     with ``:``, ``@`` or ``~`` is a Nagios range applied to days_left as written."""
 
-    __slots__ = ("range", "text")
+    __slots__ = ("given", "plain", "range", "text")
 
-    def __init__(self, text: str, range: Range) -> None:
+    def __init__(self, text: str, range: Range, plain: bool = False, given: str = "") -> None:
         self.text = text  # as printed in the perfdata
         self.range = range
+        self.plain = plain  # a number of days, not a range: the findings need not name it
+        self.given = given or text  # as the user wrote it
 
 
 def threshold(value: str) -> Threshold:
@@ -131,7 +136,7 @@ def threshold(value: str) -> Threshold:
         parsed = Range(spec)
     except (ValueError, TypeError):
         raise Invalid(f"{value!r} is not a Nagios range") from None
-    return Threshold(spec, parsed)
+    return Threshold(spec, parsed, plain=spec != value, given=value)
 
 
 def ca_file(value: str) -> str:

@@ -10,6 +10,10 @@ from __future__ import annotations
 import nagiosplugin
 
 NAME = "OUTLOOK_ANYWHERE"
+# The longest status line before " | ": notifications, lock screens and list views cut there.
+FIRST_LINE_MAX = 200
+# Every form the password may take in what a server sends back (credentials.remember fills it).
+SECRETS: list[str] = []
 
 
 def clean(text: str) -> str:
@@ -26,6 +30,14 @@ def clean(text: str) -> str:
             code = ord(ch)
             out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
     return "".join(out)
+
+
+def conceal(text: str) -> str:
+    """Text a server sent, without the password in any of its encodings."""
+    for secret in SECRETS:
+        if secret in text:
+            text = text.replace(secret, "(hidden)")
+    return text
 
 
 def status_line(state: str, summary: str, perfdata: list[str] | None = None) -> str:

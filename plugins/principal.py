@@ -1,6 +1,6 @@
 """The mutual-authentication principal and how Windows matches it against a certificate.
 
-Pure functions, no I/O.  The rules (shared/docs/domain.md, section 1):
+Pure functions, no I/O.  The rules (docs/design.md, "Principal names"):
 
 * ``msstd:NAME`` names the certificate's Subject CN; the prefix is case-insensitive and optional
   on the command line.
@@ -10,7 +10,9 @@ Pure functions, no I/O.  The rules (shared/docs/domain.md, section 1):
 * A name holding a NUL byte or any other control character never matches anything.
 * A wildcard is only ever a whole leftmost label (``*.contoso.com``) standing for exactly one
   label; it is told apart from an exact match because the Remote Connectivity Analyzer and older
-  Windows do not expand it.
+  Windows do not expand it.  A wildcard never matches an IP address.
+* A principal worth publishing (or expecting with ``-P``) is ``FQDN`` or ``*.FQDN``: no scheme,
+  port, path, comma, space or ``CN=``, no empty label, not an IP address, not a bare wildcard.
 """
 
 from __future__ import annotations
@@ -65,9 +67,61 @@ def normalize(name: str) -> str | None:
     return name.lower()
 
 
+def is_ip(name: str) -> bool:
+    """An IPv4 or IPv6 address (a wildcard never stands for one)."""
+    import socket
+
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            socket.inet_pton(family, name)
+            return True
+        except (OSError, ValueError):
+            pass
+    return False
+
+
+def problem(name: str) -> str:
+    """Why ``name`` (without the prefix) is not a principal a client can pin; "" when it is.
+
+    The name of ``-P``, and of any principal a fix proposes."""
+    if not name:
+        return "names no host"
+    if has_control_chars(name):
+        return "holds control characters"
+    if any(ch.isspace() for ch in name):
+        return "holds white space"
+    if "://" in name or "/" in name:
+        return "is a URL, not a host name"
+    if name[:3].lower() == "cn=" or "=" in name:
+        return "is a distinguished name, not a host name"
+    if "," in name or ";" in name:
+        return "names more than one host"
+    if ":" in name and not is_ip(name):
+        return "holds a port or a scheme"
+    if is_ip(name.strip("[]")):
+        return "is an IP address"
+    bare = name[:-1] if name.endswith(".") else name
+    labels = bare.split(".")
+    if any(not label for label in labels):
+        return "has an empty label"
+    if "*" in bare:
+        if labels[0] != "*" or "*" in bare[1:]:
+            return "has a wildcard that is not a whole leftmost label"
+        if len(labels) < 3 or is_ip(".".join(labels[1:])) or labels[-1].isdigit():
+            return "is a bare wildcard"
+    if normalize(name) is None:
+        return "is not a host name"
+    for label in normalize(name).split("."):  # type: ignore[union-attr]
+        if label != "*" and not all(ch.isalnum() or ch in "-_" for ch in label):
+            return "is not a host name"
+    return ""
+
+
 def wildcard_covers(pattern: str, name: str) -> bool:
     """True when normalized ``pattern`` (``*.example.com``) expands to normalized ``name``."""
     if not pattern.startswith("*.") or "*" in pattern[2:] or "*" in name:
+        return False
+    if is_ip(name):
         return False
     suffix = pattern[2:]
     if "." not in suffix:  # "*.com" covers nothing a certificate could honestly claim

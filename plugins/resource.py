@@ -1,6 +1,9 @@
-"""The nagiosplugin Resource: addresses -> one TLS probe per address -> metrics of plain facts.
+"""The nagiosplugin Resource: the stages of one check, in order, each handed what it needs.
 
-It returns everything it learned, failures included; it decides no state.
+Autodiscover (when asked) -> the host and addresses -> one TLS probe per address, concurrently
+-> the RPC proxy of every node (when asked).  What it learned goes to the judgement as one
+:class:`~outlook_anywhere.judgement.CheckFacts`, failures included, with the performance data
+that needs no judgement.  It decides no state.
 """
 
 from __future__ import annotations
@@ -12,7 +15,13 @@ import nagiosplugin
 
 from . import addresses
 from .deadline import Deadline
+from .judgement import CheckFacts
 from .tlsprobe import NodeFacts, TrustStore, probe_all
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from .autodiscover import AutodiscoverFacts
+    from .autodiscover import Request as AutodiscoverRequest
 
 
 class Target:
@@ -20,19 +29,23 @@ class Target:
 
     def __init__(
         self,
-        host: str,
+        host: str | None,
         port: int,
         given: list[str],
         dns_server: tuple[str, int] | None,
         ipv4: bool,
         ipv6: bool,
+        autodiscover: AutodiscoverRequest | None = None,
+        rpc: bool = False,
     ) -> None:
-        self.host = host
+        self.host = host  # None: the Server that Autodiscover publishes
         self.port = port
         self.given = given  # -I
         self.dns_server = dns_server
         self.ipv4 = ipv4
         self.ipv6 = ipv6
+        self.autodiscover = autodiscover
+        self.rpc = rpc
 
 
 def perf_label(address: str) -> str:
@@ -40,16 +53,13 @@ def perf_label(address: str) -> str:
     return "days_left_" + address.replace(".", "_").replace(":", "_")
 
 
-class CasArray(nagiosplugin.Resource):
+class OutlookAnywhere(nagiosplugin.Resource):
     """Every Client Access node behind the Outlook Anywhere host name."""
 
     def __init__(self, target: Target, store: TrustStore, deadline: Deadline) -> None:
         self.target = target
         self.store = store
         self.deadline = deadline
-        self.now = time.time()
-        self.resolution: addresses.Resolution | None = None
-        self.nodes: list[NodeFacts] = []
 
     @property
     def name(self) -> str:
@@ -57,33 +67,59 @@ class CasArray(nagiosplugin.Resource):
 
     def probe(self) -> Iterator[nagiosplugin.Metric]:
         t = self.target
-        if t.given:
-            resolution = addresses.given(t.host, t.given, t.ipv4, t.ipv6)
-        else:
-            resolution = addresses.resolve(t.host, self.deadline, t.ipv4, t.ipv6, t.dns_server)
-        self.resolution = resolution
-        yield nagiosplugin.Metric("resolution", resolution, context="resolution")
-        sni = t.host if not _is_ip(t.host) else None
-        self.nodes = probe_all(resolution.addresses, t.port, sni, self.store, self.deadline)
-        yield from self._metrics(self.nodes)
+        now = time.time()  # the one clock every date of this check is judged by
+        published = self._autodiscover() if t.autodiscover is not None else None
+        host = t.host
+        if host is None and published is not None:
+            from .autodiscover_judgement import expr_server
 
-    def _metrics(self, nodes: list[NodeFacts]) -> Iterator[nagiosplugin.Metric]:
-        for node in nodes:
-            yield nagiosplugin.Metric(node.address, node, context="node")
-        if len(nodes) > 1:
-            yield nagiosplugin.Metric("fleet", nodes, context="fleet")
-        days = {n.address: round(n.leaf.days_left(self.now), 1) for n in nodes if n.leaf}
-        if days:
-            yield nagiosplugin.Metric("days_left", min(days.values()), context="days_left")
-        times = [n.total_time for n in nodes if n.leaf and n.total_time is not None]
-        if times:
-            yield nagiosplugin.Metric("time", round(max(times), 4), "s", 0, context="time")
-        yield nagiosplugin.Metric("nodes", len(nodes), min=0, context="nodes")
-        yield nagiosplugin.Metric("nodes_ok", nodes, context="nodes_ok")
-        if len(nodes) > 1:
-            for address, value in days.items():
-                yield nagiosplugin.Metric(perf_label(address), value, context="days_left")
+            host = expr_server(published)
+        resolution = None
+        nodes: list[NodeFacts] = []
+        if host is not None:
+            if t.given:
+                resolution = addresses.given(host, t.given, t.ipv4, t.ipv6)
+            else:
+                resolution = addresses.resolve(host, self.deadline, t.ipv4, t.ipv6, t.dns_server)
+            sni = None if addresses.packed(host) is not None else host
+            nodes = probe_all(resolution.addresses, t.port, sni, self.store, self.deadline)
+        rpc = None
+        if t.rpc and host is not None:
+            from . import rpcproxy
+
+            rpc = rpcproxy.probe_all(tuple(n.address for n in nodes), t.port, host, self.deadline)
+        facts = CheckFacts(now, host, resolution, nodes, published, rpc)
+        yield nagiosplugin.Metric("findings", facts, context="findings")
+        yield from _perfdata(facts)
+
+    def _autodiscover(self) -> AutodiscoverFacts:
+        from .autodiscover import budget, discover
+
+        assert self.target.autodiscover is not None
+        return discover(self.target.autodiscover, budget(self.deadline))
 
 
-def _is_ip(host: str) -> bool:
-    return addresses.packed(host) is not None
+def _perfdata(facts: CheckFacts) -> Iterator[nagiosplugin.Metric]:
+    """Measured values only: what could not be measured is left out, never ``U``."""
+    nodes, now = facts.nodes, facts.now
+    seen = [n for n in nodes if n.leaf is not None and not n.failure]
+    days = {n.address: round(n.leaf.days_left(now), 1) for n in seen if n.leaf}
+    if days:
+        yield nagiosplugin.Metric("days_left", min(days.values()), context="days_left")
+    cas = [round(c.days_left(now), 1) for n in seen for c in n.chain[1:]]
+    if cas:
+        yield nagiosplugin.Metric("ca_days_left", min(cas), context="days_left")
+    times = [n.total_time for n in seen if n.total_time is not None]
+    if times:
+        yield nagiosplugin.Metric("time", round(max(times), 4), "s", 0, context="time")
+    yield nagiosplugin.Metric("nodes", len(nodes), min=0, context="nodes")
+    if len(nodes) > 1:
+        for address, value in days.items():
+            yield nagiosplugin.Metric(perf_label(address), value, context="days_left")
+    if facts.autodiscover is not None:
+        elapsed = round(facts.autodiscover.elapsed, 4)
+        yield nagiosplugin.Metric("autodiscover_time", elapsed, "s", 0, context="time")
+    if facts.rpc:
+        rpc_times = [r.elapsed for r in facts.rpc if r.elapsed is not None]
+        if rpc_times:
+            yield nagiosplugin.Metric("rpc_time", round(max(rpc_times), 4), "s", 0, context="time")

@@ -56,14 +56,23 @@ class NodeFacts:
         self.handshake_time: float | None = None
         self.tls_version = ""
         self.cipher = ""
-        self.error = ""  # the connection-level failure, in words; "" when a certificate was seen
+        # How the probe failed before a certificate could be judged, as a kind: refused, reset,
+        # timeout, closed, not-tls, tls-alert, tls-failed, network, unparsable, internal; ""
+        # when a certificate was seen.  ``detail`` is its evidence (OpenSSL's reason in words,
+        # the first bytes of a server that is not TLS, the system's error text).
+        self.failure = ""
+        self.detail = ""
         self.leaf: CertFacts | None = None
         # the verified chain (leaf first) or, if unverified, the chain as served
         self.chain: tuple[CertFacts, ...] = ()
+        self.served_count = 0  # certificates the server itself sent
         self.trust = "unchecked"  # verified | untrusted | unchecked
-        self.trust_error = ""
-        self.weaknesses: tuple[str, ...] = ()
-        self.parse_error = ""
+        self.trust_code = 0  # OpenSSL's verify code when untrusted
+        self.trust_message = ""  # OpenSSL's verify message
+        # (position in the chain, key, signature hash), read only when OpenSSL called the
+        # chain too weak for its security level; the judgement decides what is weak
+        self.strengths: tuple[tuple[int, str, str], ...] = ()
+        self.only_protocol = ""  # the old TLS version the server spoke when it refused ours
 
     def __repr__(self) -> str:
         return f"NodeFacts({self.__dict__!r})"
@@ -180,11 +189,6 @@ class _Handshake:
         return list(getter() or [])[:MAX_CHAIN]
 
 
-def _printable(data: bytes) -> str:
-    text = data.split(b"\n", 1)[0].decode("latin-1")
-    return "".join(ch if 32 <= ord(ch) < 127 else "." for ch in text).strip()[:40]
-
-
 def _is_tls_record(data: bytes) -> bool:
     return not data or data[0] in (0x14, 0x15, 0x16, 0x17, 0x18)
 
@@ -218,55 +222,38 @@ def _facts_of(chain: list[Any]) -> tuple[CertFacts, ...]:
     return tuple(facts)
 
 
-def _explain_untrusted(code: int, message: str, served: tuple[CertFacts, ...]) -> str:
-    """Why OpenSSL refused the chain, in an Exchange administrator's words."""
-    last = served[-1] if served else None
-    if code == 18:
-        return "self-signed certificate (not issued by a trusted CA)"
-    if code == 19 and last is not None:
-        return f"root '{last.label()}' sent by the server is not a trusted root"
-    if code in (2, 20, 21) and last is not None:
-        if len(served) == 1:
-            return (
-                f"issuer '{last.issuer}' is not in the trust store and the server sends no"
-                " intermediate certificate (missing intermediate?)"
-            )
-        return f"chain ends at '{last.issuer}', which is not in the trust store (untrusted root)"
-    if code == 7:
-        return "a signature in the certificate chain does not verify"
-    if code == 24:
-        return "an issuing certificate in the chain is not a CA"
-    if code == 26:
-        return "certificate is not meant for TLS server authentication"
-    if code == 34:  # Windows (CryptoAPI) refuses such a chain as well
-        return "a certificate in the chain has an unknown extension marked critical"
-    return message or f"verification error {code}"
+def _untrusted(facts: NodeFacts, code: int, message: str) -> None:
+    facts.trust = "untrusted"
+    facts.trust_code = code
+    facts.trust_message = message or ""
 
 
-def _unfinished(phase: str) -> str:
-    """The same words whether the socket's own timeout or the deadline's join came first."""
-    if phase == "handshake":
-        return "TLS handshake not finished within the deadline"
-    return "TCP connect not finished within the deadline"
+def _fail(facts: NodeFacts, kind: str, detail: str = "") -> None:
+    facts.failure = kind
+    facts.detail = detail
 
 
-def _classify(exc: BaseException, facts: NodeFacts, first_bytes: bytes) -> str:
-    during = "during the TLS handshake" if facts.phase == "handshake" else "while connecting"
+def _classify(exc: BaseException, facts: NodeFacts, first_bytes: bytes) -> None:
+    """The failure's kind and evidence; ``facts.phase`` says when it happened."""
     if isinstance(exc, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(exc, ConnectionResetError):
-        return f"connection reset {during}"
-    if isinstance(exc, (TimeoutError, socket.timeout)):
-        return _unfinished(facts.phase)
-    if isinstance(exc, ssl.SSLError):
+        _fail(facts, "refused")
+    elif isinstance(exc, ConnectionResetError):
+        _fail(facts, "reset")
+    elif isinstance(exc, (TimeoutError, socket.timeout)):
+        _fail(facts, "timeout")
+    elif isinstance(exc, ssl.SSLError):
         if not _is_tls_record(first_bytes):
-            return f"not TLS: server sent '{_printable(first_bytes)}'"
-        if isinstance(exc, (ssl.SSLEOFError, ssl.SSLZeroReturnError)):
-            return f"server closed the connection {during}"
-        return f"TLS handshake failed: {_words(exc)}"
-    if isinstance(exc, OSError):
-        return f"{exc.strerror or exc.__class__.__name__} {during}".strip()
-    return f"{exc.__class__.__name__} {during}"
+            _fail(facts, "not-tls", first_bytes.split(b"\n", 1)[0][:40].decode("latin-1"))
+        elif isinstance(exc, (ssl.SSLEOFError, ssl.SSLZeroReturnError)):
+            _fail(facts, "closed")
+        else:
+            words = _words(exc)
+            alert = words.startswith("server sent TLS alert: ")
+            _fail(facts, "tls-alert" if alert else "tls-failed", words.split(": ", 1)[-1])
+    elif isinstance(exc, OSError):
+        _fail(facts, "network", exc.strerror or exc.__class__.__name__)
+    else:
+        _fail(facts, "internal", exc.__class__.__name__)
 
 
 _PROTOCOL_REASONS = ("UNSUPPORTED_PROTOCOL", "NO_PROTOCOLS_AVAILABLE", "ALERT_PROTOCOL_VERSION")
@@ -328,14 +315,14 @@ def _probe_into(facts: NodeFacts, sni: str | None, store: TrustStore, deadline: 
         if any(r in reason for r in _PROTOCOL_REASONS):
             _legacy_protocol(facts, exc, store, sni, deadline)
         elif any(r in reason for r in _PARSE_REASONS):
-            facts.parse_error = f"certificate could not be parsed (OpenSSL: {_words(exc)})"
+            _fail(facts, "unparsable", f"OpenSSL: {_words(exc)}")
             facts.phase = "done"
         else:
-            facts.error = _classify(exc, facts, _first_bytes(exc))
+            _classify(exc, facts, _first_bytes(exc))
     except Exception as exc:  # network failures are facts; a bug still reaches the Resource
         if not isinstance(exc, OSError):
             raise
-        facts.error = _classify(exc, facts, _first_bytes(exc))
+        _classify(exc, facts, _first_bytes(exc))
 
 
 def _first_bytes(exc: BaseException) -> bytes:
@@ -353,40 +340,32 @@ def _after_verify_failure(
     hs = exc.handshake  # type: ignore[attr-defined]
     served = _facts_of(hs.chain(verified=False))
     facts.chain = served
+    facts.served_count = len(served)
     facts.leaf = served[0] if served else None
     facts.cipher = (hs.obj.cipher() or ("",))[0]
     facts.phase = "done"
     code = exc.verify_code
     if code not in _WEAK_CODES:
-        facts.trust = "untrusted"
-        facts.trust_error = _explain_untrusted(code, exc.verify_message, served)
+        _untrusted(facts, code, exc.verify_message)
         return
-    facts.weaknesses = _weaknesses(hs.chain(verified=False))
+    facts.strengths = _strengths(hs.chain(verified=False))
     # Weak but perhaps otherwise sound: verify again at security level 0.
     try:
         again = _handshake_once(NodeFacts(facts.address, facts.port), store, sni, deadline, True)
         _record_success(facts, again, verified=True)
     except ssl.SSLCertVerificationError as exc2:
-        facts.trust = "untrusted"
-        facts.trust_error = _explain_untrusted(exc2.verify_code, exc2.verify_message, served)
+        _untrusted(facts, exc2.verify_code, exc2.verify_message)
     except (OSError, ssl.SSLError):
-        facts.trust = "untrusted"
-        facts.trust_error = f"{_WEAK_CODES[code]} for OpenSSL's security level"
+        _untrusted(facts, code, _WEAK_CODES[code])
 
 
-def _weaknesses(chain: list[Any]) -> tuple[str, ...]:
+def _strengths(chain: list[Any]) -> tuple[tuple[int, str, str], ...]:
+    """Key and signature hash of every certificate served (``cryptography``: this path only)."""
     found = []
     for position, cert in enumerate(chain):
         der = cert.public_bytes(ssl._ssl.ENCODING_DER)  # type: ignore[attr-defined]
         key, digest = describe_strength(der)
-        name = from_info(_info(cert), der).label()
-        role = "certificate" if position == 0 else f"issuer '{name}'"
-        if key.startswith(("RSA ", "DSA ")) and int(key.split()[1]) < 2048:
-            kind, bits = key.split()
-            found.append(f"{role} has a {bits}-bit {kind} key (under 2048 bits)")
-        self_signed = position == len(chain) - 1 and position > 0
-        if digest in ("sha1", "md5") and not self_signed:
-            found.append(f"{role} is signed with {digest.upper()}")
+        found.append((position, key, digest))
     return tuple(found)
 
 
@@ -397,9 +376,9 @@ def _legacy_protocol(
     retry = NodeFacts(facts.address, facts.port)
     _probe_legacy(retry, store, sni, deadline)
     if retry.leaf is None:
-        facts.error = _classify(exc, facts, b"")
+        _classify(exc, facts, b"")
         return
-    retry.weaknesses += (f"server speaks only {retry.tls_version or 'an old TLS version'}",)
+    retry.only_protocol = retry.tls_version or "an old TLS version"
     facts.__dict__.update(retry.__dict__)
 
 
@@ -410,12 +389,12 @@ def _probe_legacy(facts: NodeFacts, store: TrustStore, sni: str | None, deadline
     except ssl.SSLCertVerificationError as exc:
         hs = exc.handshake  # type: ignore[attr-defined]
         facts.chain = _facts_of(hs.chain(verified=False))
+        facts.served_count = len(facts.chain)
         facts.leaf = facts.chain[0] if facts.chain else None
         facts.tls_version = ""
-        facts.trust = "untrusted"
-        facts.trust_error = _explain_untrusted(exc.verify_code, exc.verify_message, facts.chain)
+        _untrusted(facts, exc.verify_code, exc.verify_message)
     except (OSError, ssl.SSLError) as exc:
-        facts.error = _classify(exc, facts, _first_bytes(exc))
+        _classify(exc, facts, _first_bytes(exc))
 
 
 def probe_all(
@@ -438,7 +417,7 @@ def probe_all(
         if worker.is_alive():
             snapshot = NodeFacts(facts.address, facts.port, phase=facts.phase)
             snapshot.connect_time = facts.connect_time
-            snapshot.error = _unfinished(facts.phase)
+            _fail(snapshot, "timeout")
             nodes[nodes.index(facts)] = snapshot
     return nodes
 
@@ -449,7 +428,9 @@ def _guarded_probe(
     try:
         _probe_into(facts, sni, store, deadline)
     except Unreadable as exc:  # the server's certificate, not a bug
-        facts.parse_error = f"certificate could not be parsed ({exc})"
+        _fail(facts, "unparsable", str(exc))
         facts.phase = "done"
+    except ImportError as exc:  # cryptography, loaded to explain a weak chain, is broken
+        _fail(facts, "broken", exc.name or str(exc))
     except BaseException as exc:  # a bug: report it on the node instead of on stderr
-        facts.error = f"internal error: {exc.__class__.__name__}: {exc}"
+        _fail(facts, "internal", f"{exc.__class__.__name__}: {exc}")

@@ -1,0 +1,594 @@
+"""Every sentence the plugin writes about what it found, made from findings and facts.
+
+The judgement decides and records data (``findings``); the probes record facts with kinds.  This
+module is the one place that turns them into words: the phrase of a finding (the same on the first
+line and in the long output), its fix, and the descriptions of nodes, Autodiscover and DNS.
+
+Names from certificates and text from servers are shown through :func:`shown`: printable, one
+line, bounded.  The plugin's own
+words are never scrubbed, so a password that is also an ordinary word garbles nothing; text an
+HTTP server sent back goes through :func:`wire`, which hides the password in any encoding.
+"""
+
+from __future__ import annotations
+
+from . import findings as k
+from .certificate import iso_date
+from .output import clean, conceal
+from .principal import display
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from .addresses import Resolution
+    from .findings import Finding, Fix
+    from .judgement import CheckFacts, Policy, Verdict
+    from .tlsprobe import NodeFacts
+
+# The longest name or server text shown on the first line; the long output shows more.
+SHORT = 60
+LONG = 200
+
+
+def shown(value: object, limit: int = LONG) -> str:
+    """A name or text fit for output: printable, one line, bounded."""
+    text = clean(str(value))
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def wire(value: object, limit: int = LONG) -> str:
+    """Text an HTTP server sent back, shown: it may echo the password, so that is hidden."""
+    return conceal(shown(value, limit))
+
+
+def _days(days: float) -> str:
+    return f"{days:.1f} days"
+
+
+def _role(ev: dict[str, object], limit: int) -> str:
+    label = ev.get("ca")
+    return f"issuing CA '{shown(label, limit)}'" if label is not None else "certificate"
+
+
+def _source(ev: dict[str, object], limit: int) -> str:
+    """Where the expected principal comes from, when Autodiscover published it (long output)."""
+    source = ev.get("source")
+    if limit < LONG or source not in ("EXPR", "EXHTTP"):
+        return ""
+    return f" (what Autodiscover publishes in {source})"
+
+
+# -- one phrase per kind -------------------------------------------------------------------------
+
+
+def _mismatch(ev: dict[str, object], limit: int) -> str:
+    cn = ev.get("cn")
+    if cn is None:
+        seen = "the certificate has no subject CN"
+    else:
+        idna = ev.get("cn_idna")
+        seen = f"certificate CN {shown(cn, limit)}" + (f" ({idna})" if idna else "")
+    published = ev.get("source") in ("EXPR", "EXHTTP")
+    wanted = display((wire if published else shown)(ev["principal"], limit))
+    return f"Mutual Authentication could not be established: {seen}, expected {wanted}" + (
+        _source(ev, limit)
+    )
+
+
+def _san_only(ev: dict[str, object], limit: int) -> str:
+    cn = ev.get("cn")
+    where = f"not the CN {shown(cn, limit)}" if cn is not None else "the certificate has no CN"
+    return (
+        f"{display(shown(ev['principal'], limit))} only in a SAN, {where}: Outlook before"
+        " Vista SP1 and the Remote Connectivity Analyzer fail"
+    )
+
+
+def _wildcard(ev: dict[str, object], limit: int) -> str:
+    return (
+        f"{display(shown(ev['principal'], limit))} matches only by expanding the wildcard"
+        f" {ev['where']} {shown(ev['pattern'], limit)}: the Analyzer and older clients do not"
+    )
+
+
+def _several_cns(ev: dict[str, object], limit: int) -> str:
+    cns = ev["cns"]
+    assert isinstance(cns, (list, tuple))
+    names = ", ".join(shown(cn, limit) for cn in cns[:4]) + (", ..." if len(cns) > 4 else "")
+    return f"subject has {len(cns)} CNs ({names}): clients differ on which one they read"
+
+
+def _expires(ev: dict[str, object], limit: int) -> str:
+    role = _role(ev, limit)
+    days, date = ev["days"], ev["date"]
+    assert isinstance(days, float)
+    if ev.get("range"):
+        return (
+            f"{role}: {_days(days)} left, outside the {ev['level']} range {ev['range']}"
+            f" (expires {date})"
+        )
+    return f"{role} expires in {_days(days)} ({date})"
+
+
+def _expired(ev: dict[str, object], limit: int) -> str:
+    days = ev["days"]
+    assert isinstance(days, float)
+    return f"{_role(ev, limit)} expired {_days(-days)} ago ({ev['date']})"
+
+
+def _not_yet_valid(ev: dict[str, object], limit: int) -> str:
+    return f"{_role(ev, limit)} not valid before {ev['date']}"
+
+
+def _untrusted(ev: dict[str, object], limit: int) -> str:
+    return "certificate not trusted: " + _why_untrusted(ev, limit)
+
+
+def _why_untrusted(ev: dict[str, object], limit: int) -> str:
+    """Why OpenSSL refused the chain, in an Exchange administrator's words."""
+    code, last, issuer = ev.get("code"), ev.get("last"), ev.get("last_issuer")
+    if code == 18:
+        return "self-signed certificate (not issued by a trusted CA)"
+    if code == 19 and last is not None:
+        return f"root '{shown(last, limit)}' sent by the server is not a trusted root"
+    if code in (2, 20, 21) and issuer is not None:
+        if ev.get("served") == 1:
+            return (
+                "missing intermediate? the server sends no issuing CA, and"
+                f" '{shown(issuer, limit)}' is not in the trust store"
+            )
+        return f"chain ends at '{shown(issuer, limit)}', which is not in the trust store"
+    if code == 7:
+        return "a signature in the certificate chain does not verify"
+    if code == 24:
+        return "an issuing certificate in the chain is not a CA"
+    if code == 26:
+        return "certificate is not meant for TLS server authentication"
+    if code == 34:  # Windows (CryptoAPI) refuses such a chain as well
+        return "a certificate in the chain has an unknown extension marked critical"
+    if code in (66, 67, 68):
+        return f"{shown(ev.get('message'), limit)} for OpenSSL's security level"
+    return shown(ev.get("message") or f"verification error {code}", limit)
+
+
+def _weak_key(ev: dict[str, object], limit: int) -> str:
+    return f"{_role(ev, limit)} has a {ev['bits']}-bit {ev['algorithm']} key (under 2048 bits)"
+
+
+def _weak_signature(ev: dict[str, object], limit: int) -> str:
+    return f"{_role(ev, limit)} is signed with {ev['hash']}"
+
+
+def _old_protocol(ev: dict[str, object], limit: int) -> str:
+    return f"server speaks only {shown(ev['version'], limit)}"
+
+
+def _unparsable(ev: dict[str, object], limit: int) -> str:
+    return f"certificate could not be parsed ({shown(ev.get('detail'), limit)})"
+
+
+def _no_certificate(ev: dict[str, object], limit: int) -> str:
+    return "server sent no certificate"
+
+
+def _connection(ev: dict[str, object], limit: int) -> str:
+    failure, detail = ev.get("failure"), shown(ev.get("detail", ""), limit)
+    during = "during the TLS handshake" if ev.get("phase") == "handshake" else "while connecting"
+    if failure == "refused":
+        return "connection refused"
+    if failure == "reset":
+        return f"connection reset {during}"
+    if failure == "timeout":
+        if ev.get("phase") == "handshake":
+            return "TLS handshake not finished within the deadline"
+        return "TCP connect not finished within the deadline"
+    if failure == "not-tls":
+        sent = "".join(ch if 32 <= ord(ch) < 127 else "." for ch in str(ev.get("detail", "")))
+        return f"not TLS: server sent '{shown(sent.strip(), 40)}'"
+    if failure == "closed":
+        return f"server closed the connection {during}"
+    if failure == "tls-alert":
+        return f"TLS handshake failed: server sent TLS alert: {detail}"
+    if failure == "tls-failed":
+        return f"TLS handshake failed: {detail}"
+    if failure == "network":
+        return f"{detail} {during}"
+    return f"internal error: {detail}"
+
+
+def _broken(ev: dict[str, object], limit: int) -> str:
+    return f"broken installation: Python module {shown(ev['module'], limit)} cannot be imported"
+
+
+def _different(ev: dict[str, object], limit: int) -> str:
+    others = ev["others"]
+    nodes = "the other node" if others == 1 else f"the other {others} nodes"
+    text = f"certificates differ: another certificate than {nodes}"
+    if ev["date"] != ev["their_date"]:
+        text += f" (expires {ev['date']} instead of {ev['their_date']})"
+    return text
+
+
+def _no_address(ev: dict[str, object], limit: int) -> str:
+    return resolution_text(str(ev["failure"]), str(ev.get("detail", "")), str(ev["source"]))
+
+
+def _autodiscover_failed(ev: dict[str, object], limit: int) -> str:
+    kind, detail = ev.get("failure"), shown(ev.get("detail", ""), limit)
+    email = ev["email"]
+    who = f"Autodiscover for {wire(email, limit) if ev.get('redirected') else shown(email, limit)}"
+    if kind == "unauthorized":
+        if limit < LONG:  # the first line; the endpoints that refused are in the long output
+            return f"{who}: wrong user name or password (HTTP 401)"
+        return f"{who}: wrong credentials ({detail})"
+    if kind == "error-response":
+        return f"{who}: the server answered {detail}"
+    return f"{who}: {detail}"
+
+
+def _not_published(ev: dict[str, object], limit: int) -> str:
+    return (
+        f"Autodiscover for {shown(ev['email'], limit)} publishes neither EXPR nor EXHTTP"
+        " (Outlook Anywhere is not published for this mailbox)"
+    )
+
+
+def _unpinned(ev: dict[str, object], limit: int) -> str:
+    return (
+        f"Autodiscover publishes {ev['provider']} CertPrincipalName None: mutual authentication"
+        " is not enforced"
+    )
+
+
+def _ssl_off(ev: dict[str, object], limit: int) -> str:
+    return (
+        f"Autodiscover publishes {ev['provider']} with SSL Off: no TLS, so no mutual authentication"
+    )
+
+
+def _no_server(ev: dict[str, object], limit: int) -> str:
+    return f"Autodiscover publishes {ev['provider']} without a Server"
+
+
+def _disagrees(ev: dict[str, object], limit: int) -> str:
+    return (
+        f"Autodiscover {ev['provider']} publishes {display(wire(ev['published'], limit))}, -P"
+        f" expects {display(shown(ev['expected'], limit))}"
+    )
+
+
+def _rpc(ev: dict[str, object], limit: int) -> str:
+    return "rpcproxy.dll " + _rpc_what(ev, limit)
+
+
+def _rpc_what(ev: dict[str, object], limit: int) -> str:
+    kind = ev["kind"]
+    status = wire(ev.get("status", ""), limit)
+    if kind == k.RPC_UNREACHABLE:
+        return shown(ev.get("detail", ""), limit)
+    if kind == k.RPC_NO_SCHEME:
+        return "answered 401 without any WWW-Authenticate scheme"
+    if kind == k.RPC_MISSING_SCHEME:
+        missing, offered = ev["missing"], ev["offered"]
+        assert isinstance(missing, (list, tuple)) and isinstance(offered, (list, tuple))
+        return (
+            f"does not offer {', '.join(missing)}"
+            f" (offers {', '.join(wire(s, 40) for s in offered)})"
+        )
+    if kind == k.RPC_ANONYMOUS:
+        return "answered 200 without authentication (anonymous access enabled)"
+    if kind == k.RPC_REDIRECT:
+        target = ev.get("location")
+        return f"answered {status}: unexpected redirect" + (
+            f" to {wire(target, limit)}" if target else ""
+        )
+    if kind == k.RPC_NOT_INSTALLED:
+        return f"answered {status}: the RPC proxy is not installed"
+    if kind == k.RPC_FORBIDDEN:
+        return f"answered {status}: access forbidden"
+    if ev.get("rpc_error"):
+        return f"answered {status} (RPC proxy failure)"
+    return f"answered {status}"
+
+
+_PHRASES = {
+    k.PRINCIPAL_MISMATCH: _mismatch,
+    k.SAN_ONLY: _san_only,
+    k.WILDCARD_ONLY: _wildcard,
+    k.SEVERAL_CNS: _several_cns,
+    k.EXPIRES_SOON: _expires,
+    k.EXPIRED: _expired,
+    k.NOT_YET_VALID: _not_yet_valid,
+    k.UNTRUSTED: _untrusted,
+    k.WEAK_KEY: _weak_key,
+    k.WEAK_SIGNATURE: _weak_signature,
+    k.OLD_PROTOCOL: _old_protocol,
+    k.UNPARSABLE: _unparsable,
+    k.NO_CERTIFICATE: _no_certificate,
+    k.CONNECTION: _connection,
+    k.BROKEN_INSTALLATION: _broken,
+    k.DIFFERENT_CERTIFICATE: _different,
+    k.NO_ADDRESS: _no_address,
+    k.AUTODISCOVER_FAILED: _autodiscover_failed,
+    k.NOT_PUBLISHED: _not_published,
+    k.UNPINNED: _unpinned,
+    k.SSL_OFF: _ssl_off,
+    k.NO_SERVER: _no_server,
+    k.PRINCIPAL_DISAGREES: _disagrees,
+    **{
+        kind: _rpc
+        for kind in (
+            k.RPC_UNREACHABLE,
+            k.RPC_NO_SCHEME,
+            k.RPC_MISSING_SCHEME,
+            k.RPC_ANONYMOUS,
+            k.RPC_REDIRECT,
+            k.RPC_NOT_INSTALLED,
+            k.RPC_FORBIDDEN,
+            k.RPC_FAILURE,
+        )
+    },
+}
+
+
+def phrase(finding: Finding, limit: int = LONG) -> str:
+    """What is wrong, without its subject or fix: the same words on the first line and below."""
+    ev = finding.evidence
+    if finding.kind.startswith("rpc-"):
+        ev = {**ev, "kind": finding.kind}
+    return _PHRASES[finding.kind](ev, limit)
+
+
+def subject(finding: Finding, limit: int = LONG) -> str:
+    """Who the finding is about: a node's address, the host name (DNS), or nothing."""
+    if finding.node is not None:
+        return finding.node
+    if finding.kind == k.NO_ADDRESS:
+        return shown(finding.evidence["host"], limit)
+    return ""
+
+
+def fix_text(fix: Fix) -> str:
+    """The ways out; a principal to publish is only ever one the certificates satisfy."""
+    if fix.correct and fix.certificate:  # neither side is satisfied
+        return (
+            f"fix: a certificate whose CN is {shown(fix.certificate)}, and correct"
+            f" {fix.correct} to {display(shown(fix.value or ''))}"
+        )
+    if fix.correct:
+        return f"fix: correct {fix.correct} to {display(shown(fix.value or ''))}"
+    publish = ""
+    if fix.publish:
+        publish = (
+            f'Set-OutlookProvider {fix.provider} -CertPrincipalName:"{display(shown(fix.publish))}"'
+        )
+    if fix.certificate and publish:
+        return f"fix: a certificate whose CN is {shown(fix.certificate)}, or {publish}"
+    if fix.certificate:
+        return f"fix: replace the certificate with one whose CN is {shown(fix.certificate)}"
+    return f"fix: {publish}" if publish else "fix: replace the certificate"
+
+
+def resolution_text(failure: str, detail: str, source: str) -> str:
+    via = f" ({source})"
+    if failure == "nxdomain":
+        return "no such name (NXDOMAIN)" + via
+    if failure == "no-aaaa":
+        return "no IPv6 (AAAA) address" + via
+    if failure == "no-a":
+        return "no IPv4 (A) address" + via
+    if failure == "no-address":
+        return "the name has no A or AAAA address" + via
+    if failure == "timeout":
+        return "DNS lookup timed out" + via
+    if failure == "servfail":
+        return "DNS lookup failed: server failure" + (f" ({detail})" if detail else via)
+    if failure == "excluded":
+        return "-4/-6 excludes every address"
+    return f"DNS lookup failed: {shown(detail, SHORT)}" + via
+
+
+def resolution_failure(resolution: Resolution) -> str:
+    return resolution_text(resolution.failure, resolution.detail, resolution.source)
+
+
+# -- descriptions for the long output -------------------------------------------------------
+
+
+def _ms(seconds: float | None) -> str:
+    return "" if seconds is None else f"{seconds * 1000:.0f} ms"
+
+
+def certificate_text(cert: object, now: float) -> str:
+    """CN, e-mail, SAN, days left, issuer: what a certificate says about itself."""
+    from .certificate import CertFacts
+
+    assert isinstance(cert, CertFacts)
+    cns = ", ".join(shown(cn) for cn in cert.cns) if cert.cns else "no subject CN"
+    parts = [f"CN {cns}" if cert.cns else cns]
+    if cert.emails:
+        parts.append(f"e-mail {', '.join(shown(e) for e in cert.emails)}")
+    if cert.sans:
+        parts.append(f"SAN {', '.join(shown(s) for s in cert.sans)}")
+    parts.append(f"{cert.days_left(now):.1f} days left ({iso_date(cert.not_after)})")
+    parts.append(f"issuer {shown(cert.issuer)}")
+    return "; ".join(parts)
+
+
+def node_details(node: NodeFacts, now: float) -> str:
+    """What one node served: certificate, thumbprint, protocol, time."""
+    if node.leaf is None:
+        timing = _ms(node.connect_time)
+        return f"connected in {timing}" if timing else ""
+    parts = [
+        certificate_text(node.leaf, now),
+        f"thumbprint {node.leaf.thumbprint}",
+        node.tls_version,
+        _ms(node.total_time),
+    ]
+    return "; ".join(p for p in parts if p)
+
+
+def autodiscover_text(facts: object) -> str:
+    """One long-output line: what was asked, where it answered, what it publishes."""
+    from .autodiscover import AutodiscoverFacts
+    from .autodiscover_judgement import publications
+
+    assert isinstance(facts, AutodiscoverFacts)
+
+    def named(value: str) -> str:
+        return wire(value) if value in facts.from_servers else shown(value)
+
+    parts = [f"Autodiscover {shown(facts.email)}"]
+    if facts.final_email != facts.email:
+        parts.append(f"redirected to {named(facts.final_email)}")
+    if facts.url:
+        parts.append(f"answered by {named(facts.url)}")
+    if facts.hops:
+        parts.append(f"{len(facts.hops)} redirect(s)")
+    for item in publications(facts):
+        value = display(wire(item.name)) if item.name else "None"
+        how = "CertPrincipalName" if item.explicit else "no CertPrincipalName, so"
+        ssl = f", SSL {wire(item.ssl, 8)}" if item.ssl else ""
+        parts.append(f"{item.provider} Server {wire(item.server or '(none)')}{ssl}, {how} {value}")
+    if facts.attempts:
+        tried = ", ".join(f"{named(a.url)}: {shown(a.outcome)}" for a in facts.attempts[:8])
+        parts.append(f"tried {tried}")
+    parts.append(f"{facts.elapsed * 1000:.0f} ms")
+    return "; ".join(parts)
+
+
+def rpc_text(facts: object) -> str:
+    """What one node's RPC proxy answered, for its long-output line."""
+    from .rpcproxy import RpcFacts
+
+    assert isinstance(facts, RpcFacts)
+    parts = []
+    if facts.status is not None:
+        parts.append(f"rpcproxy.dll {facts.status} {wire(facts.reason, 80)}".strip())
+    if facts.schemes:
+        parts.append(f"schemes {', '.join(wire(s, 40) for s in facts.schemes)}")
+    if facts.server_name:
+        parts.append(f"server {wire(facts.server_name)}")
+    if facts.fe_server:
+        parts.append(f"X-FEServer {wire(facts.fe_server)}")
+    if facts.elapsed is not None:
+        parts.append(_ms(facts.elapsed))
+    return "; ".join(parts)
+
+
+# -- the first line and the long output ---------------------------------------------------------
+
+
+def _state(state: object) -> str:
+    return str(state).upper()
+
+
+def headline(verdict: Verdict, facts: CheckFacts, policy: Policy, budget: int) -> str:
+    """The first line after ``OUTLOOK_ANYWHERE <STATE> - ``: at most ``budget`` characters, no
+    ``;`` (Nagios 4 rewrites it to ``:``)."""
+    from nagiosplugin.state import Ok
+
+    tail = f" [{verdict.nodes_ok}/{verdict.nodes} nodes OK]" if verdict.nodes else ""
+    bad = [f for f in verdict.findings if f.state != Ok]
+    if bad:
+        first = bad[0]
+        who = subject(first, SHORT)
+        text = (f"{who}: " if who else "") + phrase(first, SHORT)
+        if len(bad) > 1:
+            tail = f" (+{len(bad) - 1} more)" + tail
+    else:
+        text, tail = _all_well(verdict, facts, policy), ""
+    text = text.replace(";", ",")
+    room = budget - len(tail)
+    if len(text) > room:
+        text = text[: max(room - 3, 0)].rstrip() + "..."
+    return text + tail
+
+
+def _all_well(verdict: Verdict, facts: CheckFacts, policy: Policy) -> str:
+    from .principal import Match, match
+
+    leaves = [n.leaf for n in facts.nodes if n.leaf is not None]
+    if not leaves:
+        return "no node to check"
+    matched = []
+    for wanted in verdict.principals:
+        how = {match(wanted.name, leaf.cns, leaf.sans) for leaf in leaves}
+        name = display(shown(wanted.name, SHORT))
+        if how == {Match.CN}:
+            matched.append(f"{name} matches the CN")
+        elif how == {Match.SAN}:
+            sans = {_san_matched(wanted.name, leaf.sans) for leaf in leaves}
+            matched.append(f"{name} matches SAN {', '.join(shown(s, SHORT) for s in sorted(sans))}")
+        else:
+            matched.append(f"{name} matches the CN or a SAN")
+    days = min(leaf.days_left(facts.now) for leaf in leaves)
+    expires = iso_date(min(leaf.not_after for leaf in leaves))
+    text = (
+        f"{verdict.nodes_ok}/{verdict.nodes} nodes OK: {', '.join(matched)},"
+        f" {days:.1f} days left (expires {expires})"
+    )
+    if facts.autodiscover is not None:
+        text += ", as Autodiscover publishes"
+    if not policy.check_trust:
+        text += ", trust not checked"
+    if facts.rpc:
+        schemes = dict.fromkeys(s for r in facts.rpc for s in r.schemes)
+        text += f", rpcproxy.dll 401 ({', '.join(wire(s, 20) for s in schemes)})"
+    return text
+
+
+def _san_matched(principal: str, sans: tuple[str, ...]) -> str:
+    from .principal import normalize
+
+    wanted = normalize(principal)
+    return next((s for s in sans if normalize(s) == wanted), principal)
+
+
+def long_output(verdict: Verdict, facts: CheckFacts, verbosity: int) -> list[str]:
+    """One line for DNS and for Autodiscover where there is something to say, one per node
+    (its findings and fixes, then what it served), and at ``-v`` the chain of every node."""
+    from nagiosplugin.state import Ok
+
+    lines = []
+    for finding in verdict.findings:
+        if finding.kind in (k.NO_ADDRESS, k.BROKEN_INSTALLATION):
+            lines.append(f"{_state(finding.state)}: {subject(finding)}: {phrase(finding)}")
+    if facts.autodiscover is not None:
+        apart = (k.NO_ADDRESS, k.BROKEN_INSTALLATION)
+        about = [f for f in verdict.findings if f.node is None and f.kind not in apart]
+        state = max((f.state for f in about), default=Ok)
+        said = "; ".join(_with_fix(f) for f in about)
+        lines.append(
+            f"Autodiscover {_state(state)}"
+            + (f": {said}" if said else "")
+            + f" -- {autodiscover_text(facts.autodiscover)}"
+        )
+    rpc = {r.address: r for r in facts.rpc or []}
+    for node in facts.nodes:
+        own = verdict.of(node.address)
+        state = max((f.state for f in own), default=Ok)
+        line = f"{node.address} {_state(state)}"
+        if own:
+            line += ": " + "; ".join(_with_fix(f) for f in own)
+        details = node_details(node, facts.now)
+        if node.address in rpc:
+            details = "; ".join(d for d in (details, rpc_text(rpc[node.address])) if d)
+        lines.append(line + (f" -- {details}" if details else ""))
+        if verbosity >= 1:
+            for depth, cert in enumerate(node.chain):
+                lines.append(
+                    f"  [{depth}] {certificate_text(cert, facts.now)}"
+                    f"; serial {cert.serial}; SHA-256 {cert.sha256}"
+                )
+    return lines
+
+
+def _with_fix(finding: Finding) -> str:
+    text = phrase(finding)
+    if finding.kind == k.DIFFERENT_CERTIFICATE:
+        ev = finding.evidence
+        text += f" (thumbprint {ev['thumbprint']}, the others' {ev['their_thumbprint']})"
+    if finding.fix is not None:
+        text += "; " + fix_text(finding.fix)
+    return text
