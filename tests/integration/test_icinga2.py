@@ -1,5 +1,11 @@
-"""Icinga 2, single node: the shipped CheckCommand and example services run the plugin against
-the lab; what the daemon recorded (state, output, perfdata) and what its GraphiteWriter sent."""
+"""Icinga 2, single node, the way a Debian admin runs it: the PACKAGED plugin
+(/usr/lib/nagios/plugins) and its CheckCommand loaded by ``include <plugins-contrib>`` from the
+package's ITL file, the shipped example services, the lab as the Client Access arrays; what the
+daemon recorded (state, output, perfdata) and what its GraphiteWriter sent.
+
+The package must be this checkout's build (tests/installed.py compares every shipped file):
+``.ci/run`` builds it with ``make deb`` and installs it with apt before ``make test``.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +17,10 @@ import pytest
 
 from contrib.lab import Lab
 from contrib.lab.web import PASSWORD
+from tests import installed
 
 from .conftest import REPO, require_program
-from .daemons import free_port, wait_until
+from .daemons import chown_to_daemon_user, free_port, wait_until
 from .graphite import GraphiteReceiver
 from .icinga import ClusterCA, Icinga2
 
@@ -22,16 +29,20 @@ pytestmark = pytest.mark.integration
 CONTRIB = REPO / "contrib" / "icinga2"
 COMMAND_FILE = CONTRIB / "outlook_anywhere.conf"
 EXAMPLES_FILE = CONTRIB / "outlook_anywhere-services.conf.example"
+PACKAGED_PLUGIN_DIR = str(installed.PLUGIN.parent)
 SERVICE = "outlook-anywhere"  # the example rule for an array host
 NODE_SERVICE = "outlook-anywhere-node"  # the example rule for one server by address
 AUTODISCOVER_SERVICE = "outlook-anywhere-autodiscover"
 AUTODISCOVER = "autodiscover.contoso.test"  # the lab's Autodiscover endpoint
+STATUS_PREFIX = {0: "OUTLOOK_ANYWHERE OK - ", 1: "OUTLOOK_ANYWHERE WARNING - ",
+                 2: "OUTLOOK_ANYWHERE CRITICAL - ", 3: "OUTLOOK_ANYWHERE UNKNOWN - "}  # fmt: skip
 
 
-def lab_hosts(lab: Lab, ca: Path) -> str:
+def lab_hosts(lab: Lab, ca: Path, password_file: Path) -> str:
     """Host objects the shipped example rules apply to, pointed at the lab."""
     healthy = lab.scenario("healthy").host
     broken = lab.scenario("wrong-cn-node")
+    ad_url = lab.web.url(AUTODISCOVER)
     return f"""
 template Host "lab" {{
   check_command = "dummy"
@@ -59,6 +70,25 @@ object Host "{AUTODISCOVER}" {{
   vars.outlook_anywhere_autodiscover_url = "{lab.web.url(AUTODISCOVER)}"
   vars.outlook_anywhere_password = "{PASSWORD}"
 }}
+/* The password only in a file: Icinga 2 passes the unset outlook_anywhere_password as an
+ * empty OUTLOOK_ANYWHERE_PASSWORD, and the plugin uses the file. */
+object Host "ad-password-file" {{
+  import "lab"
+  vars.autodiscover_mailbox = "monitor@contoso.test"
+  vars.outlook_anywhere_autodiscover_url = "{ad_url}"
+  vars.outlook_anywhere_password_file = "{password_file}"
+}}
+/* Neither a password nor a file: the empty variable is no password. */
+object Host "ad-no-password" {{
+  import "lab"
+  vars.autodiscover_mailbox = "monitor@contoso.test"
+  vars.outlook_anywhere_autodiscover_url = "{ad_url}"
+}}
+/* Named like a node of the array but without an address: the by-address rule skips it. */
+object Host "exch-no-address" {{
+  import "lab"
+  vars.outlook_anywhere_name = "{broken.host}"
+}}
 /* A host variable set but empty: Icinga passes --host '' and the plugin must say so. */
 object Host "unnamed" {{
   import "lab"
@@ -79,16 +109,40 @@ def graphite() -> Iterator[GraphiteReceiver]:
 
 
 @pytest.fixture(scope="module")
+def packaged() -> str:
+    """The installed package is this checkout's build (fails in CI when it is not)."""
+    return installed.require_package()
+
+
+@pytest.fixture(scope="module")
+def icinga_password_file(scratch: Path) -> Path:
+    path = scratch / "icinga-autodiscover.password"
+    path.write_text(PASSWORD + "\n")
+    path.chmod(0o600)
+    chown_to_daemon_user(path)
+    return path
+
+
+@pytest.fixture(scope="module")
 def icinga(
-    scratch: Path, plugin_dir: Path, lab: Lab, lab_ca: Path, graphite: GraphiteReceiver
+    scratch: Path,
+    packaged: str,
+    lab: Lab,
+    lab_ca: Path,
+    graphite: GraphiteReceiver,
+    icinga_password_file: Path,
 ) -> Iterator[Icinga2]:
     require_program("icinga2")
     node = Icinga2(scratch / "icinga2-single", "localhost", free_port(), ClusterCA())
+    # Debian's icinga2.conf: the ITL, the plugins (ipv4-or-ipv6) and plugins-contrib, where the
+    # package's CheckCommand is; PluginDir is Debian's /usr/lib/nagios/plugins.
     node.write(
         "icinga2.conf",
-        f'const PluginDir = "{plugin_dir}"\n'
+        f'const PluginDir = "{PACKAGED_PLUGIN_DIR}"\n'
+        f'const PluginContribDir = "{PACKAGED_PLUGIN_DIR}"\n'  # as Debian's constants.conf
         + node.base_config()
         + f"""
+include <plugins-contrib>
 object GraphiteWriter "graphite" {{
   host = "127.0.0.1"
   port = {graphite.port}
@@ -97,10 +151,11 @@ object GraphiteWriter "graphite" {{
 include_recursive "conf.d"
 """,
     )
-    # The shipped files as users install them: unchanged, in conf.d.
-    node.install(COMMAND_FILE, f"conf.d/{COMMAND_FILE.name}")
+    # The example services as the README says to install them; the CheckCommand is the
+    # package's, so no copy of it may be in conf.d.
     node.install(EXAMPLES_FILE, "conf.d/outlook_anywhere-services.conf")
-    node.write("conf.d/hosts.conf", lab_hosts(lab, lab_ca))
+    node.write("conf.d/hosts.conf", lab_hosts(lab, lab_ca, icinga_password_file))
+    assert not list(node.dirs["etc"].rglob(COMMAND_FILE.name))
     try:
         validation = node.validate()
         assert validation.returncode == 0, validation.stdout + validation.stderr
@@ -111,7 +166,8 @@ include_recursive "conf.d"
 
 
 def test_daemon_accepts_the_shipped_command_unchanged(scratch: Path, plugin_dir: Path) -> None:
-    """`icinga2 daemon -C` on a config that includes contrib/icinga2/ as it is."""
+    """`icinga2 daemon -C` on a config that includes contrib/icinga2/ as it is (the way
+    without the package: the file copied into the configuration)."""
     require_program("icinga2")
     node = Icinga2(scratch / "icinga2-validate", "localhost", free_port(), ClusterCA())
     node.write(
@@ -123,6 +179,10 @@ def test_daemon_accepts_the_shipped_command_unchanged(scratch: Path, plugin_dir:
         + "  vars.outlook_anywhere_array = true }\n"
         + 'object Host "exch01" { check_command = "dummy"; address = "127.0.0.1"\n'
         + '  vars.outlook_anywhere_name = "mail.contoso.com" }\n'
+        + 'object Host "exch02" { check_command = "dummy"; address6 = "::1"\n'
+        + '  vars.outlook_anywhere_name = "mail.contoso.com" }\n'
+        + 'object Host "exch-unaddressed" { check_command = "dummy"\n'
+        + '  vars.outlook_anywhere_name = "mail.contoso.com" }\n'
         + 'object Host "autodiscover.contoso.com" { check_command = "dummy"\n'
         + '  vars.autodiscover_mailbox = "monitoring@contoso.com" }\n',
     )
@@ -132,14 +192,24 @@ def test_daemon_accepts_the_shipped_command_unchanged(scratch: Path, plugin_dir:
         conf.write('include "examples.conf"\n')
     result = node.validate()
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "3 Services" in result.stdout, result.stdout
+    # array, exch01 (IPv4), exch02 (IPv6 only), Autodiscover: the host without an address
+    # gets no by-address service
+    assert "4 Services" in result.stdout, result.stdout
 
 
-def test_healthy_array_is_ok_with_perfdata(icinga: Icinga2, lab: Lab, plugin_dir: Path) -> None:
+def test_packaged_plugin_and_itl_file_run_the_checks(icinga: Icinga2, packaged: str) -> None:
+    """The CheckCommand came from the package's ITL file through include <plugins-contrib>."""
+    reply = icinga.api("GET", "/v1/objects/checkcommands/outlook_anywhere")
+    attrs = reply["results"][0]["attrs"]
+    assert attrs["source_location"]["path"] == str(installed.ITL_FILE), attrs["source_location"]
+    assert attrs["command"] == [str(installed.PLUGIN)]
+
+
+def test_healthy_array_is_ok_with_perfdata(icinga: Icinga2, lab: Lab) -> None:
     host = lab.scenario("healthy").host
     result = icinga.check(host, SERVICE)
     assert result["exit_status"] == 0 and result["state"] == 0, result
-    assert result["output"].startswith("OUTLOOK_ANYWHERE OK - 3/3 nodes OK"), result["output"]
+    assert result["output"].startswith(STATUS_PREFIX[0]), result["output"]
     perf = perfdata(result)
     assert perf["nodes"] == "3;;;0"
     assert perf["nodes_ok"] == "3;;;0;3"
@@ -149,9 +219,9 @@ def test_healthy_array_is_ok_with_perfdata(icinga: Icinga2, lab: Lab, plugin_dir
     assert perf["time"].endswith("s;;;0"), perf
     for address in lab.scenario("healthy").addresses:
         assert "days_left_" + address.replace(".", "_") in perf, perf
-    # What the daemon ran: the host's name (SNI needs it), the CheckCommand's defaults.
+    # What the daemon ran: the packaged plugin, the host's name (SNI needs it), the defaults.
     command = result["command"]
-    assert command[0] == f"{plugin_dir}/check_outlook_anywhere", command
+    assert command[0] == str(installed.PLUGIN), command
     assert command[command.index("--host") + 1] == host
     assert command[command.index("--warning") + 1] == "30"
     assert "--address" not in command  # every node behind the name
@@ -162,10 +232,8 @@ def test_broken_node_is_critical_and_named(icinga: Icinga2, lab: Lab) -> None:
     result = icinga.check(scenario.host, SERVICE)
     assert result["exit_status"] == 2 and result["state"] == 2, result
     first_line = result["output"].split("\n", 1)[0]
-    assert first_line.startswith(f"OUTLOOK_ANYWHERE CRITICAL - {scenario.addresses[2]}: "), (
-        first_line
-    )
-    assert "Mutual Authentication could not be established" in first_line
+    assert first_line.startswith(STATUS_PREFIX[2]), first_line
+    assert scenario.addresses[2] in first_line, first_line
     assert perfdata(result)["nodes_ok"] == "2;;;0;3"
 
 
@@ -180,6 +248,13 @@ def test_one_server_by_check_address(icinga: Icinga2, lab: Lab) -> None:
     assert perfdata(result)["nodes"] == "1;;;0"
 
 
+def test_by_address_rule_skips_a_host_without_an_address(icinga: Icinga2) -> None:
+    services = icinga.api("GET", "/v1/objects/services?attrs=host_name")["results"]
+    names = {(s["attrs"]["host_name"], s["name"].split("!", 1)[1]) for s in services}
+    assert ("exch03", NODE_SERVICE) in names
+    assert not [n for n in names if n[0] == "exch-no-address"], names
+
+
 def test_autodiscover_with_the_password_in_the_environment(icinga: Icinga2, lab: Lab) -> None:
     """The example Autodiscover rule: no --host, the password only in the plugin's environment."""
     result = icinga.check(AUTODISCOVER, AUTODISCOVER_SERVICE)
@@ -187,15 +262,34 @@ def test_autodiscover_with_the_password_in_the_environment(icinga: Icinga2, lab:
     assert "--host" not in command and "--autodiscover" in command, " ".join(command)
     assert not any(PASSWORD in part for part in command), command
     assert result["state"] == 0, result
-    healthy = lab.scenario("healthy").host
-    assert result["output"].startswith(f"OUTLOOK_ANYWHERE OK - 3/3 nodes OK: msstd:{healthy} ")
+    assert result["output"].startswith(STATUS_PREFIX[0]), result["output"]
+    assert "autodiscover_time" in perfdata(result)
+
+
+def test_unset_password_variable_leaves_the_password_file(icinga: Icinga2) -> None:
+    """Icinga 2.13 passes the unset outlook_anywhere_password as an empty
+    OUTLOOK_ANYWHERE_PASSWORD: the plugin treats it as no password and reads the file."""
+    result = icinga.check("ad-password-file", AUTODISCOVER_SERVICE)
+    command = result["command"]
+    assert "--password-file" in command, command
+    assert result["state"] == 0 and result["exit_status"] == 0, result
+    assert result["output"].startswith(STATUS_PREFIX[0]), result["output"]
+
+
+def test_no_password_at_all_is_unknown_naming_both_ways(icinga: Icinga2) -> None:
+    result = icinga.check("ad-no-password", AUTODISCOVER_SERVICE)
+    assert result["exit_status"] == 3 and result["state"] == 3, result
+    output = result["output"]
+    assert output.startswith(STATUS_PREFIX[3]), output
+    assert "OUTLOOK_ANYWHERE_PASSWORD" in output and "--password-file" in output, output
+    assert "\n" not in output.strip()
 
 
 def test_empty_required_value_is_the_plugins_unknown(icinga: Icinga2) -> None:
     result = icinga.check("unnamed", SERVICE)
     assert result["exit_status"] == 3 and result["state"] == 3, result
-    assert result["output"].startswith("OUTLOOK_ANYWHERE UNKNOWN - "), result["output"]
-    assert "-H/--host" in result["output"] and "empty" in result["output"], result["output"]
+    assert result["output"].startswith(STATUS_PREFIX[3]), result["output"]
+    assert "--host" in result["output"], result["output"]
     assert "\n" not in result["output"].strip()  # one line, no traceback
 
 

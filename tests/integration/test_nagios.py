@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from contrib.lab import Lab
+from contrib.lab.web import PASSWORD
 
-from .conftest import REPO, require_program
+from .conftest import REPO, missing, require_program
 from .daemons import Daemon, chown_to_daemon_user, wait_until
 
 pytestmark = pytest.mark.integration
@@ -23,63 +24,27 @@ COMMANDS_FILE = CONTRIB / "outlook_anywhere.cfg"
 EXAMPLES_FILE = CONTRIB / "outlook_anywhere-services.cfg.example"
 SERVICE = "Outlook Anywhere certificate"
 
-# What a user's installation already has (Nagios' sample templates.cfg, commands.cfg and
-# timeperiods.cfg), reduced to what the shipped files refer to.
-TEMPLATES = """
-define timeperiod {
-    timeperiod_name 24x7
-    alias           always
-    monday          00:00-24:00
-    tuesday         00:00-24:00
-    wednesday       00:00-24:00
-    thursday        00:00-24:00
-    friday          00:00-24:00
-    saturday        00:00-24:00
-    sunday          00:00-24:00
-}
-define contact {
-    contact_name                    nagiosadmin
-    service_notification_period     24x7
-    host_notification_period        24x7
-    service_notification_options    n
-    host_notification_options       n
-    service_notification_commands   notify-none
-    host_notification_commands      notify-none
-}
-define command {
-    command_name    notify-none
-    command_line    /bin/true
-}
-define command {
-    command_name    check-host-alive
-    command_line    /bin/true
-}
-define host {
-    name                    generic-host
-    check_period            24x7
-    max_check_attempts      3
-    check_interval          5
-    retry_interval          1
-    active_checks_enabled   0
-    contacts                nagiosadmin
-    notification_period     24x7
-    notification_interval   0
-    notifications_enabled   0
-    register                0
-}
-define service {
-    name                    generic-service
-    check_period            24x7
-    max_check_attempts      1
-    check_interval          60
-    retry_interval          5
-    contacts                nagiosadmin
-    notification_period     24x7
-    notification_interval   0
-    notifications_enabled   0
-    register                0
-}
-"""
+# Debian's stock object files, used as they are: the shipped examples must work with what a new
+# installation has, not with templates of the test's own. nagios.cfg loads the sample objects
+# (package nagios4-common) and cfg_dir=/etc/nagios-plugins/config, where monitoring-plugins keep
+# their commands (check-host-alive is in ping.cfg) and the Debian package puts outlook_anywhere.cfg
+# (left out here: the test loads the checkout's copy).
+STOCK_OBJECTS = Path("/etc/nagios4/objects")
+STOCK_FILES = ("templates.cfg", "commands.cfg", "contacts.cfg", "timeperiods.cfg")
+PLUGIN_COMMANDS = Path("/etc/nagios-plugins/config")
+AUTODISCOVER_SERVICE = "Outlook Anywhere Autodiscover"
+AUTODISCOVER = "autodiscover.contoso.test"  # the lab's Autodiscover endpoint
+
+
+def stock_files() -> list[Path]:
+    files = [STOCK_OBJECTS / name for name in STOCK_FILES]
+    files += [
+        path for path in sorted(PLUGIN_COMMANDS.glob("*.cfg")) if path.name != COMMANDS_FILE.name
+    ]
+    absent = [str(f) for f in [*files, PLUGIN_COMMANDS / "ping.cfg"] if not f.is_file()]
+    if absent:
+        missing(f"Debian's stock Nagios object files are missing: {', '.join(absent)}")
+    return files
 
 
 class Nagios:
@@ -94,7 +59,10 @@ class Nagios:
         self.pipe = root / "nagios.cmd"
         self.log = root / "nagios.log"
         self.daemon: Daemon | None = None
+        # resource.cfg as the README says: $USER3$ names the Autodiscover password file
         (root / "resource.cfg").write_text(f"$USER1$={plugin_dir}\n$USER3$={root}/password\n")
+        (root / "password").write_text(PASSWORD + "\n")
+        (root / "password").chmod(0o600)
         (root / "checkresults").mkdir()
 
     def configure(self, *object_files: Path) -> None:
@@ -188,35 +156,46 @@ class Nagios:
 
 
 def lab_objects(lab: Lab, ca: Path) -> str:
-    """Lab hosts, each with a service using one of the shipped commands."""
+    """Lab hosts, each with a service using one of the shipped commands; the hosts set what
+    Debian's stock generic-host lacks (max_check_attempts), as the shipped example does."""
     common = f"-p {lab.port} --dns-server {lab.dns_server} --ca-file {ca}"
     broken = lab.scenario("wrong-cn-node")
     objects = []
-    for scenario in ("healthy", "wrong-cn-node"):
-        host = lab.scenario(scenario).host
+    hosts = [
+        (lab.scenario(s).host, lab.scenario(s).addresses[0]) for s in ("healthy", "wrong-cn-node")
+    ]
+    hosts += [("exch03", broken.addresses[2]), (AUTODISCOVER, lab.web.addresses(AUTODISCOVER)[0])]
+    for host, address in hosts:
         objects.append(f"""
 define host {{
-    use         generic-host
-    host_name   {host}
-    address     {lab.scenario(scenario).addresses[0]}
-}}
+    use                 generic-host
+    host_name           {host}
+    address             {address}
+    max_check_attempts  3
+    check_command       check-host-alive
+}}""")
+    for scenario in ("healthy", "wrong-cn-node"):
+        objects.append(f"""
 define service {{
     use                 generic-service
-    host_name           {host}
+    host_name           {lab.scenario(scenario).host}
     service_description {SERVICE}
     check_command       check_outlook_anywhere!{common}
 }}""")
     objects.append(f"""
-define host {{
-    use         generic-host
-    host_name   exch03
-    address     {broken.addresses[2]}
-}}
 define service {{
     use                 generic-service
     host_name           exch03
     service_description {SERVICE}
     check_command       check_outlook_anywhere_node!{broken.host}!{common}
+}}""")
+    ad_args = f"--autodiscover-url {lab.web.url(AUTODISCOVER)} {common}"
+    objects.append(f"""
+define service {{
+    use                 generic-service
+    host_name           {AUTODISCOVER}
+    service_description {AUTODISCOVER_SERVICE}
+    check_command       check_outlook_anywhere_autodiscover!monitor@contoso.test!{ad_args}
 }}""")
     return "\n".join(objects)
 
@@ -229,13 +208,11 @@ def perfdata(text: str) -> dict[str, str]:
 def nagios(scratch: Path, plugin_dir: Path, lab: Lab, lab_ca: Path) -> Iterator[Nagios]:
     require_program("nagios4")
     daemon = Nagios(scratch / "nagios4", plugin_dir)
-    templates = daemon.root / "templates.cfg"
-    templates.write_text(TEMPLATES)
     commands = daemon.root / COMMANDS_FILE.name
     commands.write_bytes(COMMANDS_FILE.read_bytes())  # unchanged
     services = daemon.root / "lab.cfg"
     services.write_text(lab_objects(lab, lab_ca))
-    daemon.configure(templates, commands, services)
+    daemon.configure(*stock_files(), commands, services)
     try:
         validation = daemon.validate()
         assert validation.returncode == 0, validation.stdout + validation.stderr
@@ -246,12 +223,11 @@ def nagios(scratch: Path, plugin_dir: Path, lab: Lab, lab_ca: Path) -> Iterator[
 
 
 def test_nagios_accepts_the_shipped_definitions(scratch: Path, plugin_dir: Path) -> None:
-    """`nagios4 -v` on the command definitions and the example services as shipped."""
+    """`nagios4 -v` on the command definitions and the example objects as shipped, with
+    Debian's stock templates.cfg, commands.cfg, contacts.cfg and timeperiods.cfg."""
     require_program("nagios4")
     daemon = Nagios(scratch / "nagios4-validate", plugin_dir)
-    templates = daemon.root / "templates.cfg"
-    templates.write_text(TEMPLATES)
-    files = [templates]
+    files = stock_files()
     for shipped in (COMMANDS_FILE, EXAMPLES_FILE):
         copy = daemon.root / shipped.name.removesuffix(".example")
         copy.write_bytes(shipped.read_bytes())
@@ -260,13 +236,14 @@ def test_nagios_accepts_the_shipped_definitions(scratch: Path, plugin_dir: Path)
     result = daemon.validate()
     assert result.returncode == 0, result.stdout
     assert re.search(r"Checked 3 services\.", result.stdout), result.stdout
+    assert re.search(r"Checked 2 hosts\.", result.stdout), result.stdout
 
 
 def test_healthy_array_in_status_and_perfdata_file(nagios: Nagios, lab: Lab) -> None:
     host = lab.scenario("healthy").host
     status = nagios.check(host, SERVICE)
     assert status["current_state"] == "0", status
-    assert status["plugin_output"].startswith("OUTLOOK_ANYWHERE OK - 3/3 nodes OK"), status
+    assert status["plugin_output"].startswith("OUTLOOK_ANYWHERE OK - "), status
     perf = perfdata(status["performance_data"])
     assert perf["nodes"] == "3;;;0" and perf["nodes_ok"] == "3;;;0;3", perf
     assert perf["days_left"].endswith(";30:;14:") and "time" in perf, perf
@@ -283,9 +260,8 @@ def test_broken_node_critical_and_named(nagios: Nagios, lab: Lab) -> None:
     scenario = lab.scenario("wrong-cn-node")
     status = nagios.check(scenario.host, SERVICE)
     assert status["current_state"] == "2", status
-    assert status["plugin_output"].startswith(
-        f"OUTLOOK_ANYWHERE CRITICAL - {scenario.addresses[2]}: Mutual Authentication"
-    ), status
+    assert status["plugin_output"].startswith("OUTLOOK_ANYWHERE CRITICAL - "), status
+    assert scenario.addresses[2] in status["plugin_output"], status
     assert perfdata(status["performance_data"])["nodes_ok"] == "2;;;0;3"
 
 
@@ -293,3 +269,18 @@ def test_one_server_by_host_address(nagios: Nagios, lab: Lab) -> None:
     status = nagios.check("exch03", SERVICE)
     assert status["current_state"] == "2", status
     assert perfdata(status["performance_data"])["nodes"] == "1;;;0"
+
+
+def test_autodiscover_command_runs_with_the_password_file(nagios: Nagios, lab: Lab) -> None:
+    """check_outlook_anywhere_autodiscover as shipped: the mailbox, the password file named by
+    $USER3$ (resource.cfg), every node behind the Server Autodiscover publishes."""
+    lab.web.clear()
+    status = nagios.check(AUTODISCOVER, AUTODISCOVER_SERVICE)
+    assert status["current_state"] == "0", status
+    assert status["plugin_output"].startswith("OUTLOOK_ANYWHERE OK - "), status
+    perf = perfdata(status["performance_data"])
+    assert "autodiscover_time" in perf and perf["nodes_ok"] == "3;;;0;3", perf
+    # the password reached the Autodiscover endpoint (from the file), and nowhere in the output
+    asked = lab.web.requests(mailbox="monitor@contoso.test")
+    assert asked, "Nagios' check never reached the lab's Autodiscover endpoint"
+    assert PASSWORD not in status["plugin_output"] + status.get("long_plugin_output", "")
