@@ -396,13 +396,25 @@ def run(argv: Sequence[str] | None = None) -> tuple[str, int]:
 
 
 def broken_installation(exc: BaseException) -> str:
-    """A dependency missing, too old or failing to import, named."""
+    """A dependency missing, too old or failing to import, named (no ';': a first line)."""
     if isinstance(exc, ModuleNotFoundError) and exc.name:
         return f"broken installation: Python module {exc.name} is not installed"
+    name = _culprit(exc)
+    why = str(exc).replace(";", ",")[:120] or exc.__class__.__name__
     if isinstance(exc, ImportError):
-        name = f" {exc.name}" if exc.name else ""
-        return f"broken installation: module{name} cannot be imported ({exc}; too old?)"
-    return f"broken installation: importing failed with {exc.__class__.__name__}: {exc}"
+        return f"broken installation: Python module {name} cannot be imported ({why})"
+    return f"broken installation: importing {name} failed ({exc.__class__.__name__}: {why})"
+
+
+def _culprit(exc: BaseException) -> str:
+    """The package whose import failed: the one the exception was raised in."""
+    if isinstance(exc, ImportError) and exc.name:
+        return exc.name.split(".")[0]
+    tb, name = exc.__traceback__, ""
+    while tb is not None:
+        name = str(tb.tb_frame.f_globals.get("__name__", "")) or name
+        tb = tb.tb_next
+    return name.split(".")[0] or "a dependency"
 
 
 def _arm(seconds: float) -> bool:

@@ -206,7 +206,7 @@ def judge_node(
     """Every finding about one node's TLS endpoint; an empty list means OK."""
     at = node.address
     if node.failure == "broken":
-        return [Finding(k.BROKEN_INSTALLATION, Unknown, None, {"module": node.detail})]
+        return [Finding(k.BROKEN_INSTALLATION, Unknown, at, {"module": node.detail})]
     if node.failure == "unparsable":
         return [Finding(k.UNPARSABLE, Critical, at, {"detail": node.detail})]
     if node.failure:

@@ -552,11 +552,10 @@ def long_output(verdict: Verdict, facts: CheckFacts, verbosity: int) -> list[str
 
     lines = []
     for finding in verdict.findings:
-        if finding.kind in (k.NO_ADDRESS, k.BROKEN_INSTALLATION):
+        if finding.kind == k.NO_ADDRESS:
             lines.append(f"{_state(finding.state)}: {subject(finding)}: {phrase(finding)}")
     if facts.autodiscover is not None:
-        apart = (k.NO_ADDRESS, k.BROKEN_INSTALLATION)
-        about = [f for f in verdict.findings if f.node is None and f.kind not in apart]
+        about = [f for f in verdict.findings if f.node is None and f.kind != k.NO_ADDRESS]
         state = max((f.state for f in about), default=Ok)
         said = "; ".join(_with_fix(f) for f in about)
         lines.append(

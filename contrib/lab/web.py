@@ -134,6 +134,10 @@ MAILBOXES = {
     "drip": "the body one byte every 0.2 s",
     "invalid": "invalid XML",
     "wrong-ns": "a root element in another namespace",
+    "exhttp": "settings: EXHTTP only (Exchange 2013+), CertPrincipalName matches",
+    "ssl-off": "settings: EXPR and EXHTTP with SSL Off",
+    "echo": "error response whose message echoes the password in every encoding",
+    "echo-reason": "HTTP 500 whose reason phrase echoes the URL-encoded password",
 }
 
 
@@ -203,6 +207,27 @@ def _settings(server: str, principal: str | None, exhttp: bool = True) -> bytes:
             f"<AuthPackage>Ntlm</AuthPackage>{cpn}</Protocol>"
         )
     return _account("<AccountType>email</AccountType><Action>settings</Action>" + "".join(blocks))
+
+
+def _echo_error() -> bytes:
+    """An error document that repeats the password the way a careless server might."""
+    from urllib.parse import quote
+
+    raw = PASSWORD.encode()
+    forms = [
+        PASSWORD,
+        quote(PASSWORD, safe=""),
+        base64.b64encode(raw).decode(),
+        base64.b64encode(raw).decode().rstrip("="),
+        raw.hex(),
+        PASSWORD.encode("utf-16-le").hex(),
+    ]
+    message = " / ".join(forms).replace("&", "&amp;").replace("<", "&lt;")
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><Autodiscover xmlns="{RESPONSE_NS}"><Response>'
+        f"<Error><ErrorCode>500</ErrorCode><Message>{message}</Message></Error></Response>"
+        "</Autodiscover>"
+    ).encode()
 
 
 def _account(inner: str) -> bytes:
@@ -573,6 +598,18 @@ class LabWeb:
             )
         elif local == "wrong":
             body = _settings(good[0], "msstd:owa.contoso.test")
+        elif local == "exhttp":
+            body = _settings(*good).replace(
+                b"<Protocol><Type>EXPR</Type>", b"<Protocol><Type>EXPR-REMOVED</Type>"
+            )
+        elif local == "ssl-off":
+            body = _settings(*good).replace(b"<SSL>On</SSL>", b"<SSL>Off</SSL>")
+        elif local == "echo":
+            body = _echo_error()
+        elif local == "echo-reason":
+            from urllib.parse import quote
+
+            return _Response(500, f"Failed for {quote(PASSWORD, safe='')}", [], b"")
         elif local == "error600":
             body = ERROR_600
         elif local == "redirect-addr":
