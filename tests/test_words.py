@@ -328,9 +328,11 @@ def served_leaves(lab: Lab, host: str, port: int, addresses: list[str]) -> list[
     found = []
     for address in addresses:
         try:
-            with socket.create_connection((address, port), timeout=2) as raw:
-                with ctx.wrap_socket(raw, server_hostname=host) as tls:
-                    der = tls.getpeercert(binary_form=True)
+            with (
+                socket.create_connection((address, port), timeout=2) as raw,
+                ctx.wrap_socket(raw, server_hostname=host) as tls,
+            ):
+                der = tls.getpeercert(binary_form=True)
         except (OSError, ssl.SSLError):
             continue
         if not der:
