@@ -81,13 +81,16 @@ states:
   OK        the first CN is the principal (case-insensitive; "msstd:" and a trailing dot ignored)
   WARNING   principal only in a SAN (--match cn), only by wildcard expansion, several CNs,
             fewer than -w days left, nodes serving different certificates, weak key/signature;
-            Autodiscover publishes CertPrincipalName None or no EXPR provider; rpcproxy.dll
-            answers 200 (anonymous) or lacks a scheme of --expect-auth
+            Autodiscover publishes CertPrincipalName None, neither EXPR nor EXHTTP, or SSL Off;
+            rpcproxy.dll answers 200 (anonymous) or lacks a scheme of --expect-auth
   CRITICAL  no match, fewer than -c days left, expired or not yet valid, untrusted chain,
-            connection refused/reset/timed out, TLS failure, DNS name not found; Autodiscover
-            unreachable, wrong credentials, an error response, an unusable document, a
-            principal other than -P; rpcproxy.dll 3xx/403/404/5xx or no answer
-  UNKNOWN   bad arguments
+            connection refused/reset/timed out, TLS failure, no such DNS name or no address;
+            Autodiscover unreachable, wrong credentials, an error response, an unusable
+            document, a principal other than -P; rpcproxy.dll 3xx/403/404/5xx or no answer
+  UNKNOWN   bad arguments and configuration mistakes (named), a broken installation
+
+The first line names the worst finding, "(+N more)" and "[k/n nodes OK]", in at most 200
+characters; fixes and thumbprints are in the long output, one line per node.
 
 examples:
   check_outlook_anywhere -H mail.contoso.com
