@@ -1,0 +1,86 @@
+"""The README's system-wide pipx recipe, run as written: PIPX_HOME and PIPX_BIN_DIR outside
+root's home, ``pipx install`` from the checkout, ``pipx inject check_outlook_anywhere
+pyspnego`` (the command the plugin's NTLM hint names), a link into the plugin directory — and
+the monitoring user runs it, NTLM-only Autodiscover included."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from contrib.lab import Lab
+from contrib.lab.web import PASSWORD
+
+from .conftest import DISTRIBUTION, REPO, require_program
+from .daemons import DAEMON_USER, chown_to_daemon_user
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def pipx_plugin(scratch: Path) -> Path:
+    pipx = require_program("pipx")
+    source = scratch / "pipx-src"
+    source.mkdir()
+    for name in DISTRIBUTION:
+        if (REPO / name).is_dir():
+            shutil.copytree(
+                REPO / name, source / name, ignore=shutil.ignore_patterns("__pycache__")
+            )
+        else:
+            shutil.copy2(REPO / name, source / name)
+    env = {
+        **os.environ,
+        "PIPX_HOME": str(scratch / "pipx"),
+        "PIPX_BIN_DIR": str(scratch / "pipx-bin"),
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+    }
+    for argv in (
+        [pipx, "install", str(source)],
+        [pipx, "inject", "check_outlook_anywhere", "pyspnego"],
+    ):
+        done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=600)
+        assert done.returncode == 0, f"{' '.join(argv)}:\n{done.stdout}\n{done.stderr}"
+    plugins = scratch / "pipx-plugins"
+    plugins.mkdir()
+    (plugins / "check_outlook_anywhere").symlink_to(scratch / "pipx-bin" / "check_outlook_anywhere")
+    return plugins / "check_outlook_anywhere"
+
+
+def as_daemon_user(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["runuser", "-u", DAEMON_USER, "--", "env", "-i", "PATH=/usr/bin:/bin", *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd="/",
+    )
+
+
+def test_the_monitoring_user_runs_the_pipx_install(pipx_plugin: Path) -> None:
+    done = as_daemon_user(str(pipx_plugin), "--version")
+    assert done.returncode == 0, done  # not 126 "Permission denied", as under /root/.local
+    assert done.stdout.startswith("check_outlook_anywhere "), done.stdout
+    assert done.stderr == ""
+
+
+def test_pipx_inject_brings_ntlm(pipx_plugin: Path, scratch: Path, lab: Lab, lab_ca: Path) -> None:
+    password_file = scratch / "pipx-password"
+    password_file.write_text(PASSWORD + "\n")
+    password_file.chmod(0o600)
+    chown_to_daemon_user(password_file)
+    done = as_daemon_user(
+        str(pipx_plugin),
+        "--autodiscover", "monitor@contoso.test",
+        "--autodiscover-url", lab.web.url("ntlm.contoso.test"),
+        "--password-file", str(password_file),
+        "-p", str(lab.port), "--dns-server", lab.dns_server, "--ca-file", str(lab_ca),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout
+    assert done.stdout.startswith("OUTLOOK_ANYWHERE OK - "), done.stdout
+    ntlm = [s for s in lab.web.requests(mailbox="monitor@contoso.test") if s.address]
+    assert any(s.authorization.startswith(("NTLM ", "Negotiate ")) for s in ntlm)
