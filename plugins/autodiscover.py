@@ -42,7 +42,7 @@ REQUEST_SCHEMA = "http://schemas.microsoft.com/exchange/autodiscover/outlook/req
 RESPONSE_SCHEMA = "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"
 NTLM_MISSING = (
     "the server accepts only NTLM/Negotiate and pyspnego is not installed:"
-    " pip install 'check_outlook_anywhere[ntlm]'"
+    " pipx inject check_outlook_anywhere pyspnego (or pip install pyspnego in the plugin's venv)"
 )
 
 

@@ -6,12 +6,14 @@ the monitoring user runs it, NTLM-only Autodiscover included."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from check_outlook_anywhere import _checkout_package
 from contrib.lab import Lab
 from contrib.lab.web import PASSWORD
 
@@ -19,6 +21,18 @@ from .conftest import DISTRIBUTION, REPO, require_program
 from .daemons import DAEMON_USER, chown_to_daemon_user
 
 pytestmark = pytest.mark.integration
+
+
+def inject_hint() -> list[str]:
+    """The pipx command the plugin names when NTLM is needed and pyspnego is missing."""
+    _checkout_package()
+    from outlook_anywhere.autodiscover import NTLM_MISSING
+
+    found = re.search(r"pipx inject \S+ \S+", NTLM_MISSING)
+    assert found, f"the NTLM hint names no pipx command: {NTLM_MISSING!r}"
+    argv = found.group(0).split()
+    assert argv == ["pipx", "inject", "check_outlook_anywhere", "pyspnego"], argv
+    return argv
 
 
 @pytest.fixture(scope="module")
@@ -39,10 +53,7 @@ def pipx_plugin(scratch: Path) -> Path:
         "PIPX_BIN_DIR": str(scratch / "pipx-bin"),
         "PIP_DISABLE_PIP_VERSION_CHECK": "1",
     }
-    for argv in (
-        [pipx, "install", str(source)],
-        [pipx, "inject", "check_outlook_anywhere", "pyspnego"],
-    ):
+    for argv in ([pipx, "install", str(source)], [pipx, *inject_hint()[1:]]):
         done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=600)
         assert done.returncode == 0, f"{' '.join(argv)}:\n{done.stdout}\n{done.stderr}"
     plugins = scratch / "pipx-plugins"
