@@ -289,4 +289,3 @@ def test_the_directors_service_runs_the_packaged_check(icinga: Icinga2) -> None:
     assert result["command"][0] == str(installed.PLUGIN)
     assert not any(PASSWORD in part for part in result["command"])  # the env carried it
     assert "autodiscover_time" in " ".join(result["performance_data"])
-
