@@ -96,7 +96,7 @@ ROWS = [
         "a chain of 50 certificates",
         "long-chain",
         OK,
-        "1 node OK: msstd:long-chain.contoso.test matches CN long-chain.contoso.test",
+        r"1/1 nodes OK: msstd:long-chain\.contoso\.test matches the CN",
     ),
     Row(
         "a 1 MiB certificate",
@@ -104,7 +104,12 @@ ROWS = [
         CRITICAL,
         "127.0.60.8: TLS handshake failed: excessive message size",
     ),
-    Row("no subject", "no-subject", WARNING, r"found only in a SAN, not in CN \(none\)"),
+    Row(
+        "no subject",
+        "no-subject",
+        WARNING,
+        r"msstd:no-subject\.contoso\.test only in a SAN, the certificate has no CN",
+    ),
     Row(
         "several CNs",
         "multi-cn",
@@ -115,28 +120,28 @@ ROWS = [
         "a NUL byte in the CN",
         "nul-cn",
         CRITICAL,
-        r"Mutual Authentication could not be established: certificate has CN"
-        r" nul-cn\.contoso\.test\\x00\.evil\.test",
+        r"Mutual Authentication could not be established: certificate CN"
+        r" nul-cn\.contoso\.test\\x00\.evil\.test, expected msstd:nul-cn\.contoso\.test",
     ),
     Row(
         "Unicode CN, punycode principal",
         "idn-unicode",
         OK,
-        "msstd:xn--mil-qla.contoso.test matches CN mäil.contoso.test",
+        r"1/1 nodes OK: msstd:xn--mil-qla\.contoso\.test matches the CN",
         ("-P", "msstd:xn--mil-qla.contoso.test"),
     ),
     Row(
         "punycode CN, Unicode principal",
         "idn-punycode",
         OK,
-        "msstd:mäil.contoso.test matches CN xn--mil-qla.contoso.test",
+        r"1/1 nodes OK: msstd:mäil\.contoso\.test matches the CN",
         ("-P", "msstd:mäil.contoso.test"),
     ),
     Row(
         "IDN homograph CN (Cyrillic a)",
         "idn-homograph",
         CRITICAL,
-        r"certificate has CN m\u0430il\.contoso\.test \(xn--mil-6cd\.contoso\.test\),"
+        r"certificate CN m\u0430il\.contoso\.test \(xn--mil-6cd\.contoso\.test\),"
         r" expected msstd:mail\.contoso\.test",
         ("-P", "msstd:mail.contoso.test"),
     ),
@@ -144,16 +149,21 @@ ROWS = [
         "an IP address in the CN, host name principal",
         "ip-cn",
         CRITICAL,
-        r"certificate has CN 127\.0\.60\.12, expected msstd:ip-cn\.contoso\.test",
+        r"certificate CN 127\.0\.60\.12, expected msstd:ip-cn\.contoso\.test",
     ),
-    Row(
-        "an IP address in the CN, checked by address",
+    Row(  # a configuration mistake (the name goes in -H, addresses in -I), not a check
+        "an IP address in the CN, an address as -H",
         "ip-cn",
-        OK,
-        r"msstd:127\.0\.60\.12 matches CN 127\.0\.60\.12",
+        UNKNOWN,
+        r"UNKNOWN - argument -H/--host: 127\.0\.60\.12 is an IP address",
         ("-H", "127.0.60.12"),
     ),
-    Row("an empty SAN extension", "empty-san", OK, "matches CN empty-san.contoso.test"),
+    Row(
+        "an empty SAN extension",
+        "empty-san",
+        OK,
+        r"1/1 nodes OK: msstd:empty-san\.contoso\.test matches the CN",
+    ),
     Row(
         "a critical unknown extension",
         "critical-ext",
@@ -161,7 +171,7 @@ ROWS = [
         r"127\.0\.60\.14: certificate not trusted: a certificate in the chain has an unknown"
         r" extension marked critical",
     ),
-    Row("a SHA-1 signed leaf", "weak-sha1", WARNING, "certificate is signed with SHA1"),
+    Row("a SHA-1 signed leaf", "weak-sha1", WARNING, r"certificate is signed with SHA-?1"),
     Row("a 1024-bit RSA key", "weak-rsa1024", WARNING, "certificate has a 1024-bit RSA key"),
     Row(
         "an expired intermediate",
@@ -173,21 +183,18 @@ ROWS = [
         "the intermediate missing from the chain",
         "missing-intermediate",
         CRITICAL,
-        "certificate not trusted: issuer 'Contoso Lab Issuing CA' is not in the trust store and"
-        " the server sends no intermediate certificate",
+        r"certificate not trusted: .*(missing intermediate|sends no).*'Contoso Lab Issuing CA'",
     ),
-    Row("the root served in the chain", "root-in-chain", OK, "1 node OK"),
+    Row("the root served in the chain", "root-in-chain", OK, r"1/1 nodes OK: .* matches the CN"),
     # -- addresses and DNS ------------------------------------------------------------------
-    Row("a node on ::1 only, -6", "ipv6", OK, "1 node OK: msstd:ipv6.contoso.test", ("-6",)),
-    Row("DNS server times out", "timeout", CRITICAL, "timeout.contoso.test: DNS A query timed out"),
-    Row(
-        "DNS SERVFAIL", "servfail", CRITICAL, "servfail.contoso.test: DNS A query failed: SERVFAIL"
-    ),
+    Row("a node on ::1 only, -6", "ipv6", OK, r"1/1 nodes OK: msstd:ipv6\.contoso\.test", ("-6",)),
+    Row("DNS server times out", "timeout", CRITICAL, r"timeout\.contoso\.test: DNS .*timed out"),
+    Row("DNS SERVFAIL", "servfail", CRITICAL, r"servfail\.contoso\.test: DNS .*SERVFAIL"),
     Row(
         "DNS NXDOMAIN",
         "single",
         CRITICAL,
-        r"nowhere\.contoso\.test: DNS name not found \(NXDOMAIN\)",
+        r"nowhere\.contoso\.test: .*NXDOMAIN",
         ("-H", "nowhere.contoso.test"),
     ),
     Row(
@@ -244,7 +251,9 @@ def assert_contract(out: Outcome, deadline: float) -> None:
     assert 0 <= out.code <= 3, out
     assert out.first_line.startswith(f"OUTLOOK_ANYWHERE {STATES[out.code]} - "), out.stdout
     assert sum(line.startswith("OUTLOOK_ANYWHERE") for line in out.stdout.splitlines()) == 1
-    assert "Traceback" not in out.stdout and "Error:" not in out.first_line.split(" - ")[0]
+    # no Python exception escaped into the words: "internal error: ValueError: ..." is a bug
+    assert "Traceback" not in out.stdout and "internal error" not in out.stdout, out.stdout
+    assert not re.search(r"\b[A-Z]\w*(Error|Exception): ", out.stdout), out.stdout
     assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f]", out.stdout), repr(out.stdout)
     assert out.elapsed < deadline + SLACK, f"{out.elapsed:.2f} s for -t {deadline:g}"
 
@@ -297,14 +306,25 @@ def test_host_that_cannot_be_sent_as_sni_is_unknown(
 
 @pytest.mark.parametrize("encoding", ["latin-1", "ascii", "utf-8"])
 def test_any_locale_prints_a_look_alike_cn(hostile_lab: Lab, encoding: str) -> None:
-    """A Cyrillic CN under a Latin-1 locale, and a principal that was not UTF-8: printed as
-    UTF-8, escaped where needed, never an encoding error on stderr."""
+    """A Cyrillic CN under a Latin-1 or ASCII locale: printed as UTF-8, never an encoding
+    error on stderr."""
+    args = target_args(hostile_lab, "idn-homograph")
+    out = run_plugin(*args, "-P", "mail.contoso.test", env={"PYTHONIOENCODING": encoding})
+    assert_contract(out, 10)
+    assert out.code == CRITICAL
+    assert "certificate CN m\u0430il.contoso.test" in out.status
+    assert "expected msstd:mail.contoso.test" in out.status
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "ascii", "utf-8"])
+def test_any_locale_names_a_principal_that_was_not_utf8(hostile_lab: Lab, encoding: str) -> None:
+    """An argument that was not UTF-8 (a surrogate, as Python sees it) is a configuration
+    mistake named escaped, whatever the locale."""
     args = target_args(hostile_lab, "idn-homograph")
     out = run_plugin(*args, "-P", "m\udcffil.contoso.test", env={"PYTHONIOENCODING": encoding})
     assert_contract(out, 10)
-    assert out.code == CRITICAL
-    assert "certificate has CN m\u0430il.contoso.test" in out.status
-    assert "expected msstd:m\\udcffil.contoso.test" in out.status
+    assert out.code == UNKNOWN
+    assert "-P/--principal: 'm\\udcffil.contoso.test'" in out.status
 
 
 # -- Autodiscover and --rpc --------------------------------------------------------------------
@@ -317,20 +337,33 @@ def test_any_locale_prints_a_look_alike_cn(hostile_lab: Lab, encoding: str) -> N
 
 # Runs its arguments as a child and writes the child's peak resident memory (KiB) to a file:
 # a process forked from pytest itself would report pytest's memory as its own.
+# The requests each row costs the server, fixed by the protocol:
+# * Autodiscover, a 200 with a body too big: the one POST without credentials, nothing after;
+# * Autodiscover, a 401 for ever: the POST without credentials, then NTLM's first leg (the
+#   server's 401 carries no challenge, so there is no third);
+# * --rpc: the RPC_IN_DATA probe (its body is never read) and the healthcheck GET.
 WEB_ROWS = [
-    ("endless", "autodiscover", CRITICAL, r": response body over 1 MiB"),
-    ("big-body", "autodiscover", CRITICAL, r": response body of 50000000 bytes \(over 1 MiB\)"),
-    ("401-loop", "autodiscover", CRITICAL, r"wrong credentials .*401 Unauthorized"),
-    ("endless", "rpc", WARNING, r"rpcproxy\.dll answered 200 without authentication"),
-    ("big-body", "rpc", WARNING, r"rpcproxy\.dll answered 200 without authentication"),
+    ("endless", "autodiscover", CRITICAL, r": response body over 1 MiB", 1),
+    ("big-body", "autodiscover", CRITICAL, r": response body of 50000000 bytes \(over 1 MiB\)", 1),
+    ("401-loop", "autodiscover", CRITICAL, r"wrong user name or password .*401", 2),
+    ("endless", "rpc", WARNING, r"rpcproxy\.dll answered 200 without authentication", 2),
+    ("big-body", "rpc", WARNING, r"rpcproxy\.dll answered 200 without authentication", 2),
 ]
 
 
 @pytest.mark.parametrize(
-    ("kind", "mode", "state", "pattern"), WEB_ROWS, ids=[f"{m} {k}" for k, m, _, _ in WEB_ROWS]
+    ("kind", "mode", "state", "pattern", "requests"),
+    WEB_ROWS,
+    ids=[f"{m} {k}" for k, m, _, _, _ in WEB_ROWS],
 )
 def test_hostile_web_answers(
-    hostile_lab: Lab, password_file: str, kind: str, mode: str, state: int, pattern: str
+    hostile_lab: Lab,
+    password_file: str,
+    kind: str,
+    mode: str,
+    state: int,
+    pattern: str,
+    requests: int,
 ) -> None:
     host, address = hostile.web_target(kind)
     lab = hostile_lab
@@ -345,9 +378,10 @@ def test_hostile_web_answers(
     out, peak_kib = run_with_peak_memory(*args, "-t", f"{DEADLINE:g}", "-vvv")
     assert_contract(out, DEADLINE)
     assert out.code == state, out.stdout
-    assert re.search(pattern, out.status), f"{pattern!r} not in {out.status!r}"
+    # the evidence may sit in the long output (a long URL shortens the first line)
+    assert re.search(pattern, out.stdout), f"{pattern!r} not in {out.stdout!r}"
     assert hostile.WEB_MARKER.decode() not in out.stdout  # nothing of the body echoed
     # about 30 MiB for any check; reading the 50 MB body would take it far past this
     assert 0 < peak_kib < 64 * 1024, f"{peak_kib} KiB for a {hostile.BIG_BODY}-byte answer"
-    # a 401 loop: one unauthenticated request, then each scheme tried once, not forever
-    assert hostile.WEB_REQUESTS.get(kind, 0) - before <= 3
+    # exactly what the protocol asks for: a 401 loop is not chased, a body too big not retried
+    assert hostile.WEB_REQUESTS.get(kind, 0) - before == requests

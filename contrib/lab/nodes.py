@@ -20,6 +20,7 @@ import socket
 import ssl
 import struct
 import threading
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -28,7 +29,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from .pki import Chain
 
-BEHAVIOURS = ("tls", "refuse", "silent", "banner", "reset", "malformed")
+BEHAVIOURS = ("tls", "refuse", "silent", "banner", "reset", "malformed", "legacy")
 ExtraBehaviour = Callable[["_Conn", "NodeConfig"], None]
 EXTRA_BEHAVIOURS: dict[str, ExtraBehaviour] = {}
 """More behaviours by name, served from the accepted connection (contrib/lab/hostile.py adds
@@ -85,7 +86,7 @@ class NodeConfig:
             known = (*BEHAVIOURS, *EXTRA_BEHAVIOURS)
             raise ValueError(f"unknown behaviour {self.behaviour!r}; one of {known}")
         object.__setattr__(self, "sni", {k.lower().rstrip("."): v for k, v in self.sni.items()})
-        if self.behaviour in ("tls", "malformed") and self.default_chain is None:
+        if self.behaviour in ("tls", "malformed", "legacy") and self.default_chain is None:
             raise ValueError(f"behaviour {self.behaviour!r} needs a chain")
 
     @property
@@ -290,6 +291,25 @@ class Node:
         if config.on_tls is not None:
             config.on_tls(ssock)
             return
+        ssock.settimeout(AFTER_HANDSHAKE_TIMEOUT)
+        with contextlib.suppress(OSError, ssl.SSLError):
+            while ssock.recv(65536):
+                pass
+
+    def _serve_legacy(self, conn: _Conn, config: NodeConfig) -> None:
+        # An old Windows server that never got TLS 1.1 or 1.2: TLS 1.0 only, its default chain.
+        chain = config.default_chain
+        assert chain is not None
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        with warnings.catch_warnings():  # deprecated: that is the point of this node
+            warnings.simplefilter("ignore", DeprecationWarning)
+            ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.TLSv1
+        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+        ctx.load_cert_chain(str(chain.cert_file), str(chain.key_file))
+        conn.sock.settimeout(HANDSHAKE_TIMEOUT)
+        ssock = ctx.wrap_socket(conn.sock, server_side=True, do_handshake_on_connect=False)
+        conn.sock = ssock
+        ssock.do_handshake()
         ssock.settimeout(AFTER_HANDSHAKE_TIMEOUT)
         with contextlib.suppress(OSError, ssl.SSLError):
             while ssock.recv(65536):

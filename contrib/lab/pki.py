@@ -7,6 +7,7 @@ days left on a leaf are always what the scenario table says.
 Layout of the work directory::
 
     keys/{root,rogue,issuing,leaf,weak}.key.pem   cached private keys (0600)
+    keys/{ec,ed25519,dsa}.key.pem                  the same for the other key types
     certs/<id>.pem                                 served chain of leaf <id> (leaf first)
     ca.pem                                         the lab root (the one trust anchor)
     rogue-ca.pem                                   the unrelated, untrusted root
@@ -22,26 +23,39 @@ import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 ROOT_CN = "Contoso Lab Root CA"
 ISSUING_CN = "Contoso Lab Issuing CA"
 ISSUING_EXPIRED_CN = "Contoso Lab Issuing CA 2017"
+NOT_CA_CN = "web01.contoso.test"
+"""Subject of the ``not-ca`` issuer: a server certificate (CA:FALSE) that signed a leaf."""
+DSA_CN = "Contoso Lab DSA CA"
+"""An issuing CA with a 1024-bit DSA key (``dsa`` issuer): too short for OpenSSL's default."""
 ROGUE_CN = "Rogue Root CA"
 ORG = "Contoso Lab"
 ROGUE_ORG = "Rogue"
 
-Issuer = Literal["issuing", "issuing-expired", "rogue", "self"]
+Issuer = Literal["issuing", "issuing-expired", "rogue", "self", "not-ca", "dsa"]
 Serve = Literal["issuer", "leaf", "full"]
-KeyName = Literal["shared", "weak"]
+KeyName = Literal["shared", "weak", "ec", "ed25519"]
+Purpose = Literal["server", "client"]
+Signature = Literal["good", "bad"]
 HashName = Literal["sha256", "sha1"]
 
 _KEY_SIZES = {"root": 2048, "rogue": 2048, "issuing": 2048, "leaf": 2048, "weak": 1024}
+# Keys of the other types (cached like the RSA ones): a P-256 and an Ed25519 leaf key, and the
+# 1024-bit DSA key of the DSA issuing CA.
+_OTHER_KEYS = {
+    "ec": lambda: ec.generate_private_key(ec.SECP256R1()),
+    "ed25519": ed25519.Ed25519PrivateKey.generate,
+    "dsa": lambda: dsa.generate_private_key(1024),
+}
 
 
 @dataclass(frozen=True)
@@ -51,7 +65,10 @@ class CertSpec:
     ``cn`` lists the subject's common names in encoded order (empty: no CN).  Validity is
     given in days relative to the moment the lab starts.  ``serve`` is what a TLS node sends:
     ``issuer`` = leaf + its issuing certificate (the normal case), ``leaf`` = the leaf alone,
-    ``full`` = leaf + issuing CA + root.
+    ``full`` = leaf + issuing CA + root.  ``not-ca`` and ``dsa`` issuers are served with the
+    issuing CA above them (``not-ca``) or alone (``dsa``, issued by the root).  ``purpose``
+    ``client``: the extended key usage says TLS client only.  ``signature`` ``bad``: the leaf's
+    signature has one byte changed, so it no longer verifies.
     """
 
     id: str
@@ -64,6 +81,8 @@ class CertSpec:
     key: KeyName = "shared"
     hash: HashName = "sha256"
     email: str | None = None
+    purpose: Purpose = "server"
+    signature: Signature = "good"
 
 
 @dataclass
@@ -167,11 +186,14 @@ class LabPKI:
     def __init__(self, workdir: str | os.PathLike[str]) -> None:
         self.workdir = Path(workdir)
         self.keys: dict[str, rsa.RSAPrivateKey] = {}
+        self.other_keys: dict[str, object] = {}  # ec, ed25519, dsa
         self.key_files: dict[str, Path] = {}
         self.root: x509.Certificate | None = None
         self.issuing: x509.Certificate | None = None
         self.issuing_expired: x509.Certificate | None = None
         self.rogue: x509.Certificate | None = None
+        self.not_ca: x509.Certificate | None = None
+        self.dsa_ca: x509.Certificate | None = None
         self.chains: dict[str, Chain] = {}
         self.now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 
@@ -208,6 +230,22 @@ class LabPKI:
                 )
                 _atomic_write(path, pem, 0o600)
             self.keys[name] = key
+            self.key_files[name] = path
+        for name, generate in _OTHER_KEYS.items():
+            path = keydir / f"{name}.key.pem"
+            other: object = None
+            if path.exists():
+                with contextlib.suppress(ValueError):
+                    other = serialization.load_pem_private_key(path.read_bytes(), None)
+            if other is None:
+                other = generate()
+                pem = other.private_bytes(  # type: ignore[attr-defined]
+                    serialization.Encoding.PEM,
+                    serialization.PrivateFormat.PKCS8,
+                    serialization.NoEncryption(),
+                )
+                _atomic_write(path, pem, 0o600)
+            self.other_keys[name] = other
             self.key_files[name] = path
 
     # -- certificates -----------------------------------------------------------------------
@@ -268,14 +306,37 @@ class LabPKI:
         self.issuing_expired = self._ca(
             ISSUING_EXPIRED_CN, k["issuing"], self.root, k["root"], -2920, -365, 0
         )
+        # A server certificate (CA:FALSE, no keyCertSign) that was used to sign a leaf anyway.
+        self.not_ca = (
+            x509.CertificateBuilder()
+            .subject_name(_name(NOT_CA_CN))
+            .issuer_name(self.issuing.subject)
+            .public_key(k["leaf"].public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(self._days(-30))
+            .not_valid_after(self._days(300))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .sign(k["issuing"], hashes.SHA256())
+        )
+        dsa_key = self.other_keys["dsa"]
+        self.dsa_ca = self._ca(
+            DSA_CN,
+            dsa_key,
+            self.root,
+            k["root"],
+            -365,
+            1825,
+            0,  # type: ignore[arg-type]
+        )
         _atomic_write(self.ca_file, _pem(self.root))
         _atomic_write(self.rogue_ca_file, _pem(self.rogue))
 
     def issue(self, spec: CertSpec) -> Chain:
         """Issue the leaf described by ``spec`` and write its served chain file."""
         assert self.root and self.issuing and self.issuing_expired and self.rogue
-        leaf_key = self.keys["weak" if spec.key == "weak" else "leaf"]
-        key_file = self.key_files["weak" if spec.key == "weak" else "leaf"]
+        key_name = {"weak": "weak", "ec": "ec", "ed25519": "ed25519"}.get(spec.key, "leaf")
+        leaf_key: Any = self.other_keys.get(key_name) or self.keys[key_name]
+        key_file = self.key_files[key_name]
         attrs = [x509.NameAttribute(NameOID.COMMON_NAME, cn) for cn in spec.cn]
         if spec.email:
             attrs.insert(0, x509.NameAttribute(NameOID.EMAIL_ADDRESS, spec.email))
@@ -284,7 +345,14 @@ class LabPKI:
         subject = x509.Name(attrs)
 
         issuer_cert: x509.Certificate | None
-        if spec.issuer == "issuing":
+        issuer_key: Any
+        above: tuple[x509.Certificate, ...] = ()  # served after the issuer
+        if spec.issuer == "not-ca":
+            assert self.not_ca is not None
+            issuer_cert, issuer_key, above = self.not_ca, self.keys["leaf"], (self.issuing,)
+        elif spec.issuer == "dsa":
+            issuer_cert, issuer_key = self.dsa_ca, self.other_keys["dsa"]
+        elif spec.issuer == "issuing":
             issuer_cert, issuer_key = self.issuing, self.keys["issuing"]
         elif spec.issuer == "issuing-expired":
             issuer_cert, issuer_key = self.issuing_expired, self.keys["issuing"]
@@ -316,7 +384,16 @@ class LabPKI:
                 ),
                 critical=True,
             )
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(
+                x509.ExtendedKeyUsage(
+                    [
+                        ExtendedKeyUsageOID.SERVER_AUTH
+                        if spec.purpose == "server"
+                        else ExtendedKeyUsageOID.CLIENT_AUTH
+                    ]
+                ),
+                critical=False,
+            )
             .add_extension(
                 x509.SubjectKeyIdentifier.from_public_key(leaf_key.public_key()), critical=False
             )
@@ -335,10 +412,15 @@ class LabPKI:
         leaf = builder.sign(issuer_key, hashes.SHA256())
         if spec.hash == "sha1":
             leaf = _resign_sha1(leaf, issuer_key)
+        if spec.signature == "bad":
+            der = bytearray(leaf.public_bytes(serialization.Encoding.DER))
+            der[-1] ^= 0x01  # the last byte of the signature value
+            leaf = x509.load_der_x509_certificate(bytes(der))
 
         certs = [leaf]
         if issuer_cert is not None and spec.serve in ("issuer", "full"):
             certs.append(issuer_cert)
+            certs.extend(above)
             if spec.serve == "full" and spec.issuer in ("issuing", "issuing-expired"):
                 certs.append(self.root)
         cert_file = self.workdir / "certs" / f"{spec.id}.pem"

@@ -104,6 +104,18 @@ CERTS: tuple[CertSpec, ...] = (
     _leaf("ipv6"),
     CertSpec("localhost", cn=("localhost",), san=("localhost",)),
     _leaf("healthy8"),
+    # Chains OpenSSL refuses for a reason of their own (verify codes 7, 24 and 26).
+    _leaf("bad-signature", signature="bad"),
+    _leaf("issuer-not-ca", issuer="not-ca"),
+    _leaf("client-auth-only", purpose="client"),
+    # An old server (TLS 1.0 only) whose chain ends at a root nobody trusts.
+    _leaf("legacy-untrusted", issuer="rogue"),
+    # The host only under a SAN wildcard; the CN is another name.
+    _leaf("san-wildcard", _h("exchange01"), san=(_h("exchange01"), f"*.{DOMAIN}")),
+    # Other key types, in chains OpenSSL calls too weak (so their keys are described).
+    _leaf("weak-ec", key="ec", hash="sha1"),
+    _leaf("weak-ed25519", key="ed25519", hash="sha1"),
+    _leaf("dsa-issuer", issuer="dsa"),
 )
 
 
@@ -114,6 +126,7 @@ CERTS: tuple[CertSpec, ...] = (
 class _Table:
     scenarios: list[Scenario] = field(default_factory=list)
     k: int = 10
+    taken: frozenset[int] = frozenset({50})  # 127.0.50.0/24: tests/test_concurrency.py
 
     def add(
         self, name: str, description: str, *nodes: tuple[str, str | None], **kw: object
@@ -127,6 +140,8 @@ class _Table:
         host = str(kw.pop("host", _h(name)))
         self.scenarios.append(Scenario(name, host, specs, description, **kw))  # type: ignore[arg-type]
         self.k += 1
+        while self.k in self.taken:
+            self.k += 1
 
 
 def _tls(cert: str) -> tuple[str, str | None]:
@@ -216,6 +231,30 @@ def _build() -> list[Scenario]:
         "healthy8",
         "8 nodes, same certificate, CN = host, 300 days left (the benchmark's array)",
         *[_tls("healthy8")] * 8,
+    )
+    t.add("bad-signature", "the leaf's signature does not verify", _tls("bad-signature"))
+    t.add(
+        "issuer-not-ca",
+        "leaf issued by a server certificate (CA:FALSE), served with it and the issuing CA",
+        _tls("issuer-not-ca"),
+    )
+    t.add("client-auth-only", "extended key usage: TLS client only", _tls("client-auth-only"))
+    t.add(
+        "legacy-untrusted",
+        "speaks TLS 1.0 only, leaf issued by Rogue Root CA",
+        ("legacy", "legacy-untrusted"),
+    )
+    t.add(
+        "san-wildcard",
+        "CN exchange01.contoso.test, SAN *.contoso.test: the host only by the wildcard",
+        _tls("san-wildcard"),
+    )
+    t.add("weak-ec", "P-256 leaf key, leaf signed with SHA-1", _tls("weak-ec"))
+    t.add("weak-ed25519", "Ed25519 leaf key, leaf signed with SHA-1", _tls("weak-ed25519"))
+    t.add(
+        "dsa-issuer",
+        "leaf issued by an issuing CA with a 1024-bit DSA key (served leaf + DSA CA)",
+        _tls("dsa-issuer"),
     )
     scenarios = t.scenarios
 
