@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import socket
 
-from .deadline import Deadline, Unfinished, call_before
+from .deadline import Deadline
+from .facts import Resolution
+from .transport import Unfinished, call_before, dns_resolver
 
 # IP address text through the C library's inet_pton/inet_ntop: the ipaddress module would do, but
 # importing it costs as many instructions as a TLS handshake, and three things are needed here.
@@ -35,39 +37,6 @@ def canonical(text: str) -> str | None:
 def version(address: str) -> int:
     """4 or 6, for an address already known to be one."""
     return 6 if ":" in address else 4
-
-
-class Resolution:
-    """Where the addresses came from (a plain class: see ``tlsprobe.NodeFacts``)."""
-
-    __slots__ = ("addresses", "detail", "failure", "host", "source")
-
-    def __init__(
-        self,
-        host: str,
-        addresses: tuple[str, ...],
-        source: str,
-        failure: str = "",
-        detail: str = "",
-    ) -> None:
-        self.host = host
-        self.addresses = addresses
-        self.source = source  # "-I", "system resolver", "DNS server 127.0.0.53:53"
-        # Why there are no addresses, as a kind: nxdomain (no such name), no-a / no-aaaa (the
-        # name exists, without an address of the family asked for), no-address, timeout,
-        # servfail, failed (``detail`` says how), excluded (-4/-6 left none of -I).
-        self.failure = failure
-        self.detail = detail
-
-    @property
-    def error(self) -> str:
-        """The failure in a few words, for places that quote it (Autodiscover's attempts)."""
-        from .words import resolution_failure
-
-        return resolution_failure(self) if self.failure else ""
-
-    def __repr__(self) -> str:
-        return f"Resolution({self.host!r}, {self.addresses!r}, {self.source!r}, {self.failure!r})"
 
 
 def _dedupe(addresses: list[str]) -> tuple[str, ...]:
@@ -161,10 +130,7 @@ def _dnspython(
     ip, port = server
     shown = f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
     source = f"DNS server {shown}"
-    resolver = dns.resolver.Resolver(configure=False)
-    resolver.nameservers = [ip]
-    resolver.port = port
-    resolver.retry_servfail = False
+    resolver = dns_resolver(server, deadline)
     found: list[str] = []
     errors: list[tuple[str, str]] = []  # (failure, detail)
     for version in families:

@@ -17,18 +17,18 @@ poller with them.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import ssl
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from . import addresses
+from . import addresses, httpauth
 from .autodiscover_xml import Document, UnusableDocument, parse
 from .deadline import Deadline
+from .http_facts import Attempt, AutodiscoverFacts
 from .httpclient import Connection, HttpError, Response, auth_schemes
 from .output import conceal
+from .transport import TRACE, client_context, dns_resolver
 
 PATH = "/autodiscover/autodiscover.xml"
 # Redirects followed (redirectAddr, redirectUrl and HTTP 3xx together), as Outlook does.
@@ -60,29 +60,6 @@ class Request:
     ca_file: str | None
     dns_server: tuple[str, int] | None
     port: int | None = None  # --autodiscover-port: the standard lookup's ports (a lab)
-
-
-@dataclass
-class Attempt:
-    url: str
-    outcome: str
-
-
-@dataclass
-class AutodiscoverFacts:
-    email: str
-    final_email: str = ""
-    url: str = ""  # the endpoint that answered with settings or an error document
-    attempts: list[Attempt] = field(default_factory=list)
-    hops: list[str] = field(default_factory=list)
-    document: Document | None = None
-    # "" (a document was read) | unreachable | unauthorized | unusable | error-response |
-    # redirects | loop | refused | ntlm-missing | timeout
-    error_kind: str = ""
-    error: str = ""
-    elapsed: float = 0.0
-    # URLs and addresses a server named (redirects): shown with the password hidden
-    from_servers: set[str] = field(default_factory=set)
 
 
 class _Stop(Exception):
@@ -163,10 +140,7 @@ def _request_body(email: str) -> bytes:
 
 def verifying_context(ca_file: str | None) -> ssl.SSLContext:
     """Chain and host name verified, always: credentials are sent over this."""
-    ctx = ssl.create_default_context(cafile=ca_file) if ca_file else ssl.create_default_context()
-    ctx.check_hostname = True
-    ctx.verify_mode = ssl.CERT_REQUIRED
-    return ctx
+    return client_context(verify=True, ca_file=ca_file, check_hostname=True)
 
 
 class Lookup:
@@ -233,6 +207,7 @@ class Lookup:
         self.visited.append(place)
 
     def _count_hop(self, text: str) -> None:
+        TRACE("Autodiscover", text)
         self.facts.hops.append(text)
         if len(self.facts.hops) > MAX_HOPS:
             raise _Stop("redirects", f"more than {MAX_HOPS} redirects (last: {text})")
@@ -327,12 +302,8 @@ class Lookup:
         import dns.resolver
 
         name = f"_autodiscover._tcp.{domain}"
-        resolver = dns.resolver.Resolver(configure=self.request.dns_server is None)
-        if self.request.dns_server is not None:
-            resolver.nameservers = [self.request.dns_server[0]]
-            resolver.port = self.request.dns_server[1]
-        remaining = self.deadline.remaining()
-        resolver.timeout = resolver.lifetime = max(remaining, 0.001)
+        resolver = dns_resolver(self.request.dns_server, self.deadline)
+        TRACE("Autodiscover", f"SRV {name}")
         try:
             answer = resolver.resolve(name, "SRV", search=False)
         except dns.resolver.NXDOMAIN:
@@ -401,107 +372,48 @@ class Lookup:
             ("Connection", "keep-alive"),
         ]
         response = conn.request("POST", target.path, target.host, headers, body)
-        if response.status == 401:
-            schemes = [s.lower() for s in auth_schemes(response)]
-            username = self.request.credentials.username or email
-            if not self.request.credentials.password:
-                return _Reply(failure="401: the endpoint wants credentials", unauthorized=True)
-            if "ntlm" in schemes or "negotiate" in schemes:
-                scheme = "NTLM" if "ntlm" in schemes else "Negotiate"
-                try:
-                    import spnego  # noqa: F401
-                except ImportError:
-                    if "basic" not in schemes:
-                        raise _Stop("ntlm-missing", NTLM_MISSING) from None
-                else:
-                    conn = self._reopen(conn, target, response)
-                    response = self._ntlm(conn, target, headers, body, username, scheme)
-                    return self._outcome(response, username)
-            if "basic" in schemes:
-                conn = self._reopen(conn, target, response)
-                token = base64.b64encode(
-                    f"{username}:{self.request.credentials.password}".encode()
-                ).decode()
-                response = conn.request(
-                    "POST",
-                    target.path,
-                    target.host,
-                    [*headers, ("Authorization", f"Basic {token}")],
-                    body,
-                )
-                return self._outcome(response, username)
+        if response.status != 401:
+            return self._outcome(response, "")
+        username = self.request.credentials.username or email
+        if not self.request.credentials.password:
+            return _Reply(failure="401: the endpoint wants credentials", unauthorized=True)
+        try:
+            scheme = httpauth.choose(auth_schemes(response))
+        except httpauth.AuthError:
+            raise _Stop("ntlm-missing", NTLM_MISSING) from None
+        if scheme is None:
             offered = ", ".join(auth_schemes(response)) or "none"
             return _Reply(failure=f"401 with no scheme this plugin speaks (offered: {offered})")
-        return self._outcome(response, "")
+        conn = self._reopen(conn, target, response)
+        binding = httpauth.channel_binding(conn.peer_certificate())
+        auth = httpauth.Handshake(
+            scheme, username, self.request.credentials.password, target.host, binding
+        )
+        try:
+            header = auth.first()
+            response = conn.request(
+                "POST", target.path, target.host, [*headers, ("Authorization", header)], body
+            )
+            if response.status == 401 and scheme != "Basic" and not conn.closed:
+                answer = auth.next(response.all("WWW-Authenticate"))
+                if answer is not None:
+                    response = conn.request(
+                        "POST",
+                        target.path,
+                        target.host,
+                        [*headers, ("Authorization", answer)],
+                        body,
+                    )
+        except httpauth.AuthError as exc:
+            if exc.kind == "ntlm-start":
+                raise _Stop("unauthorized", str(exc)) from None
+            raise HttpError("protocol", f"{exc} from the server") from None
+        return self._outcome(response, username)
 
     def _reopen(self, conn: Connection, target: _Url, response: Response) -> Connection:
         if not conn.closed:
             return conn
         return self._connect(target.host, target.port, tls=True)
-
-    def _ntlm(
-        self,
-        conn: Connection,
-        target: _Url,
-        headers: list[tuple[str, str]],
-        body: bytes,
-        username: str,
-        scheme: str,
-    ) -> Response:
-        import spnego
-        import spnego.exceptions
-
-        bindings = None
-        peer = conn.peer_certificate()
-        if peer:
-            from spnego.channel_bindings import GssChannelBindings
-
-            digest = hashlib.sha256(peer).digest()
-            bindings = GssChannelBindings(application_data=b"tls-server-end-point:" + digest)
-        try:
-            client = spnego.client(
-                username,
-                self.request.credentials.password,
-                hostname=target.host,
-                service="HTTP",
-                channel_bindings=bindings,
-                protocol="ntlm",
-            )
-            token = client.step()
-        except spnego.exceptions.SpnegoError as exc:
-            raise _Stop(
-                "unauthorized", f"NTLM could not start ({exc.__class__.__name__})"
-            ) from None
-        response = conn.request(
-            "POST",
-            target.path,
-            target.host,
-            [*headers, ("Authorization", f"{scheme} {base64.b64encode(token or b'').decode()}")],
-            body,
-        )
-        if response.status != 401:
-            return response
-        challenge = next(
-            (
-                v.split(" ", 1)[1].strip()
-                for v in response.all("WWW-Authenticate")
-                if v.lower().startswith(scheme.lower() + " ")
-            ),
-            "",
-        )
-        if not challenge or conn.closed:
-            return response
-        try:
-            token = client.step(base64.b64decode(challenge, validate=True))
-        except (ValueError, spnego.exceptions.SpnegoError):
-            raise HttpError("protocol", f"invalid {scheme} challenge from the server") from None
-        return conn.request(
-            "POST",
-            target.path,
-            target.host,
-            [*headers, ("Authorization", f"{scheme} {base64.b64encode(token or b'').decode()}")],
-            body,
-        )
 
     def _outcome(self, response: Response, username: str) -> _Reply:
         status = f"{response.status} {response.reason}".strip()

@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from nagiosplugin.state import Critical, Warn
 
 from . import findings as k
-from .autodiscover import AutodiscoverFacts
-from .autodiscover_xml import Provider
 from .certificate import CertFacts
 from .findings import Finding, Fix
+from .http_facts import AutodiscoverFacts, Provider
 from .judgement import Policy, publishable, satisfied
 from .principal import normalize, strip_prefix
 
@@ -56,13 +55,18 @@ def publications(facts: AutodiscoverFacts) -> list[Published]:
 
 
 def published_principals(facts: AutodiscoverFacts) -> list[tuple[str, str]]:
-    """The principal names clients pin, each once (compared as names), with the provider that
-    publishes it first."""
-    names: list[tuple[str, str]] = []
+    """The principal names clients pin, each once (compared as names), with the providers that
+    publish it ("EXPR", "EXPR and EXHTTP")."""
+    names: list[tuple[str, list[str]]] = []
     for item in publications(facts):
-        if item.name and not any(_same(item.name, n) for n, _ in names):
-            names.append((item.name, item.provider))
-    return names
+        if not item.name:
+            continue
+        same = [providers for name, providers in names if _same(item.name, name)]
+        if same:
+            same[0].append(item.provider)
+        else:
+            names.append((item.name, [item.provider]))
+    return [(name, " and ".join(providers)) for name, providers in names]
 
 
 def expr_server(facts: AutodiscoverFacts) -> str | None:
@@ -109,18 +113,15 @@ def judge_autodiscover(
     expected = policy.principal
     if expected is None:
         return found
-    differ: dict[str, Published] = {}
-    for item in items:
-        if item.name is not None and not _same(item.name, expected):
-            differ.setdefault((normalize(item.name) or item.name), item)
-    for item in differ.values():
-        assert item.name is not None
-        evidence = {"provider": item.provider, "published": item.name, "expected": expected}
-        if satisfied(item.name, leaves, mode):  # -P is what is wrong
-            fix = Fix(correct="-P", value=item.name)
+    for name, providers in published_principals(facts):
+        if _same(name, expected):
+            continue
+        evidence = {"provider": providers, "published": name, "expected": expected}
+        if satisfied(name, leaves, mode):  # -P is what is wrong
+            fix = Fix(correct="-P", value=name)
         elif satisfied(expected, leaves, mode):  # the publication is what is wrong
-            fix = Fix(publish=expected, provider=item.provider)
+            fix = Fix(publish=expected, provider=providers)
         else:  # both, and the certificate
-            fix = Fix(certificate=item.name, correct="-P", value=item.name)
+            fix = Fix(certificate=name, correct="-P", value=name)
         found.append(Finding(k.PRINCIPAL_DISAGREES, Critical, None, evidence, fix))
     return found

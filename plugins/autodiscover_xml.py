@@ -9,7 +9,7 @@ the document, never what it contains.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from .http_facts import Document, Provider
 
 # Root namespaces are ".../exchange/autodiscover/responseschema/2006"; some servers and pages
 # print https:// instead of http://.
@@ -23,30 +23,6 @@ MAX_VALUE = 256
 
 class UnusableDocument(Exception):
     """The response is not an Autodiscover document we can read."""
-
-
-@dataclass(frozen=True)
-class Provider:
-    """One ``Protocol`` block (EXPR, EXHTTP, EXCH, WEB...)."""
-
-    type: str
-    server: str = ""
-    ssl: str = ""
-    auth_package: str = ""
-    cert_principal_name: str | None = None  # None: the element is absent
-
-
-@dataclass(frozen=True)
-class Document:
-    action: str = ""  # settings | redirectUrl | redirectAddr ("" when absent)
-    redirect_url: str = ""
-    redirect_addr: str = ""
-    error_code: str = ""
-    error_message: str = ""
-    providers: tuple[Provider, ...] = field(default_factory=tuple)
-
-    def provider(self, kind: str) -> Provider | None:
-        return next((p for p in self.providers if p.type.upper() == kind), None)
 
 
 def _local(tag: object) -> str:

@@ -59,7 +59,8 @@ class Fix:
     """The ways out of a finding, as data.
 
     ``certificate``: serve a certificate whose CN is this principal name.  ``publish``: publish
-    this principal name with Set-OutlookProvider ``provider`` (only ever a name that every
+    this principal name with Set-OutlookProvider for each of ``provider`` ("EXPR", "EXPR and
+    EXHTTP"; only ever a name that every
     certificate served satisfies).  ``correct``: correct this option of the check to ``value``."""
 
     __slots__ = ("certificate", "correct", "provider", "publish", "value")

@@ -3,8 +3,8 @@
 Autodiscover and the RPC proxy are attacker-reachable servers: every read here takes its
 timeout from the one deadline (a server dripping a byte at a time cannot stretch the check),
 and a response is refused once it passes :data:`MAX_BODY` bytes or :data:`MAX_HEADERS`
-header lines.  TLS runs over memory BIOs, like the certificate probe, so the handshake too is
-bounded by our own socket reads.
+header lines.  TLS runs over ``transport.TlsChannel``, like the certificate probe, so the
+handshake too is bounded by our own socket reads.
 
 Failures are raised as :class:`HttpError` with a sentence an administrator can act on; it never
 quotes what the server sent beyond a status line.
@@ -12,13 +12,12 @@ quotes what the server sent beyond a status line.
 
 from __future__ import annotations
 
-import socket
 import ssl
 import time
 from dataclasses import dataclass, field
 
 from .deadline import Deadline
-from .output import conceal
+from .transport import READ_SIZE, TRACE, TlsChannel, connect, wire_text
 
 # The largest response body read: an Autodiscover answer is a few kilobytes.
 MAX_BODY = 1024 * 1024
@@ -26,7 +25,6 @@ MAX_BODY = 1024 * 1024
 MAX_HEADERS = 100
 # The longest status or header line.
 MAX_LINE = 8192
-_READ_SIZE = 16384
 
 
 class HttpError(Exception):
@@ -56,12 +54,6 @@ class Response:
         return [v for k, v in self.headers if k.lower() == name]
 
 
-def _printable(text: str, limit: int = 120) -> str:
-    """Text a server sent (a reason phrase, a token): printable, bounded, and without the
-    password in any encoding, should the server echo it."""
-    return conceal("".join(ch if 32 <= ord(ch) < 127 else "?" for ch in text)[:limit])
-
-
 class Connection:
     """One TCP connection, plain or TLS, carrying several requests (NTLM needs that)."""
 
@@ -78,96 +70,58 @@ class Connection:
         self.deadline = deadline
         self.buffer = b""
         self.closed = False
-        self._tls: ssl.SSLObject | None = None
-        self._in = ssl.MemoryBIO()
-        self._out = ssl.MemoryBIO()
-        family = socket.AF_INET6 if ":" in address else socket.AF_INET
-        self.sock = socket.socket(family, socket.SOCK_STREAM)
+        self._tls: TlsChannel | None = None
         try:
-            self._settimeout()
-            self.sock.connect((address, port))
-            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            if tls is not None:
-                self._tls = tls.wrap_bio(self._in, self._out, server_hostname=server_name)
-                self._handshake()
+            self.sock = connect(address, port, deadline)
+        except ConnectionRefusedError:
+            raise HttpError("refused", "connection refused") from None
+        except TimeoutError:
+            raise HttpError("timeout", "no answer in time (connect)") from None
+        except OSError as exc:
+            raise HttpError("network", exc.strerror or exc.__class__.__name__) from None
+        if tls is None:
+            return
+        try:
+            self._tls = TlsChannel(self.sock, tls, server_name)
+            self._tls.handshake(deadline)
         except ssl.SSLCertVerificationError as exc:
             self.close()
             raise HttpError("untrusted", str(exc.verify_message or exc.reason)) from None
         except ssl.SSLError as exc:
             self.close()
             raise HttpError("tls", f"TLS handshake failed: {exc.reason or exc}") from None
-        except ConnectionRefusedError:
-            self.close()
-            raise HttpError("refused", "connection refused") from None
         except TimeoutError:
             self.close()
-            raise HttpError("timeout", "no answer in time (connect or TLS handshake)") from None
+            raise HttpError("timeout", "no answer in time (TLS handshake)") from None
         except OSError as exc:
             self.close()
             raise HttpError("network", exc.strerror or exc.__class__.__name__) from None
 
     # -- transport ------------------------------------------------------------------------
 
-    def _settimeout(self) -> None:
+    def _send(self, data: bytes) -> None:
+        if self._tls is not None:
+            self._tls.send(data, self.deadline)
+            return
         remaining = self.deadline.remaining()
         if remaining <= 0:
             raise TimeoutError()
         self.sock.settimeout(remaining)
-
-    def _flush(self) -> None:
-        data = self._out.read()
-        if data:
-            self._settimeout()
-            self.sock.sendall(data)
-
-    def _recv_raw(self) -> bytes:
-        self._settimeout()
-        return self.sock.recv(_READ_SIZE)
-
-    def _handshake(self) -> None:
-        assert self._tls is not None
-        while True:
-            try:
-                self._tls.do_handshake()
-                self._flush()
-                return
-            except ssl.SSLWantReadError:
-                self._flush()
-                chunk = self._recv_raw()
-                if chunk:
-                    self._in.write(chunk)
-                else:
-                    self._in.write_eof()
-
-    def _send(self, data: bytes) -> None:
-        if self._tls is None:
-            self._settimeout()
-            self.sock.sendall(data)
-            return
-        self._tls.write(data)
-        self._flush()
+        self.sock.sendall(data)
 
     def _recv(self) -> bytes:
         """Some bytes, or b"" at the end of the stream."""
-        if self._tls is None:
-            return self._recv_raw()
-        while True:
-            try:
-                return self._tls.read(_READ_SIZE)
-            except ssl.SSLWantReadError:
-                chunk = self._recv_raw()
-                if chunk:
-                    self._in.write(chunk)
-                else:
-                    self._in.write_eof()
-            except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
-                return b""
+        if self._tls is not None:
+            return self._tls.recv(self.deadline)
+        remaining = self.deadline.remaining()
+        if remaining <= 0:
+            raise TimeoutError()
+        self.sock.settimeout(remaining)
+        return self.sock.recv(READ_SIZE)
 
     def peer_certificate(self) -> bytes | None:
         """The server's certificate (DER), for NTLM channel binding."""
-        if self._tls is None:
-            return None
-        return self._tls.getpeercert(binary_form=True)
+        return self._tls.peer_der() if self._tls is not None else None
 
     def close(self) -> None:
         self.closed = True
@@ -189,6 +143,10 @@ class Connection:
         lines += [f"{k}: {v}" for k, v in headers or []]
         lines.append(f"Content-Length: {len(body)}")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        if TRACE.on:  # the request line and the authentication scheme, never a header's value
+            auth = [v.split(" ", 1)[0] for k, v in headers or [] if k.lower() == "authorization"]
+            scheme = f", Authorization: {auth[0]} ..." if auth else ""
+            TRACE(self.address, f"{method} {path} (Host {host}{scheme})")
         started = time.monotonic()
         try:
             self._send(head + body)
@@ -214,6 +172,7 @@ class Connection:
         except OSError as exc:
             self.close()
             raise HttpError("network", exc.strerror or exc.__class__.__name__) from None
+        TRACE(self.address, f"HTTP {response.status} {response.reason}".strip())
         if not response.keep_alive:
             self.close()
         return response
@@ -236,8 +195,8 @@ class Connection:
         status_line = self._line().decode("latin-1")
         parts = status_line.split(" ", 2)
         if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
-            raise HttpError("protocol", f"not an HTTP answer: '{_printable(status_line, 40)}'")
-        response = Response(int(parts[1]), _printable(parts[2] if len(parts) > 2 else ""))
+            raise HttpError("protocol", f"not an HTTP answer: '{wire_text(status_line, 40)}'")
+        response = Response(int(parts[1]), wire_text(parts[2] if len(parts) > 2 else ""))
         while True:
             line = self._line()
             if not line:
@@ -316,5 +275,5 @@ def auth_schemes(response: Response) -> list[str]:
         for item in value.split(","):
             token = item.strip().split(" ", 1)[0]
             if token and "=" not in token and token not in found:
-                found.append(_printable(token, 40))
+                found.append(wire_text(token, 40))
     return found

@@ -12,16 +12,15 @@ from nagiosplugin.state import Critical, Ok, ServiceState, Unknown, Warn
 
 from . import findings as k
 from .certificate import CertFacts, iso_date
+from .facts import CheckFacts, Resolution
 from .findings import Finding, Fix
 from .principal import Match, match, normalize, problem
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
-    from .addresses import Resolution
-    from .autodiscover import AutodiscoverFacts
+    from .facts import NodeFacts
+    from .http_facts import AutodiscoverFacts
     from .options import Threshold
-    from .rpcproxy import RpcFacts
-    from .tlsprobe import NodeFacts
 
 # What a key and a signature must at least be (OpenSSL's default security level says the same).
 MIN_RSA_BITS = 2048
@@ -50,26 +49,6 @@ class Policy:
         self.expect_auth = expect_auth
 
 
-class CheckFacts:
-    """Everything one check learned, handed from the Resource to the judgement."""
-
-    def __init__(
-        self,
-        now: float,
-        host: str | None,
-        resolution: Resolution | None,
-        nodes: list[NodeFacts],
-        autodiscover: AutodiscoverFacts | None = None,
-        rpc: list[RpcFacts] | None = None,
-    ) -> None:
-        self.now = now  # the one clock of this check
-        self.host = host
-        self.resolution = resolution
-        self.nodes = nodes
-        self.autodiscover = autodiscover
-        self.rpc = rpc
-
-
 class Principal:
     """A principal the nodes are judged against, and where it comes from."""
 
@@ -77,7 +56,7 @@ class Principal:
 
     def __init__(self, name: str, source: str) -> None:
         self.name = name  # without msstd:
-        self.source = source  # "-P", "-H", or the Autodiscover provider ("EXPR", "EXHTTP")
+        self.source = source  # "-P", "-H", or the Autodiscover providers ("EXPR and EXHTTP")
 
 
 class Verdict:
@@ -139,20 +118,21 @@ def _principal_findings(
     evidence: dict[str, object] = {"principal": wanted.name, "cn": cn, "source": wanted.source}
     if how == Match.CN or (how == Match.SAN and mode == "cn-or-san"):
         return []
+    providers = wanted.source if wanted.source not in ("-P", "-H") else "EXPR"
     if how == Match.SAN:
-        fix = Fix(certificate=wanted.name, publish=publishable(leaves, mode))
+        fix = Fix(certificate=wanted.name, publish=publishable(leaves, mode), provider=providers)
         return [Finding(k.SAN_ONLY, Warn, node, evidence, fix)]
     if how in (Match.CN_WILDCARD, Match.SAN_WILDCARD):
         where = "CN" if how == Match.CN_WILDCARD else "SAN"
         pattern = cn if how == Match.CN_WILDCARD and cn else _covering(wanted.name, leaf)
         safe = pattern if satisfied(pattern, leaves, mode) else None
-        fix = Fix(publish=safe) if safe else Fix(certificate=wanted.name)
+        fix = Fix(publish=safe, provider=providers) if safe else Fix(certificate=wanted.name)
         evidence.update(pattern=pattern, where=where)
         return [Finding(k.WILDCARD_ONLY, Warn, node, evidence, fix)]
     if cn is not None and not cn.isascii():
         # A look-alike letter (a Cyrillic "a" in "mail") reads the same but is another name.
         evidence["cn_idna"] = normalize(cn)
-    fix = Fix(certificate=wanted.name, publish=publishable(leaves, mode))
+    fix = Fix(certificate=wanted.name, publish=publishable(leaves, mode), provider=providers)
     return [Finding(k.PRINCIPAL_MISMATCH, Critical, node, evidence, fix)]
 
 

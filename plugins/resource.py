@@ -15,13 +15,14 @@ import nagiosplugin
 
 from . import addresses
 from .deadline import Deadline
-from .judgement import CheckFacts
-from .tlsprobe import NodeFacts, TrustStore, probe_all
+from .facts import CheckFacts, NodeFacts
+from .tlsprobe import TrustStore, probe_all
+from .transport import TRACE
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
-    from .autodiscover import AutodiscoverFacts
     from .autodiscover import Request as AutodiscoverRequest
+    from .http_facts import AutodiscoverFacts
 
 
 class Target:
@@ -81,6 +82,7 @@ class OutlookAnywhere(nagiosplugin.Resource):
                 resolution = addresses.given(host, t.given, t.ipv4, t.ipv6)
             else:
                 resolution = addresses.resolve(host, self.deadline, t.ipv4, t.ipv6, t.dns_server)
+            TRACE(host, f"{resolution.source}: {', '.join(resolution.addresses) or '-'}")
             sni = None if addresses.packed(host) is not None else host
             nodes = probe_all(resolution.addresses, t.port, sni, self.store, self.deadline)
         rpc = None

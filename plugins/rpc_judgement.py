@@ -6,7 +6,7 @@ from nagiosplugin.state import Critical, Warn
 
 from . import findings as k
 from .findings import Finding
-from .rpcproxy import RpcFacts
+from .http_facts import RpcFacts
 
 
 def judge_rpc(facts: RpcFacts, expected: tuple[str, ...]) -> list[Finding]:

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import re
 import ssl
-import threading
-from dataclasses import dataclass, field
 
 from .deadline import Deadline
+from .http_facts import RpcFacts
 from .httpclient import Connection, HttpError, auth_schemes
+from .transport import client_context, fan_out, wire_text
 
 RPC_PATH = "/rpc/rpcproxy.dll"
 HEALTHCHECK_PATH = "/rpc/healthcheck.htm"
@@ -26,29 +26,8 @@ HEALTHCHECK_SHARE = 0.5
 _RPC_ERROR = re.compile(r"RPC Error:\s*([0-9A-Fa-f]+)")
 
 
-@dataclass
-class RpcFacts:
-    address: str
-    status: int | None = None
-    reason: str = ""
-    schemes: list[str] = field(default_factory=list)
-    location: str = ""
-    rpc_error: str = ""  # the hex code of "RPC Error: 6ba"
-    error: str = ""  # no answer: timeout, refused, TLS...
-    elapsed: float | None = None
-    fe_server: str = ""  # X-FEServer
-    server_name: str = ""  # what /rpc/healthcheck.htm names
-
-
-def _context() -> ssl.SSLContext:
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    return ctx
-
-
 def _label(text: str) -> str:
-    return "".join(ch for ch in text if 32 < ord(ch) < 127)[:100]
+    return wire_text(text.replace(" ", ""), 100)
 
 
 def probe(address: str, port: int, host: str, deadline: Deadline, ctx: ssl.SSLContext) -> RpcFacts:
@@ -102,19 +81,19 @@ def _healthcheck(
 def probe_all(
     addresses: tuple[str, ...], port: int, host: str, deadline: Deadline
 ) -> list[RpcFacts]:
-    """Every node concurrently; a node still busy at the deadline did not answer in time."""
-    ctx = _context()
-    results: dict[str, RpcFacts] = {}
-
-    def run(address: str) -> None:
-        try:
-            results[address] = probe(address, port, host, deadline, ctx)
-        except Exception as exc:  # a bug: report it on the node, never on stderr
-            results[address] = RpcFacts(address, error=f"internal error: {exc.__class__.__name__}")
-
-    threads = [threading.Thread(target=run, args=(a,), daemon=True) for a in addresses]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(deadline.remaining())
-    return [results.get(a) or RpcFacts(a, error="no answer within the deadline") for a in addresses]
+    """Every node concurrently; a node still busy at the deadline did not answer in time.
+    No credentials are sent, so the certificate is not verified here (the TLS probe judges it)."""
+    ctx = client_context(verify=False)
+    outcomes = fan_out(
+        addresses, lambda address: probe(address, port, host, deadline, ctx), deadline
+    )
+    found = []
+    for address, (finished, outcome) in zip(addresses, outcomes, strict=True):
+        if isinstance(outcome, RpcFacts):
+            found.append(outcome)
+        elif finished:  # a bug: report it on the node, never on stderr
+            name = outcome.__class__.__name__
+            found.append(RpcFacts(address, error=f"internal error: {name}"))
+        else:
+            found.append(RpcFacts(address, error="no answer within the deadline"))
+    return found

@@ -4,10 +4,8 @@ One probe per address, all concurrent, all bounded by the one deadline.  Everyth
 returned as a :class:`NodeFacts`, including how it failed ("connection refused after 1 ms");
 the probe never decides a state.
 
-The handshake runs over memory BIOs: the probe does its own socket reads, so it can bound the
-whole handshake (a server dripping one byte a second cannot stretch it), show the first bytes of
-a server that does not speak TLS, and keep the certificate chain the server sent even when
-OpenSSL rejected it (it stays on the connection object after a failed verification).
+The handshake runs over ``transport.TlsChannel`` (memory BIOs, every read bounded by the
+deadline), which keeps the certificate chain the server sent even when OpenSSL rejected it.
 
 Chain validation is OpenSSL's, with host name checking off (the principal rules are this
 plugin's own) and time checks off (dates are judged per certificate, so an expired certificate
@@ -18,70 +16,22 @@ at security level 0 made to tell "weak" from "untrusted".
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
 import socket
 import ssl
-import threading
 import time
 
 from .certificate import CertFacts, Unreadable, describe_strength, from_info
 from .deadline import Deadline
+from .facts import NodeFacts
+from .transport import TRACE, TlsChannel, client_context, connect, fan_out
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
     from typing import Any
 
-# X509_V_FLAG_NO_CHECK_TIME: validity dates are judged by the plugin, per certificate.
-_NO_CHECK_TIME = 0x200000
 # OpenSSL verify codes for "too weak for the security level".
 _WEAK_CODES = {66: "key too short", 67: "CA key too short", 68: "signature hash too weak"}
-_READ_SIZE = 16384
-# The longest certificate chain read from a server.
-MAX_CHAIN = 20
-
-
-class NodeFacts:
-    """All one address told us.
-
-    Plain classes here and in the other modules of the default path: importing ``dataclasses``
-    (and ``inspect`` with it) would cost more start-up time than a whole handshake."""
-
-    def __init__(self, address: str, port: int, phase: str = "connect") -> None:
-        self.address = address
-        self.port = port
-        self.phase = phase  # how far the probe got: connect, handshake, done
-        self.connect_time: float | None = None
-        self.handshake_time: float | None = None
-        self.tls_version = ""
-        self.cipher = ""
-        # How the probe failed before a certificate could be judged, as a kind: refused, reset,
-        # timeout, closed, not-tls, tls-alert, tls-failed, network, unparsable, internal; ""
-        # when a certificate was seen.  ``detail`` is its evidence (OpenSSL's reason in words,
-        # the first bytes of a server that is not TLS, the system's error text).
-        self.failure = ""
-        self.detail = ""
-        self.leaf: CertFacts | None = None
-        # the verified chain (leaf first) or, if unverified, the chain as served
-        self.chain: tuple[CertFacts, ...] = ()
-        self.served_count = 0  # certificates the server itself sent
-        self.trust = "unchecked"  # verified | untrusted | unchecked
-        self.trust_code = 0  # OpenSSL's verify code when untrusted
-        self.trust_message = ""  # OpenSSL's verify message
-        # (position in the chain, key, signature hash), read only when OpenSSL called the
-        # chain too weak for its security level; the judgement decides what is weak
-        self.strengths: tuple[tuple[int, str, str], ...] = ()
-        self.only_protocol = ""  # the old TLS version the server spoke when it refused ours
-
-    def __repr__(self) -> str:
-        return f"NodeFacts({self.__dict__!r})"
-
-    @property
-    def total_time(self) -> float | None:
-        if self.connect_time is None:
-            return None
-        return self.connect_time + (self.handshake_time or 0.0)
 
 
 class TrustStore:
@@ -98,95 +48,7 @@ class TrustStore:
         return self.contexts[key]
 
     def _make(self, legacy: bool) -> ssl.SSLContext:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        ctx.check_hostname = False
-        if legacy:
-            # Old protocols and weak signatures, only to tell the admin what the server has.
-            ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
-            ctx.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
-        if not self.verify:
-            ctx.verify_mode = ssl.CERT_NONE
-            return ctx
-        ctx.verify_mode = ssl.CERT_REQUIRED
-        ctx.verify_flags |= _NO_CHECK_TIME
-        if self.ca_file:
-            ctx.load_verify_locations(cafile=self.ca_file)
-        else:
-            paths = ssl.get_default_verify_paths()
-            # A hashed directory (Debian's /etc/ssl/certs) is read lazily, one file per issuer
-            # looked up; the bundle file would be parsed whole on every run.  Where the
-            # directory has no hash links (RHEL's /etc/pki/tls/certs), only the bundle works.
-            if (
-                paths.capath
-                and not os.environ.get(paths.openssl_cafile_env)
-                and _is_hashed_dir(paths.capath)
-            ):
-                ctx.load_verify_locations(capath=paths.capath)
-            else:
-                ctx.set_default_verify_paths()
-        return ctx
-
-
-def _is_hashed_dir(path: str) -> bool:
-    """True when ``path`` holds OpenSSL's subject-hash links (``c_rehash``): ``3513523f.0``."""
-    hash_name = re.compile(r"[0-9a-f]{8}\.\d+")  # compiled here: only this path needs it
-    try:
-        with os.scandir(path) as entries:
-            return any(hash_name.fullmatch(entry.name) for entry in entries)
-    except OSError:
-        return False
-
-
-class _Handshake:
-    """One handshake over memory BIOs on a connected socket."""
-
-    def __init__(self, sock: socket.socket, ctx: ssl.SSLContext, sni: str | None) -> None:
-        self.sock = sock
-        self.incoming = ssl.MemoryBIO()
-        self.outgoing = ssl.MemoryBIO()
-        # An ASCII name goes as bytes: a str would load the idna codec, for nothing.
-        name = sni.encode("ascii") if sni is not None and sni.isascii() else sni
-        self.obj = ctx.wrap_bio(self.incoming, self.outgoing, server_hostname=name)
-        self.first_bytes = b""
-
-    def run(self, deadline: Deadline) -> None:
-        """Complete the handshake or raise (ssl.SSLError, OSError, TimeoutError)."""
-        while True:
-            try:
-                self.obj.do_handshake()
-                self._flush(deadline)
-                return
-            except ssl.SSLWantReadError:
-                self._flush(deadline)
-                self._read(deadline)
-            except ssl.SSLError:
-                with contextlib.suppress(OSError):  # let the server see our alert, if it is there
-                    self._flush(deadline)
-                raise
-
-    def _flush(self, deadline: Deadline) -> None:
-        data = self.outgoing.read()
-        if data:
-            self.sock.settimeout(max(deadline.remaining(), 0.001))
-            self.sock.sendall(data)
-
-    def _read(self, deadline: Deadline) -> None:
-        remaining = deadline.remaining()
-        if remaining <= 0:
-            raise TimeoutError()
-        self.sock.settimeout(remaining)
-        chunk = self.sock.recv(_READ_SIZE)
-        if len(self.first_bytes) < 64:
-            self.first_bytes += chunk[: 64 - len(self.first_bytes)]
-        if chunk:
-            self.incoming.write(chunk)
-        else:
-            self.incoming.write_eof()
-
-    def chain(self, verified: bool) -> list[Any]:
-        sslobj = self.obj._sslobj  # type: ignore[attr-defined]
-        getter = sslobj.get_verified_chain if verified else sslobj.get_unverified_chain
-        return list(getter() or [])[:MAX_CHAIN]
+        return client_context(verify=self.verify, ca_file=self.ca_file, legacy=legacy)
 
 
 def _is_tls_record(data: bytes) -> bool:
@@ -261,32 +123,21 @@ _PROTOCOL_REASONS = ("UNSUPPORTED_PROTOCOL", "NO_PROTOCOLS_AVAILABLE", "ALERT_PR
 _PARSE_REASONS = ("ASN1", "X509_LIB", "CERTIFICATE_PARSE")
 
 
-def _connect(facts: NodeFacts, deadline: Deadline) -> socket.socket:
-    family = socket.AF_INET6 if ":" in facts.address else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        sock.settimeout(max(deadline.remaining(), 0.001))
-        started = time.monotonic()
-        sock.connect((facts.address, facts.port))
-        facts.connect_time = time.monotonic() - started
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return sock
-    except BaseException:
-        sock.close()
-        raise
-
-
 def _handshake_once(
     facts: NodeFacts, store: TrustStore, sni: str | None, deadline: Deadline, legacy: bool
-) -> _Handshake:
-    sock = _connect(facts, deadline)
+) -> TlsChannel:
+    started = time.monotonic()
+    sock = connect(facts.address, facts.port, deadline)
+    facts.connect_time = time.monotonic() - started
     facts.phase = "handshake"
-    hs = _Handshake(sock, store.context(legacy), sni)
+    hs = TlsChannel(sock, store.context(legacy), sni)
     started = time.monotonic()
     try:
-        hs.run(deadline)
+        hs.handshake(deadline)
+        TRACE(facts.address, f"TLS handshake done: {hs.obj.version()}{' (legacy)' * legacy}")
     except BaseException as exc:
         exc.handshake = hs  # type: ignore[attr-defined]  # the chain and first bytes stay readable
+        TRACE(facts.address, f"TLS handshake failed: {exc.__class__.__name__}")
         raise
     finally:
         facts.handshake_time = time.monotonic() - started
@@ -294,7 +145,7 @@ def _handshake_once(
     return hs
 
 
-def _record_success(facts: NodeFacts, hs: _Handshake, verified: bool) -> None:
+def _record_success(facts: NodeFacts, hs: TlsChannel, verified: bool) -> None:
     facts.tls_version = hs.obj.version() or ""
     facts.cipher = (hs.obj.cipher() or ("",))[0]
     facts.chain = _facts_of(hs.chain(verified))
@@ -404,21 +255,14 @@ def probe_all(
     as timed out in the phase it was in."""
     nodes = [NodeFacts(address, port) for address in addresses]
     store.context()  # build the shared context once, before the threads
-    threads = []
-    for facts in nodes:
-        worker = threading.Thread(
-            target=_guarded_probe, args=(facts, sni, store, deadline), daemon=True
-        )
-        worker.start()
-        threads.append(worker)
-    for worker in threads:
-        worker.join(deadline.remaining())
-    for facts, worker in zip(nodes, threads, strict=True):
-        if worker.is_alive():
+    outcomes = fan_out(nodes, lambda facts: _guarded_probe(facts, sni, store, deadline), deadline)
+    for index, (finished, _) in enumerate(outcomes):
+        if not finished:
+            facts = nodes[index]
             snapshot = NodeFacts(facts.address, facts.port, phase=facts.phase)
             snapshot.connect_time = facts.connect_time
             _fail(snapshot, "timeout")
-            nodes[nodes.index(facts)] = snapshot
+            nodes[index] = snapshot
     return nodes
 
 

@@ -19,10 +19,9 @@ from .principal import display
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
-    from .addresses import Resolution
+    from .facts import CheckFacts, NodeFacts, Resolution
     from .findings import Finding, Fix
-    from .judgement import CheckFacts, Policy, Verdict
-    from .tlsprobe import NodeFacts
+    from .judgement import Policy, Verdict
 
 # The longest name or server text shown on the first line; the long output shows more.
 SHORT = 60
@@ -52,7 +51,7 @@ def _role(ev: dict[str, object], limit: int) -> str:
 def _source(ev: dict[str, object], limit: int) -> str:
     """Where the expected principal comes from, when Autodiscover published it (long output)."""
     source = ev.get("source")
-    if limit < LONG or source not in ("EXPR", "EXHTTP"):
+    if limit < LONG or source in (None, "-P", "-H"):
         return ""
     return f" (what Autodiscover publishes in {source})"
 
@@ -67,7 +66,7 @@ def _mismatch(ev: dict[str, object], limit: int) -> str:
     else:
         idna = ev.get("cn_idna")
         seen = f"certificate CN {shown(cn, limit)}" + (f" ({idna})" if idna else "")
-    published = ev.get("source") in ("EXPR", "EXHTTP")
+    published = ev.get("source") not in (None, "-P", "-H")
     wanted = display((wire if published else shown)(ev["principal"], limit))
     return f"Mutual Authentication could not be established: {seen}, expected {wanted}" + (
         _source(ev, limit)
@@ -250,8 +249,9 @@ def _no_server(ev: dict[str, object], limit: int) -> str:
 
 
 def _disagrees(ev: dict[str, object], limit: int) -> str:
+    verb = "publish" if " and " in str(ev["provider"]) else "publishes"
     return (
-        f"Autodiscover {ev['provider']} publishes {display(wire(ev['published'], limit))}, -P"
+        f"Autodiscover {ev['provider']} {verb} {display(wire(ev['published'], limit))}, -P"
         f" expects {display(shown(ev['expected'], limit))}"
     )
 
@@ -358,8 +358,10 @@ def fix_text(fix: Fix) -> str:
         return f"fix: correct {fix.correct} to {display(shown(fix.value or ''))}"
     publish = ""
     if fix.publish:
-        publish = (
-            f'Set-OutlookProvider {fix.provider} -CertPrincipalName:"{display(shown(fix.publish))}"'
+        name = display(shown(fix.publish))
+        publish = " and ".join(
+            f'Set-OutlookProvider {provider} -CertPrincipalName:"{name}"'
+            for provider in fix.provider.split(" and ")
         )
     if fix.certificate and publish:
         return f"fix: a certificate whose CN is {shown(fix.certificate)}, or {publish}"
@@ -430,8 +432,8 @@ def node_details(node: NodeFacts, now: float) -> str:
 
 def autodiscover_text(facts: object) -> str:
     """One long-output line: what was asked, where it answered, what it publishes."""
-    from .autodiscover import AutodiscoverFacts
     from .autodiscover_judgement import publications
+    from .http_facts import AutodiscoverFacts
 
     assert isinstance(facts, AutodiscoverFacts)
 
@@ -459,7 +461,7 @@ def autodiscover_text(facts: object) -> str:
 
 def rpc_text(facts: object) -> str:
     """What one node's RPC proxy answered, for its long-output line."""
-    from .rpcproxy import RpcFacts
+    from .http_facts import RpcFacts
 
     assert isinstance(facts, RpcFacts)
     parts = []

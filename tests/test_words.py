@@ -436,8 +436,8 @@ def test_principal_and_autodiscover_disagree_names_the_side_that_is_wrong(
     )  # fmt: skip
     assert out.code == 2
     assert out.status == (
-        "OUTLOOK_ANYWHERE CRITICAL - Autodiscover EXPR publishes msstd:healthy.contoso.test,"
-        " -P expects msstd:other.contoso.test [3/3 nodes OK]"
+        "OUTLOOK_ANYWHERE CRITICAL - Autodiscover EXPR and EXHTTP publish"
+        " msstd:healthy.contoso.test, -P expects msstd:other.contoso.test [3/3 nodes OK]"
     )
     assert "fix: correct -P to msstd:healthy.contoso.test" in out.stdout
     assert 'CertPrincipalName:"msstd:other' not in out.stdout
