@@ -258,7 +258,8 @@ def build_parser() -> Parser:
         "--verbose",
         action="count",
         default=0,
-        help="more detail: the certificate chain of every node",
+        help="more detail: -v the certificate chain of every node; -vvv a step-by-step trace"
+        " (DNS, each connect, handshake, HTTP request and Autodiscover hop; never a secret)",
     )
     general.add_argument("-V", "--version", action="store_true", help="print the version")
     general.add_argument("-h", "--help", action="store_true", help="show this help")
@@ -378,6 +379,10 @@ def run(argv: Sequence[str] | None = None) -> tuple[str, int]:
         if args.version:
             return f"check_outlook_anywhere {__version__}\n", 0
         deadline = Deadline(args.timeout)
+        if args.verbose >= 3:
+            from outlook_anywhere.transport import TRACE
+
+            TRACE.start()
         # The last resort: every socket and query already has its share of the deadline.
         alarm = _arm(args.timeout + 0.6)
         try:

@@ -11,7 +11,7 @@ import socket
 
 from .deadline import Deadline
 from .facts import Resolution
-from .transport import Unfinished, call_before, dns_resolver
+from .transport import TRACE, Unfinished, call_before, dns_resolver
 
 # IP address text through the C library's inet_pton/inet_ntop: the ipaddress module would do, but
 # importing it costs as many instructions as a TLS handshake, and three things are needed here.
@@ -67,6 +67,14 @@ def given(host: str, addresses: list[str], ipv4: bool, ipv6: bool) -> Resolution
 
 
 def resolve(
+    host: str, deadline: Deadline, ipv4: bool, ipv6: bool, dns_server: tuple[str, int] | None
+) -> Resolution:
+    found = _resolve(host, deadline, ipv4, ipv6, dns_server)
+    TRACE(host, f"{found.source}: {', '.join(found.addresses) or found.failure}")
+    return found
+
+
+def _resolve(
     host: str, deadline: Deadline, ipv4: bool, ipv6: bool, dns_server: tuple[str, int] | None
 ) -> Resolution:
     families = _wanted_families(ipv4, ipv6)

@@ -84,6 +84,7 @@ class Connection:
         try:
             self._tls = TlsChannel(self.sock, tls, server_name)
             self._tls.handshake(deadline)
+            TRACE(address, f"TLS handshake done: {self._tls.obj.version()} ({server_name})")
         except ssl.SSLCertVerificationError as exc:
             self.close()
             raise HttpError("untrusted", str(exc.verify_message or exc.reason)) from None

@@ -17,7 +17,6 @@ from . import addresses
 from .deadline import Deadline
 from .facts import CheckFacts, NodeFacts
 from .tlsprobe import TrustStore, probe_all
-from .transport import TRACE
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
@@ -82,7 +81,6 @@ class OutlookAnywhere(nagiosplugin.Resource):
                 resolution = addresses.given(host, t.given, t.ipv4, t.ipv6)
             else:
                 resolution = addresses.resolve(host, self.deadline, t.ipv4, t.ipv6, t.dns_server)
-            TRACE(host, f"{resolution.source}: {', '.join(resolution.addresses) or '-'}")
             sni = None if addresses.packed(host) is not None else host
             nodes = probe_all(resolution.addresses, t.port, sni, self.store, self.deadline)
         rpc = None

@@ -9,7 +9,8 @@ import nagiosplugin
 from .contexts import Judged
 from .judgement import Policy
 from .output import FIRST_LINE_MAX, NAME
-from .words import headline, long_output
+from .transport import TRACE
+from .words import headline, long_output, trace_lines
 
 
 def _judged(results: nagiosplugin.Results) -> Judged:
@@ -34,4 +35,7 @@ class CheckSummary(nagiosplugin.Summary):
 
     def verbose(self, results: nagiosplugin.Results) -> list[str]:
         judged = _judged(results)
-        return long_output(judged.verdict, judged.facts, self.verbosity)
+        lines = long_output(judged.verdict, judged.facts, self.verbosity)
+        if self.verbosity >= 3:
+            lines += trace_lines(TRACE.steps)
+        return lines

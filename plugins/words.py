@@ -585,6 +585,13 @@ def long_output(verdict: Verdict, facts: CheckFacts, verbosity: int) -> list[str
     return lines
 
 
+def trace_lines(steps: list[tuple[float, str, str]]) -> list[str]:
+    """``-vvv``: every step of the check, in order, with its time since the start."""
+    return ["trace:"] + [
+        f"  {at * 1000:7.1f} ms  {shown(where)}: {shown(what)}" for at, where, what in steps
+    ]
+
+
 def _with_fix(finding: Finding) -> str:
     text = phrase(finding)
     if finding.kind == k.DIFFERENT_CERTIFICATE:

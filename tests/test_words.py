@@ -656,3 +656,29 @@ def test_broken_dependency_is_unknown_from_the_installed_command(broken_nagiospl
         "OUTLOOK_ANYWHERE UNKNOWN - broken installation: Python module nagiosplugin cannot be"
         " imported (compiled for another Python)\n"
     )
+
+
+# -- the trace (-vvv) -----------------------------------------------------------------------------
+
+
+def test_trace_at_vvv_shows_every_step_and_no_secret(full_lab: Lab, password_file: str) -> None:
+    out = autodiscover(full_lab, password_file, "monitor@contoso.test", "--rpc", "-vvv")
+    assert out.code == 0, out.stdout
+    trace = out.stdout.split("\ntrace:\n", 1)[1]
+    for step in (
+        "contoso.test: DNS server",
+        ": connected",
+        "TLS handshake done: TLSv1.3 (contoso.test)",
+        "POST /autodiscover/autodiscover.xml (Host contoso.test)",
+        "HTTP 401 Unauthorized",
+        "(Host contoso.test, Authorization: Basic ...)",
+        "HTTP 200 OK",
+        "healthy.contoso.test: DNS server",
+        "127.0.10.1: TLS handshake done: TLSv1.3",
+        "127.0.10.1: RPC_IN_DATA /rpc/rpcproxy.dll (Host healthy.contoso.test)",
+    ):
+        assert step in trace, step
+    for form in encodings(PASSWORD):
+        assert form not in out.stdout, form
+    quiet = autodiscover(full_lab, password_file, "monitor@contoso.test", "--rpc", "-vv")
+    assert "trace:" not in quiet.stdout
