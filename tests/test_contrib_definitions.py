@@ -157,3 +157,22 @@ def test_nagios_commands_use_only_real_options() -> None:
         used = set(re.findall(r"(?<!\S)(--?[A-Za-z0-9][\w-]*)", line))
         assert used <= options, f"{line}: not options of the plugin: {sorted(used - options)}"
         assert "password" not in line.replace("--password-file", ""), line
+
+
+def test_readme_single_node_steps_load_what_they_rely_on() -> None:
+    """The README's single-node Icinga 2 steps: the includes the CheckCommand needs, and the
+    example rules copied under a name that include_recursive loads (not .example)."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Icinga 2\n", 1)[1].split("\n## ", 1)[0]
+    steps = section.split("**Single node.**", 1)[1].split("**Distributed", 1)[0]
+    assert "include <plugins>" in steps and "include <plugins-contrib>" in steps
+    assert 'import "ipv4-or-ipv6"' in CHECK_COMMAND.read_text()
+    copies = re.findall(r"(?m)^cp (\S+\.example)(?: \\\n\s*| )(\S+)$", steps)
+    assert len(copies) == 2, f"the package's and the checkout's example copies: {copies}"
+    for source, target in copies:
+        assert (REPO / source).is_file() or source.startswith("/usr/share/doc/"), source
+        assert target.startswith("/etc/icinga2/conf.d/") and target.endswith(".conf"), target
+    # the host example relies on the example rule that the copy loads
+    assert "vars.outlook_anywhere_array = true" in steps
+    examples = (REPO / "contrib" / "icinga2" / "outlook_anywhere-services.conf.example").read_text()
+    assert "assign where host.vars.outlook_anywhere_array" in examples

@@ -1,10 +1,13 @@
-"""The integration tier: the plugin run by real Icinga 2 and Nagios 4 daemons.
+"""The integration tier: the plugin run by real Icinga 2 and Nagios 4 daemons (and an Icinga
+Director, dnsmasq, pipx).
 
-The daemons drop from root to the ``nagios`` user, the way Debian's packages run them. That
-user must be able to execute the plugin and read everything the check uses, and the checkout
-(or pytest's own temporary directories, mode 700) may be out of its reach: so the plugin is
-installed into a venv built with Debian's /usr/bin/python3 under a world-readable scratch
-directory, and the lab's CA is copied there.
+The single-node Icinga 2 and the Director tiers run the installed Debian package
+(tests/installed.py: it must be this checkout's build). The others install the plugin the way
+the README's venv recipe does: the daemons drop from root to the ``nagios`` user, the way
+Debian's packages run them. That user must be able to execute the plugin and read everything
+the check uses, and the checkout (or pytest's own temporary directories, mode 700) may be out of
+its reach: so the plugin is installed into a venv built with Debian's /usr/bin/python3 under a
+world-readable scratch directory, and the lab's CA is copied there.
 
 A missing daemon is a failure when ``CI`` is set (CI installs tests/system-packages.txt), and a
 skip with the reason otherwise.
