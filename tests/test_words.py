@@ -662,23 +662,35 @@ def test_broken_dependency_is_unknown_from_the_installed_command(broken_nagiospl
 
 
 def test_trace_at_vvv_shows_every_step_and_no_secret(full_lab: Lab, password_file: str) -> None:
-    out = autodiscover(full_lab, password_file, "monitor@contoso.test", "--rpc", "-vvv")
+    out = autodiscover(full_lab, password_file, "monitor@contoso.test", "-vvv")
     assert out.code == 0, out.stdout
     trace = out.stdout.split("\ntrace:\n", 1)[1]
     for step in (
-        "contoso.test: DNS server",
+        "autodiscover.contoso.test: DNS server",
         ": connected",
-        "TLS handshake done: TLSv1.3 (contoso.test)",
-        "POST /autodiscover/autodiscover.xml (Host contoso.test)",
+        "TLS handshake done: TLSv1.3 (autodiscover.contoso.test)",
+        "POST /autodiscover/autodiscover.xml (Host autodiscover.contoso.test)",
         "HTTP 401 Unauthorized",
-        "(Host contoso.test, Authorization: Basic ...)",
+        "(Host autodiscover.contoso.test, Authorization: Basic ...)",
         "HTTP 200 OK",
         "healthy.contoso.test: DNS server",
         "127.0.10.1: TLS handshake done: TLSv1.3",
-        "127.0.10.1: RPC_IN_DATA /rpc/rpcproxy.dll (Host healthy.contoso.test)",
     ):
         assert step in trace, step
     for form in encodings(PASSWORD):
         assert form not in out.stdout, form
-    quiet = autodiscover(full_lab, password_file, "monitor@contoso.test", "--rpc", "-vv")
+    quiet = autodiscover(full_lab, password_file, "monitor@contoso.test", "-vv")
     assert "trace:" not in quiet.stdout
+
+
+def test_trace_shows_the_rpc_requests(full_lab: Lab) -> None:
+    lab = full_lab
+    out = run_plugin(
+        "-H", "rpc-ok.contoso.test", "-p", str(lab.web.port), "--dns-server",
+        lab.dns_server, "--ca-file", str(lab.ca_file), "--rpc", "-vvv",
+    )  # fmt: skip
+    assert out.code == 0, out.stdout
+    trace = out.stdout.split("\ntrace:\n", 1)[1]
+    for address in ("127.0.201.1", "127.0.201.2"):
+        assert f"{address}: RPC_IN_DATA /rpc/rpcproxy.dll (Host rpc-ok.contoso.test)" in trace
+        assert f"{address}: HTTP 401 Unauthorized" in trace
