@@ -22,12 +22,12 @@ for name in $names; do
         echo "$name: the patch no longer applies"; status=1; rm -rf "$work"; continue
     fi
     tests=$(sed -n 's/^# test: //p' "$patch_file")
-    if (cd "$work/copy" && PYTHONPATH="$work/shim" "$python" -m pytest -q -x -p no:cacheprovider \
+    if (cd "$work/copy" && PYTHONPATH="$work/shim" "$python" -m pytest -q -p no:cacheprovider \
             -o addopts="" $tests >"$work/log" 2>&1); then
         echo "$name: SURVIVED (the tests passed on the broken build; log in $work/log)"
         status=1
     else
-        echo "$name: caught by $(grep -m1 -E '^(FAILED|ERROR) ' "$work/log" | cut -d' ' -f2)"
+        echo "$name: caught by $(grep -E '^(FAILED|ERROR) ' "$work/log" | sed 's/^[A-Z]* //; s/ - .*//' | tr '\n' ' ')"
         rm -rf "$work"
     fi
 done
