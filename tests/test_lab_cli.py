@@ -125,3 +125,22 @@ def test_ready_made_commands_work_as_printed(summary: str, index: int, state: st
     assert done.stderr == ""
     assert done.stdout.startswith(f"OUTLOOK_ANYWHERE {state} - "), done.stdout
     assert done.returncode == STATES[state], done.stdout
+
+
+def test_demo_and_lab_venv_has_no_test_tools() -> None:
+    """make demo and make lab install the plugin with its runtime dependencies (and pyspnego,
+    for the lab's NTLM site) into a venv of their own, not the test tools of .venv."""
+    dry = subprocess.run(
+        ["make", "-n", "-B", "demo", "lab"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert dry.returncode == 0, dry.stderr
+    installs = [line for line in dry.stdout.splitlines() if " install " in line]
+    assert installs and all("[test" not in line and "[bench" not in line for line in installs)
+    assert any("'.[ntlm]'" in line for line in installs), installs
+    runs = [line for line in dry.stdout.splitlines() if "-m contrib.lab" in line]
+    assert len(runs) == 2 and all(line.startswith("build/lab-venv/bin/python ") for line in runs)
+    assert "serve --summary --hostile" in runs[1]
