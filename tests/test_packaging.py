@@ -65,6 +65,12 @@ def test_changelog_names_the_version() -> None:
     )
 
 
+def test_readme_names_the_package_file_of_this_version() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"check-outlook-anywhere_([^_\s]+)_all\.deb", readme))
+    assert named == {repo_version()}, named
+
+
 def test_setup_cfg_reads_the_version_from_the_package() -> None:
     assert setup_cfg()["metadata"]["version"] == "attr: outlook_anywhere.__version__"
 
