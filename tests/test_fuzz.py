@@ -3,6 +3,9 @@ plugin answers with one status line, never an exception.
 
 * random and mutated DER into the certificate facts (OpenSSL's decoding, then ``cryptography``
   where the probe asks it), and served by a lab node in a real TLS handshake;
+* well-formed certificates built from strategies (subjects, SANs of every type, wildcards, IDNA,
+  dates around now, key types, extensions), served in a real handshake and judged: the verdict
+  must equal an oracle written from the README's States table, and the words must hold;
 * random bytes as a server's first flight;
 * random XML into the Autodiscover parser;
 * random argument vectors into ``check_outlook_anywhere.run()`` (every target on loopback).
@@ -13,16 +16,28 @@ runs each test with 25 times as many examples (README, "Testing").
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import ipaddress
 import os
+import re
 import socket
 import ssl
+import string
 import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, rsa
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -31,9 +46,10 @@ from contrib.lab import Lab, hostile
 from contrib.lab.web import BILLION_LAUGHS, ERROR_600, _redirect, _settings
 from outlook_anywhere import autodiscover_xml
 from outlook_anywhere.certificate import CertFacts, Unreadable, describe_strength, from_info
-from outlook_anywhere.judgement import Policy, judge_node
+from outlook_anywhere.judgement import Policy, Principal, judge_node
 from outlook_anywhere.options import PASSWORD_ENV, threshold
 from outlook_anywhere.tlsprobe import NodeFacts
+from outlook_anywhere.words import phrase
 
 LONG = os.environ.get("OUTLOOK_ANYWHERE_LONG") == "1"
 
@@ -81,13 +97,14 @@ def leaf_der(lab: Lab) -> bytes:
 
 
 POLICY = Policy(
-    principals=("single.contoso.test",),
+    principal="single.contoso.test",
+    host=None,
     match_mode="cn",
-    warning=threshold("30").range,
-    critical=threshold("14").range,
+    warning=threshold("30"),
+    critical=threshold("14"),
     check_trust=True,
-    now=time.time(),
 )
+WANTED = [Principal("single.contoso.test", "-P")]
 
 
 def openssl_decoding(der: bytes) -> dict[str, object] | None:
@@ -117,8 +134,9 @@ def certificate_facts_hold(der: bytes) -> None:
     assert isinstance(facts, CertFacts)
     node = NodeFacts("127.0.0.1", 443, phase="done")
     node.leaf, node.chain, node.trust = facts, (facts,), "untrusted"
-    for finding in judge_node(node, POLICY):
-        assert finding.text and "\x00" not in finding.text
+    for finding in judge_node(node, WANTED, POLICY, [facts], time.time()):
+        text = phrase(finding)
+        assert text and "\x00" not in text
 
 
 def test_mutated_der_gives_facts_or_findings(leaf_der: bytes) -> None:
@@ -191,9 +209,357 @@ def test_found_by_fuzzing_certificate(
     args = ["-H", "single.contoso.test", "-I", der_node, "-p", str(lab.port), "--ca-file"]
     text, code = check_outlook_anywhere.run([*args, lab.ca_file, "-t", "3"])
     assert_one_status_line(text, code)
-    assert text.startswith(
-        f"OUTLOOK_ANYWHERE CRITICAL - {der_node}: certificate could not be parsed ({reason})"
-    ), text
+    assert code == 2, text
+    status = text.split("\n", 1)[0]
+    assert f"{der_node}: certificate could not be parsed" in status, text
+    assert reason in text, text
+
+
+# -- well-formed certificates, built to reach the judgement -------------------------------------
+# Random DER stops at OpenSSL's parser; these strategies build certificates that parse, are
+# issued by the lab's CA, and are served in a real handshake by a server in this test: random
+# subjects (several CNs, odd attributes), SANs of every type, wildcards, IDNA, dates around now,
+# key types and sizes, extensions.  The verdict must equal an oracle written from the README's
+# States table (names, dates, trust, weak keys), independently of the plugin's own rules.
+
+HOST = "fuzz.contoso.test"
+CERT_SERVER = "127.0.69.1"
+PRINCIPALS = (HOST, "xn--mil-qla.contoso.test", "*.contoso.test")
+NAMES = (
+    HOST, "FUZZ.Contoso.TEST", f"{HOST}.", "*.contoso.test", "*.CONTOSO.test.",
+    "other.contoso.test", "x.fuzz.contoso.test", "*.fuzz.contoso.test", "mäil.contoso.test",
+    "MÄIL.contoso.test",
+    "xn--mil-qla.contoso.test", "m\u0430il.contoso.test", f"{HOST}\x00.evil.test",
+    f"{HOST}\x1b[0m", "127.0.69.1", "*", "contoso.test", "*.*.contoso.test", "f*.contoso.test",
+    " fuzz.contoso.test",
+)  # fmt: skip
+DNS_NAMES = (
+    *(
+        n.encode("idna").decode() if not n.isascii() else n
+        for n in NAMES
+        if "\x00" not in n and "\x1b" not in n and n != "m\u0430il.contoso.test"
+    ),
+    "xn--mil-6cd.contoso.test",
+)
+ODD_ATTRIBUTES = (
+    NameOID.ORGANIZATION_NAME, NameOID.ORGANIZATIONAL_UNIT_NAME, NameOID.EMAIL_ADDRESS,
+    NameOID.SERIAL_NUMBER, NameOID.LOCALITY_NAME, NameOID.DOMAIN_COMPONENT, NameOID.USER_ID,
+    NameOID.COUNTRY_NAME,
+)  # fmt: skip
+PLAIN = st.text(string.ascii_letters + string.digits + " .-", min_size=1, max_size=20)
+
+
+@st.composite
+def subjects(draw: st.DrawFn) -> list[x509.NameAttribute]:
+    cns = draw(st.lists(st.one_of(st.sampled_from(NAMES), PLAIN), max_size=3))
+    attrs = [x509.NameAttribute(NameOID.COMMON_NAME, cn) for cn in cns]
+    for oid in draw(st.lists(st.sampled_from(ODD_ATTRIBUTES), max_size=4)):
+        if oid == NameOID.COUNTRY_NAME:
+            value = draw(st.sampled_from(["DE", "US", "CH"]))
+        elif oid == NameOID.EMAIL_ADDRESS:
+            value = draw(st.sampled_from([f"exchange@{HOST}", "admin@contoso.test"]))
+        elif oid == NameOID.ORGANIZATIONAL_UNIT_NAME:
+            value = draw(st.sampled_from(["Exchange", "Zürich IT", "ИТ", "a;b|c"]))
+        else:
+            value = draw(PLAIN)
+        attrs.insert(draw(st.integers(0, len(attrs))), x509.NameAttribute(oid, value))
+    return attrs
+
+
+GENERAL_NAMES = st.one_of(
+    st.sampled_from(DNS_NAMES).map(x509.DNSName),
+    st.just(x509.DNSName(HOST)),
+    st.sampled_from(["127.0.69.1", "::1"]).map(lambda a: x509.IPAddress(ipaddress.ip_address(a))),
+    st.just(x509.RFC822Name(f"exchange@{HOST}")),
+    st.just(x509.UniformResourceIdentifier(f"https://{HOST}/owa")),
+    st.just(x509.DirectoryName(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, HOST)]))),
+    st.just(x509.RegisteredID(x509.ObjectIdentifier("1.3.6.1.4.1.55555.2"))),
+    st.just(x509.OtherName(x509.ObjectIdentifier("1.3.6.1.4.1.311.20.2.3"), b"\x0c\x03a@b")),
+)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One generated certificate and the check's options."""
+
+    subject: tuple[x509.NameAttribute, ...]
+    sans: tuple[x509.GeneralName, ...] | None  # None: no SAN extension
+    age: float  # days since notBefore (negative: not yet valid)
+    left: float  # days until notAfter
+    key: str
+    digest: str
+    purposes: tuple[str, ...] | None  # extended key usage; None: no extension
+    key_usage: bool
+    unknown: str  # "", "critical" or "non-critical" unknown extension
+    principal: str
+    mode: str
+
+    @property
+    def cns(self) -> list[str]:
+        return [str(a.value) for a in self.subject if a.oid == NameOID.COMMON_NAME]
+
+    @property
+    def dns_sans(self) -> list[str]:
+        return [g.value for g in self.sans or () if isinstance(g, x509.DNSName)]
+
+
+HALF_DAYS = st.integers(-40, 420).map(lambda d: d + 0.5)  # never on a threshold's boundary
+SPECS = st.builds(
+    Spec,
+    subject=subjects().map(tuple),
+    sans=st.one_of(st.none(), st.lists(GENERAL_NAMES, min_size=1, max_size=5).map(tuple)),
+    age=st.one_of(st.integers(0, 400).map(lambda d: d + 0.5), st.just(-1.5)),
+    left=HALF_DAYS,
+    key=st.sampled_from(["rsa2048", "rsa1024", "rsa3072", "p256", "p384", "ed25519", "ed448"]),
+    digest=st.sampled_from(["sha256", "sha384", "sha512"]),
+    purposes=st.sampled_from([("server",), ("server", "client"), ("client",), None]),
+    key_usage=st.booleans(),
+    unknown=st.sampled_from(["", "", "non-critical", "critical"]),
+    principal=st.sampled_from(PRINCIPALS),
+    mode=st.sampled_from(["cn", "cn-or-san"]),
+).filter(lambda spec: spec.age + spec.left > 0)  # notBefore before notAfter
+
+
+# -- the oracle: the README's States table, written again from the table ----------------------
+
+OK_, WARN_, CRIT_ = 0, 1, 2
+
+
+def comparable(name: str) -> str | None:
+    """A name as Windows compares it, or None when it never matches (a control character)."""
+    if (
+        not name
+        or any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in name)
+        or name != name.strip()
+    ):
+        return None
+    name = name[:-1] if name.endswith(".") else name
+    if not name:
+        return None
+    try:
+        return name.encode("idna").decode("ascii").lower() if not name.isascii() else name.lower()
+    except UnicodeError:
+        return None
+
+
+def expands(pattern: str, name: str) -> bool:
+    """``*.contoso.com`` stands for exactly one whole leftmost label (never a bare ``*`` or
+    ``*.com``, never a name that is itself a wildcard)."""
+    if not pattern.startswith("*.") or "*" in pattern[2:] or "*" in name:
+        return False
+    suffix = pattern[2:]
+    label, _, rest = name.partition(".")
+    return "." in suffix and bool(label) and rest == suffix
+
+
+def name_state(principal: str, cns: list[str], sans: list[str], mode: str) -> int:
+    wanted = comparable(principal)
+    if wanted is None:
+        return CRIT_
+    first = comparable(cns[0]) if cns else None
+    alternatives = [n for n in (comparable(s) for s in sans) if n is not None]
+    if first == wanted:
+        return OK_  # the CN, a literal wildcard included
+    if wanted in alternatives:
+        return OK_ if mode == "cn-or-san" else WARN_
+    if any(p is not None and expands(p, wanted) for p in (first, *alternatives)):
+        return WARN_
+    return CRIT_
+
+
+def expected_state(spec: Spec) -> int:
+    states = [name_state(spec.principal, spec.cns, spec.dns_sans, spec.mode)]
+    if len(spec.cns) > 1:
+        states.append(WARN_)  # clients differ on which CN they read
+    if spec.age < 0 or spec.left < 0:
+        states.append(CRIT_)  # not yet valid, or expired
+    elif spec.left < 14:
+        states.append(CRIT_)
+    elif spec.left < 30:
+        states.append(WARN_)
+    if spec.purposes == ("client",) or spec.unknown == "critical":
+        states.append(CRIT_)  # the chain does not validate for a TLS server
+    if spec.key == "rsa1024":
+        states.append(WARN_)  # a weak key
+    return max(states)
+
+
+def satisfies(spec: Spec, proposed: str) -> bool:
+    """A principal the certificate satisfies under the same rules (a SAN counts)."""
+    if proposed.strip() in ("*", "") or re.fullmatch(r"\*\.[\d.]+|[\d.]+", proposed):
+        return False  # a bare or IP wildcard, an IP address
+    if any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in proposed):
+        return False
+    return name_state(proposed, spec.cns, spec.dns_sans, "cn-or-san") != CRIT_
+
+
+# -- a server that serves what the test built -----------------------------------------------------
+
+
+class CertServer:
+    """TLS on loopback; each connection gets the chain set last (a real handshake, then EOF)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.context: ssl.SSLContext | None = None
+        self.listener = socket.create_server((CERT_SERVER, 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def serve(self, chain_pem: bytes, key_file: Path) -> None:
+        chain_file = self.folder / "chain.pem"
+        chain_file.write_bytes(chain_pem)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+        ctx.load_cert_chain(str(chain_file), str(key_file))
+        self.context = ctx
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+
+    def _handle(self, conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(5)
+            ctx = self.context
+            if ctx is None:
+                return
+            with contextlib.suppress(OSError, ssl.SSLError):
+                tls = ctx.wrap_socket(conn, server_side=True)
+                while tls.recv(4096):
+                    pass
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+@dataclass
+class Issuer:
+    lab: Lab
+    server: CertServer
+    keys: dict[str, tuple[Any, Path]]
+
+    def build(self, spec: Spec) -> bytes:
+        """The served chain (leaf + the lab's issuing CA) for ``spec``, as PEM."""
+        key, _ = self.keys[spec.key]
+        pki = self.lab.pki
+        assert pki.issuing is not None
+        now = dt.datetime.now(dt.timezone.utc)
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name(list(spec.subject)))
+            .issuer_name(pki.issuing.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=spec.age))
+            .not_valid_after(now + dt.timedelta(days=spec.left))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        )
+        if spec.sans is not None:
+            san = x509.SubjectAlternativeName(list(spec.sans))
+            builder = builder.add_extension(san, critical=not spec.subject)
+        if spec.purposes is not None:
+            oids = {
+                "server": ExtendedKeyUsageOID.SERVER_AUTH,
+                "client": ExtendedKeyUsageOID.CLIENT_AUTH,
+            }
+            usage = x509.ExtendedKeyUsage([oids[p] for p in spec.purposes])
+            builder = builder.add_extension(usage, critical=False)
+        if spec.key_usage:
+            usage_bits = dict.fromkeys(
+                ("content_commitment", "data_encipherment", "key_agreement", "key_cert_sign",
+                 "crl_sign", "encipher_only", "decipher_only"), False
+            )  # fmt: skip
+            rsa_key = spec.key.startswith("rsa")
+            builder = builder.add_extension(
+                x509.KeyUsage(digital_signature=True, key_encipherment=rsa_key, **usage_bits),
+                critical=True,
+            )
+        if spec.unknown:
+            oid = x509.ObjectIdentifier("1.3.6.1.4.1.55555.3")
+            ext = x509.UnrecognizedExtension(oid, b"\x05\x00")
+            builder = builder.add_extension(ext, critical=spec.unknown == "critical")
+        digest = {"sha256": hashes.SHA256(), "sha384": hashes.SHA384(), "sha512": hashes.SHA512()}
+        leaf = builder.sign(self.lab.pki.keys["issuing"], digest[spec.digest])
+        return b"".join(c.public_bytes(Encoding.PEM) for c in (leaf, pki.issuing))
+
+    def check(self, spec: Spec) -> tuple[str, int]:
+        self.server.serve(self.build(spec), self.keys[spec.key][1])
+        args = ["-H", HOST, "-I", CERT_SERVER, "-p", str(self.server.port), "-t", "5"]
+        args += ["--ca-file", self.lab.ca_file, "-P", spec.principal, "--match", spec.mode]
+        return check_outlook_anywhere.run(args)
+
+
+@pytest.fixture(scope="module")
+def issuer(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Issuer]:
+    folder = tmp_path_factory.mktemp("structured")
+    pki = lab.pki
+    keys: dict[str, tuple[Any, Path]] = {
+        "rsa2048": (pki.keys["leaf"], pki.key_files["leaf"]),
+        "rsa1024": (pki.keys["weak"], pki.key_files["weak"]),
+        "p256": (pki.other_keys["ec"], pki.key_files["ec"]),
+        "ed25519": (pki.other_keys["ed25519"], pki.key_files["ed25519"]),
+    }
+    made = {
+        "rsa3072": rsa.generate_private_key(public_exponent=65537, key_size=3072),
+        "p384": ec.generate_private_key(ec.SECP384R1()),
+        "ed448": ed448.Ed448PrivateKey.generate(),
+    }
+    for name, key in made.items():
+        path = folder / f"{name}.key.pem"
+        path.write_bytes(
+            key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())  # type: ignore[union-attr]
+        )
+        keys[name] = (key, path)
+    server = CertServer(folder)
+    yield Issuer(lab, server, keys)
+    server.close()
+
+
+def test_generated_certificates_are_judged_as_the_states_table_says(issuer: Issuer) -> None:
+    @fuzz(40)
+    @given(SPECS)
+    def check(spec: Spec) -> None:
+        text, code = issuer.check(spec)
+        assert_one_status_line(text, code)
+        assert code == expected_state(spec), (spec, text)
+
+    check()
+
+
+def test_generated_certificates_get_words_that_hold(issuer: Issuer) -> None:
+    """What the admin reads: at most 200 characters and no ';' before the
+    perfdata, and a proposed principal is always one the certificate satisfies."""
+
+    @fuzz(25)
+    @given(SPECS)
+    def check(spec: Spec) -> None:
+        text, _ = issuer.check(spec)
+        status = text.split("\n", 1)[0].split(" | ", 1)[0]
+        assert len(status) <= 200, status
+        assert ";" not in status, status
+        for proposed in re.findall(r'CertPrincipalName:"msstd:([^"]*)"', text):
+            assert satisfies(spec, proposed), (proposed, spec, text)
+
+    check()
+
+
+@pytest.mark.parametrize("key", ["p384", "ed448", "rsa3072"])
+def test_generated_key_types_are_described(issuer: Issuer, key: str) -> None:
+    """``describe_strength`` on the key types the lab's scenarios do not serve."""
+    spec = Spec((x509.NameAttribute(NameOID.COMMON_NAME, HOST),), None, 10.5, 200.5, key,
+                "sha256", ("server",), True, "", HOST, "cn")  # fmt: skip
+    chain = issuer.build(spec)
+    der = x509.load_pem_x509_certificate(chain).public_bytes(Encoding.DER)
+    expected = {"p384": "EC secp384r1", "ed448": "Ed448", "rsa3072": "RSA 3072"}[key]
+    assert describe_strength(der) == (expected, "sha256")
+    text, code = issuer.check(spec)
+    assert code == 0, text
 
 
 # -- a server's first flight -------------------------------------------------------------------

@@ -22,7 +22,7 @@ OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
 STATES = ("OK", "WARNING", "CRITICAL", "UNKNOWN")
 DEADLINE = 3.0  # -t of every row unless the row says otherwise
 SILENT = r"TLS handshake not finished within the deadline"
-SLACK = 1.25  # design.md: the verdict within -t plus about one second (process start included)
+SLACK = 1.25  # the verdict within -t plus about one second (process start included)
 
 
 @pytest.fixture(scope="module")

@@ -33,7 +33,7 @@ from tests.conftest import SCRIPT, Outcome
 
 SILENT_DNS = "127.0.67.53"  # port 53: resolv.conf cannot name another
 DEADLINE = 3.0
-SLACK = 1.25  # design.md: the verdict within -t plus about one second (process start included)
+SLACK = 1.25  # the verdict within -t plus about one second (process start included)
 HOST = "silent-resolver.contoso.test"
 
 
