@@ -82,8 +82,13 @@ def test_three_slow_nodes_fit_in_a_deadline_that_one_after_another_would_not(
         args += ["-I", address]
     out = run_plugin(*args)
     assert out.code == 0, out.stdout
-    assert out.first_line.startswith("OUTLOOK_ANYWHERE OK - 3/3 nodes OK"), out.stdout
+    expires = lab.chain("single").leaf.not_valid_after_utc.date().isoformat()
+    assert out.status == (
+        "OUTLOOK_ANYWHERE OK - 3/3 nodes OK: msstd:single.contoso.test matches the CN, 300.0 days"
+        f" left (expires {expires})"
+    ), out.stdout
     assert out.perfdata["nodes_ok"] == "3;;;0;3"
+    assert [line.split()[:2] for line in out.long_output] == [[a, "OK"] for a in SLOW_NODES]
 
 
 def test_every_silent_node_is_named_within_the_deadline(lab: Lab) -> None:
@@ -104,9 +109,15 @@ def test_every_silent_node_is_named_within_the_deadline(lab: Lab) -> None:
         silent,
     )
     assert out.code == 2
-    assert out.status.startswith(
+    assert out.status == (
         f"OUTLOOK_ANYWHERE CRITICAL - {silent}: TLS handshake not finished within the deadline"
+        " [1/2 nodes OK]"
+    ), out.stdout
+    assert out.perfdata["nodes"] == "2;;;0" and out.perfdata["nodes_ok"] == "1;;;0;2"
+    assert out.long_output[0].startswith(f"{healthy} OK -- CN single.contoso.test; ")
+    assert out.long_output[1].startswith(
+        f"{silent} CRITICAL: TLS handshake not finished within the deadline"
     )
-    assert out.long_output[0].startswith(f"{healthy} OK")
+    assert len(out.long_output) == 2
     assert out.elapsed < 3.2  # hard deadline
     assert out.stderr == ""

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from outlook_anywhere.principal import Match, match, normalize, strip_prefix
+from outlook_anywhere.principal import Match, is_ip, match, normalize, problem, strip_prefix
 
 label = st.text(alphabet=string.ascii_lowercase + string.digits, min_size=1, max_size=12)
 hostname = st.lists(label, min_size=2, max_size=5).map(".".join)
@@ -80,3 +80,67 @@ def test_wildcard_expands_exactly_one_label(first: str, domain: str) -> None:
 def test_only_the_first_cn_counts(first: str, second: str) -> None:
     expected = Match.CN if first.lower() == second.lower() else Match.NONE
     assert match(second, [first, second], []) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("mail.contoso.com", ""),
+        ("*.contoso.com", ""),
+        ("mail.contoso.com.", ""),
+        ("MAIL.Contoso.COM", ""),
+        ("xn--mil-qla.contoso.com", ""),
+        ("mäil.contoso.com", ""),
+        ("", "names no host"),
+        ("mail\x00.evil.com", "holds control characters"),
+        ("mail.contoso.com\n", "holds control characters"),
+        ("mail contoso.com", "holds white space"),
+        ("https://mail.contoso.com", "is a URL, not a host name"),
+        ("mail.contoso.com/rpc", "is a URL, not a host name"),
+        ("CN=mail.contoso.com", "is a distinguished name, not a host name"),
+        ("a.contoso.com,b.contoso.com", "names more than one host"),
+        ("mail.contoso.com:443", "holds a port or a scheme"),
+        ("127.0.10.1", "is an IP address"),
+        ("::1", "is an IP address"),
+        ("[::1]", "is an IP address"),
+        ("mail..contoso.com", "has an empty label"),
+        (".contoso.com", "has an empty label"),
+        ("m*.contoso.com", "has a wildcard that is not a whole leftmost label"),
+        ("*.*.contoso.com", "has a wildcard that is not a whole leftmost label"),
+        ("mail.*.com", "has a wildcard that is not a whole leftmost label"),
+        ("*", "is a bare wildcard"),
+        ("*.com", "is a bare wildcard"),
+    ],
+)
+def test_problem_names_what_is_wrong(name: str, why: str) -> None:
+    """-P, and every principal a fix proposes, is FQDN or *.FQDN: anything else is named."""
+    assert problem(name) == why
+
+
+@pytest.mark.parametrize("name", ["*.0.10.1", "*.10.0.0", "*.1.2.3", "*.contoso.123"])
+def test_a_wildcard_over_an_address_is_never_a_principal(name: str) -> None:
+    assert problem(name) != ""
+
+
+@pytest.mark.parametrize(
+    ("principal", "cns", "sans"),
+    [
+        ("10.0.10.1", ["*.0.10.1"], []),
+        ("10.0.10.1", ["owa.contoso.com"], ["*.0.10.1"]),
+        ("127.0.10.1", ["*.0.10.1"], ["*.0.10.1"]),
+    ],
+)
+def test_a_wildcard_never_matches_an_ip_address(
+    principal: str, cns: list[str], sans: list[str]
+) -> None:
+    assert match(principal, cns, sans) == Match.NONE
+
+
+@given(st.text(alphabet=string.printable + "äé\x00\x7f*", max_size=30))
+def test_an_accepted_principal_is_a_plain_name(name: str) -> None:
+    """Whatever problem() lets through could be pinned by a client as it stands."""
+    if problem(name) == "":
+        assert normalize(name) is not None
+        assert not any(ch in name for ch in " ,;/:=\t\r\n\x00")
+        assert not is_ip(name)
+        assert "*" not in name[1:]

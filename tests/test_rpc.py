@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -28,62 +29,101 @@ def rpc(lab: Lab, host: str, *extra: str) -> Outcome:
     )  # fmt: skip
 
 
+def expires(lab: Lab, host: str) -> str:
+    return lab.chain(f"web-{host}.contoso.test").leaf.not_valid_after_utc.date().isoformat()
+
+
+def thumbprint(lab: Lab, host: str) -> str:
+    from cryptography.hazmat.primitives import hashes
+
+    leaf = lab.chain(f"web-{host}.contoso.test").leaf
+    return leaf.fingerprint(hashes.SHA1()).hex().upper()
+
+
+def consistent(out: Outcome) -> None:
+    """At most 200 characters and no ';' before the perfdata; [k/n nodes OK] is nodes_ok."""
+    assert out.stderr == ""
+    assert len(out.status) <= 200 and ";" not in out.status, out.status
+    counted = re.search(r"\[(\d+)/(\d+) nodes OK\]$", out.status) or re.match(
+        r"OUTLOOK_ANYWHERE OK - (\d+)/(\d+) nodes OK: ", out.status
+    )
+    assert counted, out.status
+    ok, nodes = counted.groups()
+    assert out.perfdata["nodes_ok"] == f"{ok};;;0;{nodes}", out.first_line
+
+
 @pytest.mark.parametrize(
-    ("host", "code", "prefix"),
+    ("host", "code", "status"),
     [
-        (
-            "rpc-ok",
-            0,
-            "OUTLOOK_ANYWHERE OK - 2/2 nodes OK: msstd:rpc-ok.contoso.test matches CN"
-            " rpc-ok.contoso.test",
-        ),
+        ("rpc-ok", 0, None),
         (
             "rpc-anonymous",
             1,
             "OUTLOOK_ANYWHERE WARNING - 127.0.201.4: rpcproxy.dll answered 200 without"
-            " authentication (anonymous access enabled)",
+            " authentication (anonymous access enabled) [0/1 nodes OK]",
         ),
         (
             "rpc-missing",
             2,
             "OUTLOOK_ANYWHERE CRITICAL - 127.0.201.5: rpcproxy.dll answered 404 Not Found: the RPC"
-            " proxy is not installed",
+            " proxy is not installed [0/1 nodes OK]",
         ),
         (
             "rpc-forbidden",
             2,
-            "OUTLOOK_ANYWHERE CRITICAL - 127.0.201.6: rpcproxy.dll answered 403 Forbidden",
+            "OUTLOOK_ANYWHERE CRITICAL - 127.0.201.6: rpcproxy.dll answered 403 Forbidden: access"
+            " forbidden [0/1 nodes OK]",
         ),
         (
             "rpc-redirect",
             2,
             "OUTLOOK_ANYWHERE CRITICAL - 127.0.201.7: rpcproxy.dll answered 302 Found: unexpected"
-            " redirect to https://rpc-redirect.contoso.test/owa/",
+            " redirect to https://rpc-redirect.contoso.test/owa/ [0/1 nodes OK]",
         ),
         (
             "rpc-error",
             2,
-            "OUTLOOK_ANYWHERE CRITICAL - 127.0.201.8: rpcproxy.dll answered 503 RPC Error: 6ba",
+            "OUTLOOK_ANYWHERE CRITICAL - 127.0.201.8: rpcproxy.dll answered 503 RPC Error: 6ba"
+            " (RPC proxy failure) [0/1 nodes OK]",
         ),
     ],
 )
-def test_rpc_variants(lab: Lab, host: str, code: int, prefix: str) -> None:
+def test_rpc_variants(lab: Lab, host: str, code: int, status: str | None) -> None:
     out = rpc(lab, host)
-    assert out.stderr == ""
-    assert out.first_line.startswith(prefix), out.stdout
+    consistent(out)
+    # A node whose certificate is fine but whose RPC proxy is not is no OK node.
+    assert out.status == (
+        status
+        or "OUTLOOK_ANYWHERE OK - 2/2 nodes OK: msstd:rpc-ok.contoso.test matches the CN, 300.0"
+        f" days left (expires {expires(lab, 'rpc-ok')}), rpcproxy.dll 401 (Negotiate, NTLM,"
+        " Basic)"
+    ), out.stdout
     assert out.code == code
 
 
 def test_healthy_lists_schemes_and_labels_each_node(lab: Lab) -> None:
     out = rpc(lab, "rpc-ok")
     assert "rpcproxy.dll 401 (Negotiate, NTLM, Basic)" in out.status
-    lines = [line for line in out.long_output if " rpc OK -- " in line]
-    assert lines == [
-        "127.0.201.1 rpc OK -- rpcproxy.dll 401 Unauthorized; schemes Negotiate, NTLM, Basic;"
-        " server EX01.contoso.test; X-FEServer EX01; " + lines[0].rsplit("; ", 1)[1],
-        "127.0.201.2 rpc OK -- rpcproxy.dll 401 Unauthorized; schemes Negotiate, NTLM, Basic;"
-        " server EX02.contoso.test; X-FEServer EX02; " + lines[1].rsplit("; ", 1)[1],
-    ]
+    # one line per node: its certificate, then what its RPC proxy answered
+    served = (
+        f"CN rpc-ok.contoso.test; SAN rpc-ok.contoso.test; 300.0 days left"
+        f" ({expires(lab, 'rpc-ok')}); issuer Contoso Lab Issuing CA; thumbprint"
+        f" {thumbprint(lab, 'rpc-ok')}; TLSv1.3; "
+    )
+    assert len(out.long_output) == 2
+    for line, (address, label) in zip(
+        out.long_output, [("127.0.201.1", "EX01"), ("127.0.201.2", "EX02")], strict=True
+    ):
+        assert re.fullmatch(
+            re.escape(f"{address} OK -- {served}")
+            + r"\d+ ms"
+            + re.escape(
+                "; rpcproxy.dll 401 Unauthorized; schemes Negotiate, NTLM, Basic; server"
+                f" {label}.contoso.test; X-FEServer {label}; "
+            )
+            + r"\d+ ms",
+            line,
+        ), line
     assert out.perfdata["rpc_time"].split(";")[0].endswith("s")
 
 
@@ -98,24 +138,29 @@ def test_the_probe_is_unauthenticated_msrpc(lab: Lab) -> None:
 def test_expected_schemes_present(lab: Lab) -> None:
     out = rpc(lab, "rpc-ok", "--expect-auth", "negotiate,NTLM")
     assert out.code == 0, out.stdout
+    consistent(out)
+    assert out.status.startswith("OUTLOOK_ANYWHERE OK - 2/2 nodes OK: "), out.status
 
 
 def test_missing_expected_scheme_is_warning(lab: Lab) -> None:
     out = rpc(lab, "rpc-basic", "--expect-auth", "Negotiate,NTLM")
+    consistent(out)
     assert out.code == 1
-    assert out.first_line.startswith(
+    assert out.status == (
         "OUTLOOK_ANYWHERE WARNING - 127.0.201.3: rpcproxy.dll does not offer Negotiate, NTLM"
-        " (offers Basic)"
+        " (offers Basic) [0/1 nodes OK]"
     )
 
 
 def test_silent_proxy_is_critical_within_the_deadline(lab: Lab) -> None:
     out = rpc(lab, "rpc-silent", "-t", "3")
-    assert out.stderr == ""
+    consistent(out)
     assert out.code == 2
-    assert out.first_line.startswith(
-        "OUTLOOK_ANYWHERE CRITICAL - 127.0.201.9: rpcproxy.dll: no answer"
+    assert out.status == (
+        "OUTLOOK_ANYWHERE CRITICAL - 127.0.201.9: rpcproxy.dll no answer within the deadline"
+        " [0/1 nodes OK]"
     )
+    assert "rpc_time" not in out.perfdata  # not measured: left out, never U
     assert out.elapsed < 4.5
 
 
