@@ -384,9 +384,17 @@ def expected_state(spec: Spec) -> int:
     return max(states)
 
 
+def _ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def satisfies(spec: Spec, proposed: str) -> bool:
     """A principal the certificate satisfies under the same rules (a SAN counts)."""
-    if proposed.strip() in ("*", "") or re.fullmatch(r"\*\.[\d.]+|[\d.]+", proposed):
+    if proposed.strip() in ("*", "") or _ip(proposed) or _ip(proposed.removeprefix("*.")):
         return False  # a bare or IP wildcard, an IP address
     if any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in proposed):
         return False
