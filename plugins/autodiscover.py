@@ -258,7 +258,7 @@ class Lookup:
         tried = "; ".join(f"{self._shown(a.url)}: {a.outcome}" for a in self.facts.attempts[-6:])
         if self.deadline.expired():
             raise _Stop("timeout", f"no answer in time ({tried or 'nothing tried'})")
-        raise _Stop("unreachable", f"no endpoint answered for {email} ({tried})")
+        raise _Stop("unreachable", f"no endpoint answered ({tried})")
 
     # -- the standard lookup --------------------------------------------------------------
 
@@ -358,7 +358,7 @@ class Lookup:
             return self._exchange(conn, target, email)
         except HttpError as exc:
             if exc.kind == "too-big":
-                raise _Stop("unusable", f"{self._shown(url)}: {exc.text}") from None
+                raise _Stop("unusable", f"{exc.text} ({self._shown(url)})") from None
             return _Reply(failure=exc.text)
         finally:
             conn.close()

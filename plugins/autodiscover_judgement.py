@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nagiosplugin.state import Critical, Warn
+from nagiosplugin.state import Critical, Unknown, Warn
 
 from . import findings as k
 from .certificate import CertFacts
@@ -94,8 +94,11 @@ def judge_autodiscover(
             "redirected": email != facts.email,
             "failure": facts.error_kind,
             "detail": facts.error,
+            "last": facts.attempts[-1].outcome if facts.attempts else "",
         }
-        return [Finding(k.AUTODISCOVER_FAILED, Critical, None, evidence)]
+        # pyspnego missing is this poller's installation, not the array's fault
+        state = Unknown if facts.error_kind == "ntlm-missing" else Critical
+        return [Finding(k.AUTODISCOVER_FAILED, state, None, evidence)]
     items = publications(facts)
     if not items:
         return [Finding(k.NOT_PUBLISHED, Warn, None, {"email": email})]

@@ -96,10 +96,10 @@ def problem(name: str) -> str:
         return "is a distinguished name, not a host name"
     if "," in name or ";" in name:
         return "names more than one host"
-    if ":" in name and not is_ip(name):
-        return "holds a port or a scheme"
     if is_ip(name.strip("[]")):
         return "is an IP address"
+    if ":" in name:
+        return "holds a port or a scheme"
     bare = name[:-1] if name.endswith(".") else name
     labels = bare.split(".")
     if any(not label for label in labels):
@@ -107,7 +107,9 @@ def problem(name: str) -> str:
     if "*" in bare:
         if labels[0] != "*" or "*" in bare[1:]:
             return "has a wildcard that is not a whole leftmost label"
-        if len(labels) < 3 or is_ip(".".join(labels[1:])) or labels[-1].isdigit():
+        if labels[-1].isdigit():
+            return "is a wildcard over an IP address"
+        if len(labels) < 3:
             return "is a bare wildcard"
     if normalize(name) is None:
         return "is not a host name"

@@ -101,8 +101,9 @@ def _expires(ev: dict[str, object], limit: int) -> str:
     days, date = ev["days"], ev["date"]
     assert isinstance(days, float)
     if ev.get("range"):
+        where = "inside" if str(ev["range"]).startswith("@") else "outside"
         return (
-            f"{role}: {_days(days)} left, outside the {ev['level']} range {ev['range']}"
+            f"{role}: {_days(days)} left, {where} the {ev['level']} range {ev['range']}"
             f" (expires {date})"
         )
     return f"{role} expires in {_days(days)} ({date})"
@@ -212,15 +213,25 @@ def _no_address(ev: dict[str, object], limit: int) -> str:
 
 
 def _autodiscover_failed(ev: dict[str, object], limit: int) -> str:
-    kind, detail = ev.get("failure"), shown(ev.get("detail", ""), limit)
+    kind = ev.get("failure")
     email = ev["email"]
     who = f"Autodiscover for {wire(email, limit) if ev.get('redirected') else shown(email, limit)}"
+    first_line = limit < LONG  # the reason first; the endpoints tried are in the long output
+    detail = shown(ev.get("detail", ""), LONG)
     if kind == "unauthorized":
-        if limit < LONG:  # the first line; the endpoints that refused are in the long output
+        if first_line:
             return f"{who}: wrong user name or password (HTTP 401)"
         return f"{who}: wrong credentials ({detail})"
+    if kind == "ntlm-missing":
+        text = (
+            "broken installation: Python module pyspnego is not installed"
+            f" ({who} accepts only NTLM/Negotiate)"
+        )
+        return text if first_line else f"{text}, {detail}"
     if kind == "error-response":
         return f"{who}: the server answered {detail}"
+    if kind == "unreachable" and first_line and ev.get("last"):
+        return f"{who}: no endpoint answered (last: {shown(ev['last'], LONG)})"
     return f"{who}: {detail}"
 
 
@@ -383,7 +394,7 @@ def resolution_text(failure: str, detail: str, source: str) -> str:
     if failure == "timeout":
         return "DNS lookup timed out" + via
     if failure == "servfail":
-        return "DNS lookup failed: server failure" + (f" ({detail})" if detail else via)
+        return "DNS lookup failed: server failure" + (f" ({detail}, {source})" if detail else via)
     if failure == "excluded":
         return "-4/-6 excludes every address"
     return f"DNS lookup failed: {shown(detail, SHORT)}" + via

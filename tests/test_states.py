@@ -288,7 +288,7 @@ def test_nagios_range_thresholds_apply_as_written(check: Checker) -> None:
     status(
         out,
         WARNING,
-        "127.0.20.1: certificate: 20.0 days left, outside the warning range @15:25"
+        "127.0.20.1: certificate: 20.0 days left, inside the warning range @15:25"
         f" (expires {expires(check, 'expiring-warn')}) [0/1 nodes OK]",
     )
     assert out.perfdata["days_left"] == "20.0;@15:25;0:"
