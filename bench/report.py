@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 STATES = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
-# design.md / issue 5: the speed targets, as ratios from one run.
+# The speed targets, as ratios from one run.
 FLOOR_RATIO = 1.3
 PEER_FACTOR = 15.0
 ARRAY_RATIO = 1.3

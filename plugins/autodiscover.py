@@ -1,7 +1,7 @@
 """Autodiscover: find the endpoint for a mailbox, ask it for the Outlook provider settings,
 follow its redirects.  Facts only: what was tried, what answered, what the document says.
 
-The lookup is the standard one for a poller that cannot read Active Directory (domain.md §3):
+The lookup is the standard one for a poller that cannot read Active Directory (docs/design.md):
 ``https://<domain>``, ``https://autodiscover.<domain>``, the unauthenticated
 ``GET http://autodiscover.<domain>`` whose 302 may point to an https URL, then the DNS SRV
 record ``_autodiscover._tcp.<domain>``.  ``redirectAddr``, ``redirectUrl`` and HTTP redirects

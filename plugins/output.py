@@ -2,7 +2,7 @@
 
 nagiosplugin prints long output only at ``-v`` and then moves the perfdata to the last line;
 operators want the per-node lines in every notification and the perfdata on the first line
-(design.md), so the text is assembled here from the Check's own summary and perfdata.
+(docs/design.md), so the text is assembled here from the Check's own summary and perfdata.
 """
 
 from __future__ import annotations

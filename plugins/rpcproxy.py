@@ -1,4 +1,4 @@
-"""The RPC proxy seen without credentials, on every node: facts only (domain.md §4).
+"""The RPC proxy seen without credentials, on every node: facts only.
 
 ``RPC_IN_DATA /rpc/rpcproxy.dll`` with ``User-Agent: MSRPC`` and an empty body, the first
 request an Outlook Anywhere client makes; a healthy Exchange answers 401 with one
