@@ -29,6 +29,8 @@ from pathlib import Path
 
 import pytest
 
+from contrib.lab import Lab
+from contrib.lab.dns import LabDNS
 from tests.conftest import SCRIPT, Outcome
 
 SILENT_DNS = "127.0.67.53"  # port 53: resolv.conf cannot name another
@@ -220,3 +222,80 @@ def test_alarm_ends_a_check_that_blocks_outside_the_network(tmp_path: Path) -> N
     assert proc.stdout.startswith("OUTLOOK_ANYWHERE UNKNOWN"), proc.stdout
     assert f"did not finish within {timeout:g} s" in proc.stdout, proc.stdout
     assert elapsed < timeout + SLACK, f"{elapsed:.2f} s for -t {timeout:g}"
+
+
+# -- the system resolver when it answers -------------------------------------------------------
+# The same namespace, its resolv.conf naming a lab DNS server on port 53: what getaddrinfo
+# answers (addresses, NXDOMAIN, SERVFAIL, a name without the family asked for) through the CLI.
+
+ANSWERING_DNS = "127.0.67.54"
+
+
+@pytest.fixture(scope="module")
+def answering(
+    lab: Lab, tmp_path_factory: pytest.TempPathFactory, namespace_files: tuple[Path, Path]
+) -> Iterator[tuple[Path, Path]]:
+    server = LabDNS(address=ANSWERING_DNS, port=53)
+    single = lab.scenario("single")
+    server.set_records("sys-single.contoso.test", "A", single.addresses)
+    server.set_records("sys-both.contoso.test", "A", single.addresses)
+    server.set_records("sys-both.contoso.test", "AAAA", ["::1"])
+    server.set_records("sys-v6.contoso.test", "AAAA", ["::1"])
+    server.set_failure("sys-servfail.contoso.test", "servfail")
+    server.start()
+    folder = tmp_path_factory.mktemp("answering")
+    resolv = folder / "resolv.conf"
+    resolv.write_text(f"nameserver {ANSWERING_DNS}\noptions timeout:2 attempts:1\n")
+    yield resolv, namespace_files[1]
+    server.stop()
+
+
+def _node_args(lab: Lab, host: str, *extra: str) -> list[str]:
+    # -H names the host for DNS and SNI; the node serves single's certificate for any name
+    return ["-H", host, "-p", str(lab.port), "--ca-file", lab.ca_file, "-t", "5",
+            "-P", "single.contoso.test", *extra]  # fmt: skip
+
+
+def test_system_resolver_addresses_are_probed(lab: Lab, answering: tuple[Path, Path]) -> None:
+    out = run_in_namespace(answering, *_node_args(lab, "sys-single.contoso.test"))
+    assert out.stderr == "", out.stderr
+    assert out.code == 0, out.stdout
+    assert out.long_output[0].startswith("127.0.11.1 OK"), out.stdout
+    assert out.perfdata["nodes"].startswith("1;"), out.first_line
+
+
+@pytest.mark.parametrize(
+    ("family", "addresses"), [((), ["127.0.11.1", "::1"]), (("-4",), ["127.0.11.1"])]
+)
+def test_system_resolver_families(
+    lab: Lab, answering: tuple[Path, Path], family: tuple[str, ...], addresses: list[str]
+) -> None:
+    """A and AAAA both asked for (IPv4 first), or one family only."""
+    _need(lab.ipv6, "this host cannot bind ::1")
+    out = run_in_namespace(answering, *_node_args(lab, "sys-both.contoso.test", *family))
+    assert out.stderr == "", out.stderr
+    assert [line.split()[0] for line in out.long_output[: len(addresses)]] == addresses
+    assert out.perfdata["nodes"].startswith(f"{len(addresses)};"), out.first_line
+
+
+@pytest.mark.parametrize(
+    ("host", "family", "evidence"),
+    [
+        ("sys-nowhere.contoso.test", (), "NXDOMAIN"),
+        ("sys-servfail.contoso.test", (), "server failure"),
+        ("sys-single.contoso.test", ("-6",), "no IPv6 (AAAA) address"),
+        ("sys-v6.contoso.test", ("-4",), "no IPv4 (A) address"),
+        ("sys-nowhere.contoso.test", ("-6",), "NXDOMAIN"),
+    ],
+)
+def test_system_resolver_failures_are_critical(
+    lab: Lab, answering: tuple[Path, Path], host: str, family: tuple[str, ...], evidence: str
+) -> None:
+    """What the C library says, told apart: no such name, a server failure, and a name that
+    exists without an address of the family asked for (asked again for any family)."""
+    out = run_in_namespace(answering, *_node_args(lab, host, *family))
+    assert out.stderr == "", out.stderr
+    assert out.code == 2, out.stdout
+    assert f"{host}: " in out.status, out.status
+    assert evidence in out.status, out.status
+    assert "system resolver" in out.stdout, out.stdout
