@@ -124,6 +124,7 @@ def test_is_ip(name: str, ip: bool) -> None:
         ("mail_1.contoso.com", ""),
         ("mail-1.contoso.com", ""),
         ("localhost", ""),
+        ("X127.0.0.1", ""),  # a host name that merely holds an address: only [ and ] are stripped
         ("", "names no host"),
         ("mail\x00.x", "holds control characters"),
         ("mail .x", "holds white space"),
@@ -148,9 +149,12 @@ def test_is_ip(name: str, ip: bool) -> None:
         ("**.contoso.com", "has a wildcard that is not a whole leftmost label"),
         ("*", "is a bare wildcard"),
         ("*.com", "is a bare wildcard"),
-        ("*.0.0.1", "is a bare wildcard"),
-        ("*.127.0.0.1", "is a bare wildcard"),
-        ("*.contoso.123", "is a bare wildcard"),
+        ("*.0.0.1", "is a wildcard over an IP address"),
+        ("*.127.0.0.1", "is a wildcard over an IP address"),
+        ("*.contoso.123", "is a wildcard over an IP address"),
+        ("*.123", "is a wildcard over an IP address"),
+        ("[::1]", "is an IP address"),
+        ("mail.x:", "holds a port or a scheme"),
         ("mail!.contoso.com", "is not a host name"),
         ("ä" * 70 + ".x", "is not a host name"),
     ],
@@ -177,6 +181,7 @@ def test_problem_names_the_first_thing_wrong(name: str, why: str) -> None:
         ("*.*.com", "a.b.com", False),
         ("a*.contoso.com", "ab.contoso.com", False),
         ("mail.contoso.com", "mail.contoso.com", False),  # no wildcard at all
+        ("ab.contoso.com", "x.contoso.com", False),  # no wildcard: no label stands for another
         ("*contoso.com", "xcontoso.com", False),
         ("*.0.0.1", "127.0.0.1", False),  # never an IP address
         ("*.1", "::1", False),
