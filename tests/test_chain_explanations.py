@@ -150,3 +150,12 @@ def test_key_descriptions_are_read_only_for_a_weak_chain(lab: Lab) -> None:
     s = lab.scenario("single")
     [node] = probe_all((s.addresses[0],), lab.port, s.host, TrustStore(lab.ca_file), Deadline(5))
     assert node.trust == "verified" and node.strengths == ()
+
+
+def test_weak_and_then_untrusted(check: Checker) -> None:
+    """Too weak for OpenSSL's security level, and once that is forgiven (a second handshake at
+    level 0) still refused, for its purpose: both are said, the refusal decides."""
+    out = check("weak-client-auth")
+    expect(out, CRITICAL, "certificate is not meant for TLS server authentication")
+    line = node_line(out, "127.0.51.1")
+    assert "1024-bit RSA key" in line, line

@@ -89,6 +89,12 @@ ROWS = [
         CRITICAL,
         "not TLS: server sent 'HTTP/1.1 400 Bad Request",
     ),
+    Row(
+        "a protocol_version alert to any hello, old versions included",
+        "version-alert",
+        CRITICAL,
+        r"127\.0\.60\.15: TLS handshake failed: server sent TLS alert: protocol version",
+    ),
     Row("TLS 1.0 only", "tls10", WARNING, r"127\.0\.60\.5: server speaks only TLSv1(?![.\d])"),
     Row("TLS 1.1 only", "tls11", WARNING, r"127\.0\.60\.6: server speaks only TLSv1\.1"),
     # -- certificates -----------------------------------------------------------------------

@@ -106,6 +106,15 @@ def _alert(conn: nodes._Conn, config: NodeConfig) -> None:
     _drain(conn.sock)
 
 
+def _version_alert(conn: nodes._Conn, config: NodeConfig) -> None:
+    # A TLS terminator that speaks no protocol version the client offers, old ones included:
+    # every ClientHello gets a fatal protocol_version alert.
+    conn.sock.settimeout(HANDSHAKE_TIMEOUT)
+    read_client_hello(conn.sock)
+    conn.sock.sendall(b"\x15\x03\x01\x00\x02\x02\x46")
+    _drain(conn.sock)
+
+
 def _http(conn: nodes._Conn, config: NodeConfig) -> None:
     # The TLS port bound to a plain HTTP site: the ClientHello is a bad request.
     conn.sock.settimeout(HANDSHAKE_TIMEOUT)
@@ -167,6 +176,7 @@ BEHAVIOURS: dict[str, nodes.ExtraBehaviour] = {
     "hello-silent": _hello_silent,
     "drip": _drip,
     "alert": _alert,
+    "version-alert": _version_alert,
     "http": _http,
     "tls1.0": _old_tls(ssl.TLSVersion.TLSv1),
     "tls1.1": _old_tls(ssl.TLSVersion.TLSv1_1),
@@ -404,6 +414,7 @@ HOSTILE: tuple[Hostile, ...] = (
     _one("ip-cn", "tls", "ip-cn", "an IP address as the CN, no SAN"),
     _one("empty-san", "tls", "empty-san", "a SAN extension with no names"),
     _one("critical-ext", "tls", "critical-ext", "an unknown critical extension"),
+    _one("version-alert", "version-alert", "hostile", "a protocol_version alert to any hello"),
     Hostile(
         "sixteen",
         ("tls", "silent") * 8,

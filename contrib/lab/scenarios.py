@@ -116,6 +116,8 @@ CERTS: tuple[CertSpec, ...] = (
     _leaf("weak-ec", key="ec", hash="sha1"),
     _leaf("weak-ed25519", key="ed25519", hash="sha1"),
     _leaf("dsa-issuer", issuer="dsa"),
+    # Too weak, and once that is forgiven, meant for TLS clients only.
+    _leaf("weak-client-auth", key="weak", purpose="client"),
 )
 
 
@@ -255,6 +257,11 @@ def _build() -> list[Scenario]:
         "dsa-issuer",
         "leaf issued by an issuing CA with a 1024-bit DSA key (served leaf + DSA CA)",
         _tls("dsa-issuer"),
+    )
+    t.add(
+        "weak-client-auth",
+        "a 1024-bit RSA leaf whose extended key usage says TLS client only",
+        _tls("weak-client-auth"),
     )
     scenarios = t.scenarios
 
