@@ -16,7 +16,7 @@ from collections.abc import Iterable
 # start-up as the handshake itself) to offer algorithms a thumbprint does not need.
 try:
     from _sha1 import sha1
-except ImportError:  # another interpreter, or a build without it
+except ImportError:  # pragma: no cover - another interpreter, or a CPython built without it
     from hashlib import sha1
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)

@@ -9,6 +9,7 @@ judgement decides from it which key is weak).
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -159,3 +160,19 @@ def test_weak_and_then_untrusted(check: Checker) -> None:
     expect(out, CRITICAL, "certificate is not meant for TLS server authentication")
     line = node_line(out, "127.0.51.1")
     assert "1024-bit RSA key" in line, line
+
+
+def test_a_broken_cryptography_is_named_when_a_weak_chain_needs_it(
+    check: Checker, tmp_path: Path
+) -> None:
+    """``cryptography`` is imported only to explain a weak chain; an installation where it
+    cannot be imported is UNKNOWN naming the module, never a traceback (a real package
+    directory that fails on import shadows the installed one)."""
+    broken = tmp_path / "cryptography"
+    broken.mkdir()
+    (broken / "__init__.py").write_text("raise ImportError('libssl.so.1.1: cannot open')\n")
+    out = check("weak-sha1", env={"PYTHONPATH": str(tmp_path)})
+    expect(out, 3, "cryptography")
+    assert "Traceback" not in out.stdout
+    healthy = check("single", env={"PYTHONPATH": str(tmp_path)})
+    expect(healthy, OK)  # the default path never needs it
