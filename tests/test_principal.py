@@ -1,4 +1,4 @@
-"""The principal-matching rules (docs/design.md, "Principal names"), example-based and property-based."""
+"""The principal-matching rules (docs/design.md, "Principal names"), by example and by property."""
 
 from __future__ import annotations
 

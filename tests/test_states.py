@@ -1,4 +1,4 @@
-"""The README's states table (docs/design.md), row by row, against real TLS nodes of the lab, through the CLI.
+"""The README's states table, row by row, against real TLS nodes of the lab, through the CLI.
 
 Each test asserts the exit code and the first line (or its decisive part), and that stderr is
 empty: Icinga shows stderr as the status text.
