@@ -181,7 +181,7 @@ def test_problem_names_the_first_thing_wrong(name: str, why: str) -> None:
         ("*.*.com", "a.b.com", False),
         ("a*.contoso.com", "ab.contoso.com", False),
         ("mail.contoso.com", "mail.contoso.com", False),  # no wildcard at all
-        ("ab.contoso.com", "x.contoso.com", False),  # no wildcard: no label stands for another
+        ("a.contoso.com", "x.contoso.com", False),  # no wildcard: no label stands for another
         ("*contoso.com", "xcontoso.com", False),
         ("*.0.0.1", "127.0.0.1", False),  # never an IP address
         ("*.1", "::1", False),
