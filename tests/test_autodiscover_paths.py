@@ -24,7 +24,9 @@ ADDRESS = "127.0.71.1"
 
 @dataclass
 class Scripted:
-    """An on_tls handler: the next document of ``documents`` for each request."""
+    """An on_tls handler: the next document of ``documents`` for each request (200, XML), or
+    the next answer as it stands when it starts with ``HTTP/`` (then the connection is closed
+    after it if it says ``Connection: close``)."""
 
     documents: list[bytes] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
@@ -44,6 +46,11 @@ class Scripted:
             if buffer is None:
                 return
             body = self.documents.pop(0) if self.documents else b""
+            if body.startswith(b"HTTP/"):
+                sock.sendall(body)
+                if b"Connection: close" in body:
+                    return
+                continue
             sock.sendall(
                 b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: %d\r\n\r\n"
                 % len(body)
@@ -129,7 +136,7 @@ def srv_domain(lab: Lab) -> Iterator[str]:
     domain = "srvpath.contoso.test"
     yield domain
     lab.dns.set_failure(f"_autodiscover._tcp.{domain}", None)
-    lab.reset()
+    lab.dns.set_records(f"_autodiscover._tcp.{domain}", "A", [])
 
 
 @pytest.mark.parametrize(
@@ -155,3 +162,49 @@ def test_srv_step_without_a_usable_answer(
     assert out.code == 2, out.stdout
     assert f"SRV {name}" in out.stdout, out.stdout
     assert evidence in out.stdout, out.stdout
+
+
+# -- authentication ----------------------------------------------------------------------------
+
+
+def _401(*challenges: str, close: bool = False) -> bytes:
+    lines = "".join(f"WWW-Authenticate: {c}\r\n" for c in challenges)
+    closing = "Connection: close\r\n" if close else ""
+    return f"HTTP/1.1 401 Unauthorized\r\n{lines}{closing}Content-Length: 0\r\n\r\n".encode()
+
+
+def test_a_401_offering_no_scheme_the_plugin_speaks(
+    lab: Lab, endpoint: Scripted, password_file: str
+) -> None:
+    endpoint.documents[:] = [_401('Digest realm="x", nonce="1"', "Bearer")]
+    endpoint.requests.clear()
+    out = lookup(lab, password_file, "--autodiscover-url", url(lab))
+    assert out.stderr == "", out.stderr
+    assert out.code == 2, out.stdout
+    assert "no scheme this plugin speaks (offered: Digest, Bearer)" in out.stdout, out.stdout
+    assert len(endpoint.requests) == 1  # no credentials sent in any form
+
+
+def test_basic_after_a_401_that_closed_the_connection(
+    lab: Lab, endpoint: Scripted, password_file: str
+) -> None:
+    """IIS may close the connection with its 401: the credentials go on a new (verified)
+    connection."""
+    endpoint.documents[:] = [_401('Basic realm="x"', close=True), _settings(HOST, f"msstd:{HOST}")]
+    endpoint.requests.clear()
+    out = lookup(lab, password_file, "--autodiscover-url", url(lab))
+    assert out.stderr == "", out.stderr
+    assert len(endpoint.requests) == 2, endpoint.requests
+    assert f"msstd:{HOST}" in out.stdout, out.stdout
+
+
+def test_an_ntlm_challenge_that_is_not_base64(
+    lab: Lab, endpoint: Scripted, password_file: str
+) -> None:
+    endpoint.documents[:] = [_401("NTLM"), _401("NTLM !!not-base64!!")]
+    endpoint.requests.clear()
+    out = lookup(lab, password_file, "--autodiscover-url", url(lab))
+    assert out.stderr == "", out.stderr
+    assert out.code == 2, out.stdout
+    assert "challenge" in out.stdout and "from the server" in out.stdout, out.stdout
+    assert len(endpoint.requests) == 2  # the third leg is never sent
