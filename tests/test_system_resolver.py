@@ -95,6 +95,11 @@ class SilentDNS:
 def namespace_files(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
     _need(shutil.which("unshare") is not None, "unshare (util-linux) is not installed")
     _need(os.geteuid() == 0, "a private mount namespace needs root")
+    probe = subprocess.run(["unshare", "--mount", "true"], capture_output=True, text=True)
+    _need(
+        probe.returncode == 0,
+        f"unshare --mount is not permitted here (CAP_SYS_ADMIN?): {probe.stderr.strip()}",
+    )
     folder = tmp_path_factory.mktemp("resolver")
     resolv = folder / "resolv.conf"
     resolv.write_text(f"nameserver {SILENT_DNS}\noptions timeout:30 attempts:5\n")
