@@ -39,7 +39,8 @@ rows = db.execute(
 ).fetchall()
 counts = dict(rows)
 total = sum(counts.values())
-killed = counts.get("ok_killed", 0)
+# ok_killed and ok_suspicious (killed, slowly) are kills; bad_timeout and bad_survived are not
+killed = counts.get("ok_killed", 0) + counts.get("ok_suspicious", 0)
 print(f"mutation: {killed} of {total} mutants killed ({100 * killed / max(total, 1):.1f} %)")
 for status, count in sorted(counts.items()):
     print(f"  {status}: {count}")
