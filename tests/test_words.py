@@ -27,6 +27,7 @@ from contrib.lab import Lab, hostile
 from contrib.lab.scenarios import SCENARIOS
 from contrib.lab.web import PASSWORD
 from outlook_anywhere.certificate import CertFacts
+from outlook_anywhere.http_facts import RpcFacts
 from outlook_anywhere.judgement import CheckFacts, Policy, judge, satisfied
 from outlook_anywhere.options import threshold
 from outlook_anywhere.tlsprobe import NodeFacts
@@ -91,9 +92,13 @@ def policy(**kw: object) -> Policy:
     return Policy(**values)  # type: ignore[arg-type]
 
 
-def words(nodes: list[NodeFacts], pol: Policy | None = None) -> tuple[object, str, list[str]]:
+def words(
+    nodes: list[NodeFacts], pol: Policy | None = None, **more: object
+) -> tuple[object, str, list[str]]:
     pol = pol or policy()
     facts = CheckFacts(NOW, pol.host, None, nodes)
+    for name, value in more.items():
+        setattr(facts, name, value)
     verdict = judge(facts, pol)
     prefix = f"OUTLOOK_ANYWHERE {str(verdict.state).upper()} - "
     line = prefix + headline(verdict, facts, pol, FIRST_LINE_MAX - len(prefix))
@@ -284,6 +289,62 @@ MATRIX = [
 ]
 
 
+MATRIX += [
+    (
+        "unparsable",
+        [node(A, failure="unparsable", detail="OpenSSL: ASN1 lib", leaf=None)],
+        {},
+        Critical,
+        "OUTLOOK_ANYWHERE CRITICAL - 10.0.0.1: certificate could not be parsed (OpenSSL: ASN1"
+        " lib) [0/1 nodes OK]",
+        "10.0.0.1 CRITICAL: certificate could not be parsed (OpenSSL: ASN1 lib)",
+    ),
+    (
+        "no certificate",
+        [node(A)],
+        {},
+        Critical,
+        "OUTLOOK_ANYWHERE CRITICAL - 10.0.0.1: server sent no certificate [0/1 nodes OK]",
+        "10.0.0.1 CRITICAL: server sent no certificate",
+    ),
+    (
+        "weak key of an issuing CA",
+        [node(A, cert(), strengths=((0, "RSA 2048", "sha256"), (1, "RSA 1024", "sha256")))],
+        {},
+        Warn,
+        "OUTLOOK_ANYWHERE WARNING - 10.0.0.1: issuing CA 'Contoso CA' has a 1024-bit RSA key"
+        " (under 2048 bits) [0/1 nodes OK]",
+        "10.0.0.1 WARNING: issuing CA 'Contoso CA' has a 1024-bit RSA key (under 2048 bits)",
+    ),
+    (
+        "only an old protocol",
+        [node(A, cert(), only_protocol="TLSv1")],
+        {},
+        Warn,
+        "OUTLOOK_ANYWHERE WARNING - 10.0.0.1: server speaks only TLSv1 [0/1 nodes OK]",
+        "10.0.0.1 WARNING: server speaks only TLSv1",
+    ),
+    (
+        "TLS alert",
+        [node(A, failure="tls-alert", detail="unrecognized name", phase="handshake", leaf=None)],
+        {},
+        Critical,
+        "OUTLOOK_ANYWHERE CRITICAL - 10.0.0.1: TLS handshake failed: server sent TLS alert:"
+        " unrecognized name [0/1 nodes OK]",
+        "10.0.0.1 CRITICAL: TLS handshake failed: server sent TLS alert: unrecognized name",
+    ),
+    (
+        "not TLS",
+        [node(A, failure="not-tls", detail="220 mail ESMTP\x00", phase="handshake", leaf=None)],
+        {},
+        Critical,
+        "OUTLOOK_ANYWHERE CRITICAL - 10.0.0.1: not TLS: server sent '220 mail ESMTP.'"
+        " [0/1 nodes OK]",
+        "10.0.0.1 CRITICAL: not TLS: server sent '220 mail ESMTP.'",
+    ),
+]
+
+
 @pytest.mark.parametrize(
     ("nodes", "options", "state", "first", "long"),
     [row[1:] for row in MATRIX],
@@ -297,6 +358,95 @@ def test_words_matrix(
     assert line == first
     assert any(long in text for text in lines), lines
     assert len(line) <= FIRST_LINE_MAX and ";" not in line
+
+
+def _published(*providers: tuple[str, str | None, str], error: str = "") -> object:
+    from outlook_anywhere.http_facts import AutodiscoverFacts, Document, Provider
+
+    facts = AutodiscoverFacts("monitor@contoso.com", "monitor@contoso.com", elapsed=0.1)
+    facts.document = Document(
+        action="settings",
+        providers=tuple(Provider(t, "mail.contoso.com", ssl, "", cpn) for t, cpn, ssl in providers),
+    )
+    if error:
+        facts.error_kind, facts.error = error, "error 600: Invalid Request"
+    return facts
+
+
+HTTP_MATRIX = [
+    (
+        "CertPrincipalName None",
+        {"autodiscover": _published(("EXPR", "None", "On"))},
+        Warn,
+        "OUTLOOK_ANYWHERE WARNING - Autodiscover publishes EXPR CertPrincipalName None: mutual"
+        " authentication is not enforced [1/1 nodes OK]",
+        "Autodiscover WARNING: Autodiscover publishes EXPR CertPrincipalName None: mutual"
+        " authentication is not enforced; fix: Set-OutlookProvider EXPR -CertPrincipalName:"
+        '"msstd:mail.contoso.com"',
+    ),
+    (
+        "neither EXPR nor EXHTTP",
+        {"autodiscover": _published(("WEB", None, ""))},
+        Warn,
+        "OUTLOOK_ANYWHERE WARNING - Autodiscover for monitor@contoso.com publishes neither EXPR"
+        " nor EXHTTP (Outlook Anywhere is not published for this mailbox) [1/1 nodes OK]",
+        "Autodiscover WARNING: Autodiscover for monitor@contoso.com publishes neither",
+    ),
+    (
+        "SSL Off",
+        {"autodiscover": _published(("EXPR", "msstd:mail.contoso.com", "Off"))},
+        Warn,
+        "OUTLOOK_ANYWHERE WARNING - Autodiscover publishes EXPR with SSL Off: no TLS, so no"
+        " mutual authentication [1/1 nodes OK]",
+        "EXPR Server mail.contoso.com, SSL Off, CertPrincipalName msstd:mail.contoso.com",
+    ),
+    (
+        "an error response",
+        {"autodiscover": _published(error="error-response")},
+        Critical,
+        "OUTLOOK_ANYWHERE CRITICAL - Autodiscover for monitor@contoso.com: the server answered"
+        " error 600: Invalid Request [1/1 nodes OK]",
+        "Autodiscover CRITICAL: Autodiscover for monitor@contoso.com: the server answered",
+    ),
+    (
+        "rpcproxy.dll 503",
+        {"rpc": [RpcFacts(A, 503, "RPC Error: 6ba", rpc_error="6ba")]},
+        Critical,
+        "OUTLOOK_ANYWHERE CRITICAL - 10.0.0.1: rpcproxy.dll answered 503 RPC Error: 6ba (RPC"
+        " proxy failure) [0/1 nodes OK]",
+        "10.0.0.1 CRITICAL: rpcproxy.dll answered 503 RPC Error: 6ba (RPC proxy failure) --",
+    ),
+    (
+        "rpcproxy.dll without an expected scheme",
+        {"rpc": [RpcFacts(A, 401, "Unauthorized", ["Basic"])]},
+        Warn,
+        "OUTLOOK_ANYWHERE WARNING - 10.0.0.1: rpcproxy.dll does not offer Negotiate (offers"
+        " Basic) [0/1 nodes OK]",
+        "rpcproxy.dll 401 Unauthorized; schemes Basic",
+    ),
+    (
+        "rpcproxy.dll healthy",
+        {"rpc": [RpcFacts(A, 401, "Unauthorized", ["Negotiate", "NTLM"])]},
+        Ok,
+        "OUTLOOK_ANYWHERE OK - 1/1 nodes OK: msstd:mail.contoso.com matches the CN, 300.0 days"
+        " left (expires 2027-11-11), rpcproxy.dll 401 (Negotiate, NTLM)",
+        "10.0.0.1 OK -- CN mail.contoso.com",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("more", "state", "first", "long"),
+    [row[1:] for row in HTTP_MATRIX],
+    ids=[row[0] for row in HTTP_MATRIX],
+)
+def test_words_matrix_of_the_http_checks(
+    more: dict[str, object], state: object, first: str, long: str
+) -> None:
+    pol = policy(expect_auth=("Negotiate",))
+    got_state, line, lines = words([node(A, cert())], pol, **more)
+    assert (got_state, line) == (state, first)
+    assert any(long in text for text in lines), lines
 
 
 def test_fix_never_proposes_what_the_certificates_do_not_satisfy() -> None:
