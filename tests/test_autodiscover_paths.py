@@ -208,3 +208,31 @@ def test_an_ntlm_challenge_that_is_not_base64(
     assert out.code == 2, out.stdout
     assert "challenge" in out.stdout and "from the server" in out.stdout, out.stdout
     assert len(endpoint.requests) == 2  # the third leg is never sent
+
+
+def test_an_endpoint_named_by_its_ip_address_gets_no_credentials(
+    lab: Lab, endpoint: Scripted, password_file: str
+) -> None:
+    """An Autodiscover URL naming the server by address: the certificate names a host, so TLS
+    does not verify for the address and no request (no credentials) is sent."""
+    endpoint.requests.clear()
+    out = lookup(lab, password_file, "--autodiscover-url", f"https://{ADDRESS}:{lab.port}/")
+    assert out.stderr == "", out.stderr
+    assert out.code == 2, out.stdout
+    assert "does not verify" in out.stdout, out.stdout
+    assert endpoint.requests == []
+
+
+def test_a_name_without_addresses(lab: Lab, password_file: str) -> None:
+    """--dns-server: the name exists (it has a TXT record) but no A or AAAA record."""
+    name = "noaddress.contoso.test"
+    lab.dns.set_records(name, "TXT", ['"v=spf1 -all"'])
+    try:
+        out = run_plugin(
+            "-H", name, "--dns-server", lab.dns_server, "-p", str(lab.port), "-t", "5"
+        )  # fmt: skip
+    finally:
+        lab.dns.set_records(name, "TXT", [])
+    assert out.stderr == "", out.stderr
+    assert out.code == 2, out.stdout
+    assert f"{name}: " in out.status and "no A or AAAA address" in out.status, out.status
