@@ -4,10 +4,10 @@ The judgement decides and records data (``findings``); the probes record facts w
 module is the one place that turns them into words: the phrase of a finding (the same on the first
 line and in the long output), its fix, and the descriptions of nodes, Autodiscover and DNS.
 
-Names from certificates and text from servers are shown through :func:`shown`: printable, one
-line, bounded.  The plugin's own
-words are never scrubbed, so a password that is also an ordinary word garbles nothing; text an
-HTTP server sent back goes through :func:`wire`, which hides the password in any encoding.
+Names from certificates and arguments are shown through :func:`shown`: printable, one line,
+bounded.  Text an HTTP server sent back goes through :func:`wire`, which also hides the password
+in any encoding; the plugin's own words are never scrubbed, so a password that is also an
+ordinary word garbles nothing.
 """
 
 from __future__ import annotations
