@@ -79,9 +79,11 @@ class Verdict:
 # -- principals ---------------------------------------------------------------------------------
 
 
-def principals(policy: Policy, autodiscover: AutodiscoverFacts | None) -> list[Principal]:
+def principals(
+    policy: Policy, autodiscover: AutodiscoverFacts | None, host: str | None = None
+) -> list[Principal]:
     """What the nodes are judged against: what Autodiscover publishes (what clients pin), else
-    -P, else the host name."""
+    -P, else the host name probed (-H, or the Server Autodiscover publishes)."""
     if autodiscover is not None:
         from .autodiscover_judgement import published_principals
 
@@ -90,7 +92,8 @@ def principals(policy: Policy, autodiscover: AutodiscoverFacts | None) -> list[P
             return [Principal(name, source) for name, source in found]
     if policy.principal:
         return [Principal(policy.principal, "-P")]
-    return [Principal(policy.host, "-H")] if policy.host else []
+    host = policy.host or host
+    return [Principal(host, "-H")] if host else []
 
 
 def satisfied(name: str, leaves: list[CertFacts], mode: str) -> bool:
@@ -304,7 +307,7 @@ def _rank(finding: Finding) -> int:
 
 def judge(facts: CheckFacts, policy: Policy) -> Verdict:
     """Every finding of one check, worst first; then how many nodes are OK."""
-    wanted = principals(policy, facts.autodiscover)
+    wanted = principals(policy, facts.autodiscover, facts.host)
     leaves = [n.leaf for n in facts.nodes if n.leaf is not None and not n.failure]
     found = judge_resolution(facts.resolution)
     if facts.autodiscover is not None:

@@ -200,3 +200,14 @@ def test_connection_failure_kinds_reach_the_finding() -> None:
             Critical,
             failure,
         )
+
+
+def test_without_h_and_without_a_pin_nodes_are_judged_against_the_published_server() -> None:
+    wrong = node("10.0.0.1", cert(cns=("owa.contoso.com",), sans=()))
+    facts = CheckFacts(NOW, "mail.contoso.com", None, [wrong], published(expr("None")))
+    verdict = judge(facts, policy(host=None))
+    assert [(f.kind, f.node) for f in verdict.findings] == [
+        (k.PRINCIPAL_MISMATCH, "10.0.0.1"),
+        (k.UNPINNED, None),
+    ]
+    assert verdict.findings[0].evidence["principal"] == "mail.contoso.com"
