@@ -30,6 +30,10 @@ for module in $MUTATE; do
     "$mutmut" run --paths-to-mutate "$module" --runner "$runner" --tests-dir tests \
         --no-progress --simple-output >"$work/run.log" 2>&1 || true
 done
+if grep -q "Tests don't run cleanly without mutations" "$work/run.log"; then
+    echo "mutation: the tests fail without any mutant; see $work/run.log"
+    exit 1
+fi
 "$mutmut" results >"$work/results.txt" 2>&1 || true
 "$venv/bin/python" - "$work/tree/.mutmut-cache" <<'PY'
 import sqlite3, sys
