@@ -1,0 +1,67 @@
+"""The Autodiscover parser on documents a server may send, one shape at a time (in-process;
+the hostile ones, entity expansion and the like, are in tests/test_autodiscover.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from outlook_anywhere.autodiscover_xml import MAX_VALUE, UnusableDocument, parse
+
+RESPONSE = "http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006"
+OUTLOOK = "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"
+
+
+def document(inner: str) -> bytes:
+    return f'<Autodiscover xmlns="{RESPONSE}">{inner}</Autodiscover>'.encode()
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b'<?xml version="1.0" encoding="utf-32"?><Autodiscover/>', "invalid XML (ValueError)"),
+        (b'<?xml version="1.0" encoding="no-such"?><Autodiscover/>', "unknown encoding"),
+        (b"<Autodiscover><Response>", "invalid XML at line 1"),
+        (document(""), "no Response element"),
+        (document(f'<Response xmlns="{OUTLOOK}"></Response>'), "no Account element"),
+        (b'<Autodiscover xmlns="urn:other"><Response/></Autodiscover>', "root element is not"),
+        (b"<!DOCTYPE a [<!ENTITY x 'y'>]><Autodiscover/>", "declares a DTD"),
+    ],
+)
+def test_unusable_documents_say_why(body: bytes, reason: str) -> None:
+    with pytest.raises(UnusableDocument, match=reason.replace("(", r"\(").replace(")", r"\)")):
+        parse(body)
+
+
+def test_an_error_response() -> None:
+    parsed = parse(document(
+        f'<Response xmlns="{OUTLOOK}"><Error><ErrorCode>500</ErrorCode>'
+        "<Message>The e-mail address cannot be found.</Message></Error></Response>"
+    ))  # fmt: skip
+    assert (parsed.error_code, parsed.error_message) == (
+        "500",
+        "The e-mail address cannot be found.",
+    )
+    assert parsed.providers == ()
+
+
+def test_providers_with_missing_and_empty_values() -> None:
+    parsed = parse(document(
+        f'<Response xmlns="{OUTLOOK}"><Account><Action>settings</Action>'
+        "<Protocol/><Protocol><Type>EXPR</Type><Server>mail.contoso.test</Server>"
+        "<CertPrincipalName></CertPrincipalName></Protocol><Other/></Account></Response>"
+    ))  # fmt: skip
+    assert parsed.action == "settings"
+    first, second = parsed.providers
+    assert (first.type, first.server, first.cert_principal_name) == ("", "", None)
+    assert (second.type, second.server) == ("EXPR", "mail.contoso.test")
+    assert second.cert_principal_name is not None and second.cert_principal_name.strip() == ""
+
+
+def test_values_are_cut_at_max_value() -> None:
+    long = "m" * (MAX_VALUE + 50)
+    parsed = parse(document(
+        f'<Response xmlns="{OUTLOOK}"><Account><Action>redirectUrl</Action>'
+        f"<RedirectUrl>https://{long}/</RedirectUrl></Account></Response>"
+    ))  # fmt: skip
+    assert len(parsed.redirect_url) == MAX_VALUE
+    assert parsed.redirect_url.startswith("https://mmm")
