@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from .options import PASSWORD_ENV
+from .options import PASSWORD_ENV, open_now
 from .output import SECRETS
 
 
@@ -21,8 +21,8 @@ def read_password(password_file: str | None) -> str:
     """The first line of the file (without its line break), else the environment variable."""
     if password_file:
         try:
-            with open(password_file, "rb") as handle:
-                first = handle.read(4096).split(b"\n", 1)[0].rstrip(b"\r")
+            with os.fdopen(open_now(password_file), "rb") as handle:
+                first = (handle.read(4096) or b"").split(b"\n", 1)[0].rstrip(b"\r")
         except OSError as exc:
             raise PasswordError(f"--password-file {password_file}: {exc.strerror}") from None
         try:

@@ -139,11 +139,17 @@ def threshold(value: str) -> Threshold:
     return Threshold(spec, parsed, plain=spec != value, given=value)
 
 
+def open_now(path: str) -> int:
+    """A file descriptor for reading ``path``, never waiting: a FIFO with no writer would block
+    ``open()`` before the deadline's alarm is armed (the alarm needs -t, parsed here)."""
+    return os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+
+
 def ca_file(value: str) -> str:
     value = _nonempty(value)
     try:
-        with open(value, "rb") as handle:
-            head = handle.read(4 * 1024 * 1024)
+        with os.fdopen(open_now(value), "rb") as handle:
+            head = handle.read(4 * 1024 * 1024) or b""
     except OSError as exc:
         raise Invalid(f"{value}: {exc.strerror}") from None
     if b"-----BEGIN CERTIFICATE-----" not in head:
@@ -203,8 +209,7 @@ def readable_file(value: str) -> str:
     """A file read later (the password file): it must exist and be readable now."""
     value = _nonempty(value)
     try:
-        with open(value, "rb"):
-            pass
+        os.close(open_now(value))
     except OSError as exc:
         raise Invalid(f"{value}: {exc.strerror}") from None
     return os.path.abspath(value)

@@ -111,7 +111,7 @@ def problem(name: str) -> str:
             return "is a wildcard over an IP address"
         if len(labels) < 3:
             return "is a bare wildcard"
-    if normalize(name) is None:
+    if normalize(name) is None or labels[-1].isdigit():
         return "is not a host name"
     for label in normalize(name).split("."):  # type: ignore[union-attr]
         if label != "*" and not all(ch.isalnum() or ch in "-_" for ch in label):

@@ -242,7 +242,7 @@ def _probe_legacy(facts: NodeFacts, store: TrustStore, sni: str | None, deadline
         facts.chain = _facts_of(hs.chain(verified=False))
         facts.served_count = len(facts.chain)
         facts.leaf = facts.chain[0] if facts.chain else None
-        facts.tls_version = ""
+        facts.tls_version = hs.obj.version() or ""
         _untrusted(facts, exc.verify_code, exc.verify_message)
     except (OSError, ssl.SSLError) as exc:
         _classify(exc, facts, _first_bytes(exc))

@@ -139,7 +139,8 @@ def _why_untrusted(ev: dict[str, object], limit: int) -> str:
         return f"chain ends at '{shown(issuer, limit)}', which is not in the trust store"
     if code == 7:
         return "a signature in the certificate chain does not verify"
-    if code == 24:
+    if code == 79 or (code == 24 and "invalid ca" in str(ev.get("message", "")).lower()):
+        # X509_V_ERR_INVALID_CA: 79 on OpenSSL 3, 24 before it
         return "an issuing certificate in the chain is not a CA"
     if code == 26:
         return "certificate is not meant for TLS server authentication"

@@ -211,3 +211,12 @@ def test_without_h_and_without_a_pin_nodes_are_judged_against_the_published_serv
         (k.UNPINNED, None),
     ]
     assert verdict.findings[0].evidence["principal"] == "mail.contoso.com"
+
+
+def test_a_name_whose_last_label_is_a_number_is_never_proposed() -> None:
+    leaves = [cert(cns=("0",), sans=())]
+    [finding] = judge(
+        CheckFacts(NOW, "mail.contoso.com", None, [node("10.0.0.1", leaves[0])]), policy()
+    ).findings
+    assert finding.kind == k.PRINCIPAL_MISMATCH
+    assert finding.fix is not None and finding.fix.publish is None

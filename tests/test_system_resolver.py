@@ -202,31 +202,50 @@ def test_silent_system_resolver_for_autodiscover(
 
 
 def test_alarm_ends_a_check_that_blocks_outside_the_network(tmp_path: Path) -> None:
-    """SIGALRM at -t + 0.6 s: the trust store given as a FIFO whose writer goes away after the
-    first read, so OpenSSL's own open() of it blocks (as a CA file on a stalled network file
+    """SIGALRM at -t + 0.6 s: the trust store given as a FIFO whose one writer sends a line and
+    then nothing more, so OpenSSL's own read of it blocks (as a CA file on a stalled network file
     system would). No socket or DNS timeout covers that; the alarm does, and the verdict is
     UNKNOWN naming the deadline."""
     fifo = tmp_path / "ca.pem"
     os.mkfifo(fifo)
-
-    def one_writer() -> None:  # the option check reads the file once; nobody writes again
-        with open(fifo, "wb") as handle:
-            handle.write(b"-----BEGIN CERTIFICATE-----\n")
-
-    threading.Thread(target=one_writer, daemon=True).start()
+    writer = os.open(fifo, os.O_RDWR)  # a writer that stays and never writes again
+    os.write(writer, b"-----BEGIN CERTIFICATE-----\n")  # what the option check reads
     timeout = 2.0
     started = time.monotonic()
-    proc = subprocess.run(
-        [sys.executable, str(SCRIPT), "-H", "mail.contoso.test", "-I", "127.0.0.1", "-p", "9",
-         "--ca-file", str(fifo), "-t", f"{timeout:g}"],
-        capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+    try:
+        proc = subprocess.run(
+            [sys.executable, str(SCRIPT), "-H", "mail.contoso.test", "-I", "127.0.0.1", "-p", "9",
+             "--ca-file", str(fifo), "-t", f"{timeout:g}"],
+            capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+    finally:
+        os.close(writer)
     elapsed = time.monotonic() - started
     assert proc.stderr == "", proc.stderr
     assert proc.returncode == 3, proc.stdout
     assert proc.stdout.startswith("OUTLOOK_ANYWHERE UNKNOWN"), proc.stdout
     assert f"did not finish within {timeout:g} s" in proc.stdout, proc.stdout
     assert elapsed < timeout + SLACK, f"{elapsed:.2f} s for -t {timeout:g}"
+
+
+@pytest.mark.parametrize("option", ["--ca-file", "--password-file"])
+def test_a_fifo_without_writer_is_refused_at_once(tmp_path: Path, option: str) -> None:
+    """Files named on the command line are read before the alarm can be armed: one that would
+    block open() (a FIFO nobody writes to) must be refused, not waited for."""
+    fifo = tmp_path / "file"
+    os.mkfifo(fifo)
+    extra = ["--autodiscover", "monitor@contoso.test"] if option == "--password-file" else []
+    started = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "-H", "mail.contoso.test", *extra, option, str(fifo),
+         "-t", "2"],
+        capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert (proc.returncode, proc.stderr) == (3, "")
+    why = "holds no PEM certificate" if option == "--ca-file" else "the first line is empty"
+    assert proc.stdout.startswith("OUTLOOK_ANYWHERE UNKNOWN - "), proc.stdout
+    assert why in proc.stdout, proc.stdout
+    assert time.monotonic() - started < 2.0 + SLACK
 
 
 # -- the system resolver when it answers -------------------------------------------------------
