@@ -124,10 +124,8 @@ def test_is_ip(name: str, ip: bool) -> None:
         ("mail_1.contoso.com", ""),
         ("mail-1.contoso.com", ""),
         ("localhost", ""),
-        (
-            "X127.0.0.1",
-            "is not a host name",
-        ),  # its last label is a number: not an address either  # a host name that merely holds an address: only [ and ] are stripped
+        # merely holds an address (only [ and ] are stripped): a name, though a bad one
+        ("X127.0.0.1", "is not a host name"),
         ("", "names no host"),
         ("mail\x00.x", "holds control characters"),
         ("mail .x", "holds white space"),
