@@ -16,6 +16,15 @@ FLOOR_RATIO = 1.3
 PEER_FACTOR = 15.0
 ARRAY_RATIO = 1.3
 RSS_LIMIT_MB = 40.0
+# Counted instructions of each path, as a ratio to the floor's (--dns-server: to the floor that
+# also imports the dnspython modules it uses).
+INSTRUCTION_GOALS = {
+    "single": ("1 healthy node", "floor", 1.15),
+    "healthy8": ("8 nodes", "floor", 1.45),
+    "rpc": ("--rpc, one node", "floor", 1.30),
+    "autodiscover": ("--autodiscover (Basic), one node", "floor-dns", 1.50),
+    "dns-server": ("--dns-server", "floor-dns", 1.05),
+}
 FLOOR_IMPORTS_DOC = "import nagiosplugin, ssl, socket"
 
 Rows = list[dict[str, Any]]
@@ -45,6 +54,11 @@ def targets(rows: Rows) -> list[dict[str, Any]]:
     def add(name: str, value: str, met: bool) -> None:
         out.append({"target": name, "measured": value, "met": met})
 
+    for key, (name, base, goal) in INSTRUCTION_GOALS.items():
+        row, floor = by.get(key), by.get(base)
+        if row and floor and row.get("instructions") and floor.get("instructions"):
+            r = row["instructions"] / floor["instructions"]
+            add(f"{name}: counted instructions within {goal}× of {base}", f"{r:.2f}×", r <= goal)
     single = by.get("single")
     if single is None:
         return out
@@ -94,17 +108,22 @@ def table(results: dict[str, Any]) -> str:
     peer = by.get("check_ssl_cert", {}).get("mean")
     lines = [
         "| command | state | mean ms | min ms | max ms | CPU ms | peak RSS MB | × floor"
-        " | check_ssl_cert ÷ this |",
-        "|---|---|--:|--:|--:|--:|--:|--:|--:|",
+        " | M instructions | instructions × floor | check_ssl_cert ÷ this |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for r in rows:
         rss = f"{r['peak_rss_mb']:.1f}" if r.get("peak_rss_mb") is not None else "–"
         to_floor = f"{r['mean'] / floor:.2f}" if floor else "–"
         to_peer = f"{peer / r['mean']:.1f}" if peer else "–"
         label = r["label"] + (f" ({r['note']})" if r.get("note") else "")
+        count = r.get("instructions")
+        base = by.get(INSTRUCTION_GOALS.get(r["key"], ("", "floor", 0))[1], {}).get("instructions")
+        millions = f"{count / 1e6:.1f}" if count else "–"
+        to_floor_count = f"{count / base:.2f}" if count and base else "–"
         lines.append(
             f"| {label} | {_state(r)} | {_ms(r['mean'])} | {_ms(r['min'])} | {_ms(r['max'])}"
-            f" | {_ms(r['cpu'])} | {rss} | {to_floor} | {to_peer} |"
+            f" | {_ms(r['cpu'])} | {rss} | {to_floor} | {millions} | {to_floor_count}"
+            f" | {to_peer} |"
         )
     return "\n".join(lines) + "\n"
 

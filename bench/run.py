@@ -48,6 +48,8 @@ from contrib.lab import Lab  # noqa: E402
 PLUGINS_DIR = Path("/usr/lib/nagios/plugins")
 TIME = "/usr/bin/time"  # GNU time, for the peak RSS
 FLOOR_IMPORTS = "import nagiosplugin, ssl, socket"
+# --dns-server's floor: the same, plus the dnspython modules that path imports.
+DNS_FLOOR_IMPORTS = FLOOR_IMPORTS + ", dns.resolver, dns.exception, dns.rcode"
 # The plugin's rows and the state each must end in: a row that ends otherwise measured nothing.
 EXPECTED_EXIT = {
     "single": 0,
@@ -71,6 +73,7 @@ class Row:
     first_line: str = ""
     exit_code: int | None = None
     rss_kb: list[int] = field(default_factory=list)
+    instructions: int | None = None  # counted by callgrind, one run
 
 
 # -- the environment -------------------------------------------------------------------------------
@@ -125,6 +128,7 @@ def build_rows(lab: Lab, venv: Path, workdir: Path, notes: list[str]) -> list[Ro
 
     rows = [
         Row("floor", "floor: python -c \"import nagiosplugin, ssl, socket\"", [python, "-c", FLOOR_IMPORTS], "floor"),  # noqa: E501
+        Row("floor-dns", "floor with dnspython: the floor + dns.resolver, dns.exception, dns.rcode", [python, "-c", DNS_FLOOR_IMPORTS], "floor"),  # noqa: E501
         Row("python", "python -c pass (the interpreter alone)", [python, "-c", "pass"], "reference"),  # noqa: E501
         Row("single", "plugin: 1 healthy node", check("single"), "plugin"),
         Row("healthy8", "plugin: 8-node healthy array", check("healthy8"), "plugin"),
@@ -235,13 +239,15 @@ def optional_row(lab: Lab, web: Any, option: str, plugin: str, workdir: Path) ->
         return Row("rpc", "plugin: 1 RPC proxy node with --rpc", argv, "plugin")
     password = workdir / "password"
     password.write_text(str(web.describe()["password"]) + "\n")
-    healthy = lab.scenario("healthy")
-    given = [a for address in healthy.addresses for a in ("-I", address)]
-    argv = [plugin, "-H", healthy.host, *given, "-p", str(lab.port), "--ca-file", lab.ca_file]
-    argv += ["--dns-server", lab.dns_server, "--autodiscover", "monitor@contoso.test"]
-    argv += ["--autodiscover-port", str(web.port), "--password-file", str(password)]
-    label = f"plugin: {len(healthy.addresses)} nodes with --autodiscover"
-    return Row("autodiscover", label, argv, "plugin", "standard lookup, Basic")
+    single = lab.scenario("single")
+    # The endpoint's name resolves only through the lab's DNS server: --dns-server, so this
+    # path's counted instructions are compared with the floor that imports dnspython too.
+    url = f"https://autodiscover.contoso.test:{web.port}/autodiscover/autodiscover.xml"
+    argv = [plugin, "-H", single.host, "-I", single.addresses[0], "-p", str(lab.port)]
+    argv += ["--ca-file", lab.ca_file, "--dns-server", lab.dns_server]
+    argv += ["--autodiscover", "monitor@contoso.test", "--autodiscover-url", url]
+    argv += ["--password-file", str(password)]
+    return Row("autodiscover", "plugin: 1 node with --autodiscover", argv, "plugin", "Basic")
 
 
 # -- sanity and memory -----------------------------------------------------------------------------
@@ -279,6 +285,32 @@ def check_rows(rows: list[Row], env: dict[str, str], repeats: int, workdir: Path
                 f"bench: {row.label} exited {row.exit_code}, expected {want}: {row.first_line}"
             )
         print(f"  {row.key:<15} exit {row.exit_code}  {row.first_line[:90]}", flush=True)
+
+
+# -- counted instructions --------------------------------------------------------------------------
+
+
+def count_instructions(rows: list[Row], env: dict[str, str]) -> None:
+    """Instructions of one run of each plugin and floor command (valgrind's callgrind): unlike
+    wall time on a shared machine, they repeat to within a percent from one run to the next."""
+    for row in rows:
+        if row.kind not in ("plugin", "floor"):
+            continue
+        proc = subprocess.run(
+            ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *row.argv],
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            check=False,
+        )
+        found = [line for line in proc.stderr.splitlines() if "Collected :" in line]
+        if not found:
+            raise SystemExit(
+                f"bench: callgrind counted nothing for {row.key}: {proc.stderr[-300:]}"
+            )
+        row.instructions = int(found[-1].rsplit(":", 1)[1].strip())
+        print(f"  {row.key:<15} {row.instructions / 1e6:8.1f} M instructions", flush=True)
 
 
 # -- timing ----------------------------------------------------------------------------------------
@@ -348,6 +380,7 @@ def summarise(rows: list[Row], merged: dict[str, dict[str, list[float]]]) -> lis
                 "max": max(times),
                 "cpu": statistics.fmean(cpu) if cpu else None,
                 "peak_rss_mb": max(row.rss_kb) / 1024 if row.rss_kb else None,
+                "instructions": row.instructions,
                 "times": times,
                 "exit_codes": m["exit_codes"],
             }
@@ -423,8 +456,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if shutil.which("hyperfine") is None or not os.access(TIME, os.X_OK):
-        raise SystemExit("bench: hyperfine or GNU time is missing (make bench installs them)")
+    if not (shutil.which("hyperfine") and shutil.which("valgrind") and os.access(TIME, os.X_OK)):
+        raise SystemExit(
+            "bench: hyperfine, valgrind or GNU time is missing (make bench installs them)"
+        )
     stamp = time.strftime("%Y%m%dT%H%M%S")
     outdir = args.results / stamp
     outdir.mkdir(parents=True, exist_ok=True)
@@ -435,6 +470,8 @@ def main(argv: list[str] | None = None) -> int:
         rows = build_rows(lab, venv, Path(workdir), notes)
         print("\nevery command once (exit code, first line) and peak RSS:", flush=True)
         check_rows(rows, env, args.rss_runs, Path(workdir))
+        print("\ncounted instructions (callgrind, one run each):", flush=True)
+        count_instructions(rows, env)
         merged = measure(rows, args, outdir, env)
     results = {
         "stamp": stamp,

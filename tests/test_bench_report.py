@@ -69,4 +69,22 @@ def test_table_has_one_line_per_row_with_ratios() -> None:
     text = report.table({"rows": rows})
     lines = text.strip().splitlines()
     assert len(lines) == 2 + len(rows)
-    assert "| 1.10 | 20.0 |" in lines[3]  # single: 1.10x the floor, 20x faster than check_ssl_cert
+    assert "| 1.10 | – | – | 20.0 |" in lines[3]  # single: 1.10x the floor, no count, 20x
+
+
+def test_instruction_counts_and_their_goals() -> None:
+    rows = [row("floor", 100), row("single", 110), row("floor-dns", 150), row("dns-server", 160)]
+    for r, count in zip(rows, (200e6, 240e6, 400e6, 418e6), strict=True):
+        r["instructions"] = count
+    text = report.table({"rows": rows})
+    assert "| 240.0 | 1.20 |" in text  # single against the floor
+    assert "| 418.0 | 1.04 |" in text  # --dns-server against the floor with dnspython
+    verdicts = {t["target"]: (t["measured"], t["met"]) for t in report.targets(rows)}
+    assert verdicts["1 healthy node: counted instructions within 1.15× of floor"] == (
+        "1.20×",
+        False,
+    )
+    assert verdicts["--dns-server: counted instructions within 1.05× of floor-dns"] == (
+        "1.04×",
+        True,
+    )
