@@ -128,6 +128,15 @@ def test_cn_match_is_ok_and_san_match_is_ok_only_under_cn_or_san() -> None:
     ]
 
 
+def test_the_fix_for_a_principal_from_p_or_h_publishes_on_expr() -> None:
+    san_only = cert(cns=("ex01.contoso.com",), sans=("ex01.contoso.com", MAIL))
+    for pol in (policy(principal=MAIL), policy()):
+        [finding] = one_node(san_only, pol)
+        assert fix(finding.fix) == (MAIL, "ex01.contoso.com", "EXPR", None, None)
+    [finding] = one_node(cert(cns=("owa.contoso.com",), sans=()), policy(principal=MAIL))
+    assert fix(finding.fix) == (MAIL, "owa.contoso.com", "EXPR", None, None)
+
+
 def test_san_only_fix_names_every_provider_publishing_the_principal() -> None:
     san_only = cert(cns=("ex01.contoso.com",), sans=("ex01.contoso.com", MAIL))
     facts = CheckFacts(
@@ -469,7 +478,10 @@ def test_every_published_principal_is_judged_on_every_node() -> None:
 
 
 def test_what_a_provider_publishes() -> None:
-    assert published(provider("expr")) == published(provider("EXPR"))
+    def fields(item: object) -> tuple[object, ...]:
+        return tuple(getattr(item, f) for f in ("provider", "server", "name", "explicit", "ssl"))
+
+    assert fields(published(provider("expr"))) == ("EXPR", MAIL, MAIL, True, "On")
     got = published(provider("Expr", "  MSSTD:owa.contoso.com "))
     assert (got.provider, got.server, got.name, got.explicit) == (
         "EXPR",

@@ -104,6 +104,8 @@ def test_a_published_principal_is_named_with_its_provider_in_the_long_output(pas
     # -P is the admin's own word: shown as given, and no provider named
     mine = {**ev, "source": "-P"}
     assert say(k.PRINCIPAL_MISMATCH, mine).endswith(f"expected msstd:{password}.contoso.com")
+    host = {**ev, "source": "-H"}
+    assert say(k.PRINCIPAL_MISMATCH, host).endswith(f"expected msstd:{password}.contoso.com")
     assert say(k.PRINCIPAL_MISMATCH, {**ev, "source": None}).endswith(".contoso.com")
 
 
@@ -660,6 +662,24 @@ def test_the_first_line_is_bounded_and_has_no_semicolon() -> None:
     assert got == "10.0.0.1: connection... (+1 more) [0/2 nodes OK]"  # the cut drops the space
     assert first([node(A, bad)], budget=18) == "... [0/1 nodes OK]"
     assert first([node(A, bad)], budget=10) == "... [0/1 nodes OK]"  # the tail is never cut
+
+
+def test_names_are_cut_on_the_first_line_and_never_in_the_long_output() -> None:
+    long_cn = cert(cns=("c" * 70,), sans=())
+    verdict, facts, pol = check([node(A, long_cn)])
+    assert headline(verdict, facts, pol, 300) == (
+        f"10.0.0.1: Mutual Authentication could not be established: certificate CN {'c' * 57}...,"
+        " expected msstd:mail.contoso.com [0/1 nodes OK]"
+    )
+    assert long_output(verdict, facts, 0)[0].startswith(
+        f"10.0.0.1 CRITICAL: Mutual Authentication could not be established: certificate CN"
+        f" {'c' * 70}, expected"
+    )
+    ok = cert(cns=("h" * 70,), sans=())
+    verdict, facts, pol = check([node(A, ok)], policy(host="h" * 70))
+    assert headline(verdict, facts, pol, 300).startswith(
+        f"1/1 nodes OK: msstd:{'h' * 57}... matches the CN, 300.0 days left"
+    )
 
 
 def test_the_first_line_counts_the_other_findings() -> None:
