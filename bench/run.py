@@ -239,11 +239,11 @@ def optional_row(lab: Lab, web: Any, option: str, plugin: str, workdir: Path) ->
         return Row("rpc", "plugin: 1 RPC proxy node with --rpc", argv, "plugin")
     password = workdir / "password"
     password.write_text(str(web.describe()["password"]) + "\n")
-    single = lab.scenario("single")
+    healthy = lab.scenario("healthy")  # the array Autodiscover publishes
     # The endpoint's name resolves only through the lab's DNS server: --dns-server, so this
     # path's counted instructions are compared with the floor that imports dnspython too.
     url = f"https://autodiscover.contoso.test:{web.port}/autodiscover/autodiscover.xml"
-    argv = [plugin, "-H", single.host, "-I", single.addresses[0], "-p", str(lab.port)]
+    argv = [plugin, "-H", healthy.host, "-I", healthy.addresses[0], "-p", str(lab.port)]
     argv += ["--ca-file", lab.ca_file, "--dns-server", lab.dns_server]
     argv += ["--autodiscover", "monitor@contoso.test", "--autodiscover-url", url]
     argv += ["--password-file", str(password)]

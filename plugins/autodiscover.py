@@ -20,7 +20,6 @@ from __future__ import annotations
 import ssl
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 from . import addresses, httpauth
 from .autodiscover_xml import Document, UnusableDocument, parse
@@ -46,20 +45,37 @@ NTLM_MISSING = (
 )
 
 
-@dataclass(frozen=True)
 class Credentials:
-    username: str  # "" : follow the mailbox address
-    password: str = field(repr=False)
+    __slots__ = ("password", "username")
+
+    def __init__(self, username: str, password: str) -> None:
+        self.username = username  # "": follow the mailbox address
+        self.password = password
+
+    def __repr__(self) -> str:  # never the password
+        return f"Credentials({self.username!r}, ...)"
 
 
-@dataclass(frozen=True)
 class Request:
-    email: str
-    url: str | None  # --autodiscover-url
-    credentials: Credentials
-    ca_file: str | None
-    dns_server: tuple[str, int] | None
-    port: int | None = None  # --autodiscover-port: the standard lookup's ports (a lab)
+    """What to look up (plain classes here: ``dataclasses`` costs start-up, see http_facts)."""
+
+    __slots__ = ("ca_file", "credentials", "dns_server", "email", "port", "url")
+
+    def __init__(
+        self,
+        email: str,
+        url: str | None,  # --autodiscover-url
+        credentials: Credentials,
+        ca_file: str | None,
+        dns_server: tuple[str, int] | None,
+        port: int | None = None,  # --autodiscover-port: the standard lookup's ports (a lab)
+    ) -> None:
+        self.email = email
+        self.url = url
+        self.credentials = credentials
+        self.ca_file = ca_file
+        self.dns_server = dns_server
+        self.port = port
 
 
 class _Stop(Exception):
@@ -71,19 +87,29 @@ class _Stop(Exception):
         self.text = text
 
 
-@dataclass
 class _Reply:
-    document: Document | None = None
-    location: str = ""  # an HTTP redirect to follow
-    failure: str = ""  # this endpoint did not work; try the next one
-    unauthorized: bool = False
+    __slots__ = ("document", "failure", "location", "unauthorized")
+
+    def __init__(
+        self,
+        document: Document | None = None,
+        location: str = "",  # an HTTP redirect to follow
+        failure: str = "",  # this endpoint did not work; try the next one
+        unauthorized: bool = False,
+    ) -> None:
+        self.document = document
+        self.location = location
+        self.failure = failure
+        self.unauthorized = unauthorized
 
 
-@dataclass(frozen=True)
 class _Url:
-    host: str
-    port: int
-    path: str
+    __slots__ = ("host", "path", "port")
+
+    def __init__(self, host: str, port: int, path: str) -> None:
+        self.host = host
+        self.port = port
+        self.path = path
 
     @property
     def text(self) -> str:

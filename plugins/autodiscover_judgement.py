@@ -6,8 +6,6 @@ The published principal itself is judged against every node's certificate by the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from nagiosplugin.state import Critical, Unknown, Warn
 
 from . import findings as k
@@ -22,15 +20,19 @@ from .principal import normalize, strip_prefix
 PROVIDERS = ("EXPR", "EXHTTP")
 
 
-@dataclass(frozen=True)
 class Published:
     """The principal one provider hands to clients."""
 
-    provider: str
-    server: str
-    name: str | None  # without msstd:; None: no pinning ("None") or nothing to pin
-    explicit: bool  # CertPrincipalName present (else msstd:<Server>)
-    ssl: str = ""  # "On" / "Off" as published
+    __slots__ = ("explicit", "name", "provider", "server", "ssl")
+
+    def __init__(
+        self, provider: str, server: str, name: str | None, explicit: bool, ssl: str = ""
+    ) -> None:
+        self.provider = provider
+        self.server = server
+        self.name = name  # without msstd:; None: no pinning ("None") or nothing to pin
+        self.explicit = explicit  # CertPrincipalName present (else msstd:<Server>)
+        self.ssl = ssl  # "On" / "Off" as published
 
 
 def published(provider: Provider) -> Published:

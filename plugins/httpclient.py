@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ssl
 import time
-from dataclasses import dataclass, field
 
 from .deadline import Deadline
 from .transport import READ_SIZE, TRACE, TlsChannel, connect, wire_text
@@ -36,14 +35,18 @@ class HttpError(Exception):
         self.text = text
 
 
-@dataclass
 class Response:
-    status: int
-    reason: str
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    body: bytes = b""
-    elapsed: float = 0.0
-    keep_alive: bool = True
+    """One HTTP response (a plain class: ``dataclasses`` costs start-up, see http_facts)."""
+
+    __slots__ = ("body", "elapsed", "headers", "keep_alive", "reason", "status")
+
+    def __init__(self, status: int, reason: str) -> None:
+        self.status = status
+        self.reason = reason
+        self.headers: list[tuple[str, str]] = []
+        self.body = b""
+        self.elapsed = 0.0
+        self.keep_alive = True
 
     def header(self, name: str) -> str | None:
         name = name.lower()
