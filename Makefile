@@ -56,7 +56,8 @@ coverage: $(BIN)/.installed system-deps
 	exit $$status
 
 # Mutation testing of the pure rule modules (docs/mutation.md): mutmut 2, in a venv of its own,
-# on a copy of the checkout (tests/mutants/mutation.sh). MUTATE=... MUTATION_TESTS=... to widen.
+# on copies of the checkout (tests/mutants/mutation.sh): the six rule modules by default;
+# MUTATE=... MUTATION_TESTS=... to narrow it, MUTATION_JOBS=N modules at once.
 MUTATION_VENV ?= build/mutation-venv
 $(MUTATION_VENV)/bin/mutmut:
 	$(PYTHON) -m venv $(MUTATION_VENV)

@@ -508,6 +508,9 @@ def test_published_principals_are_each_name_once_with_its_providers() -> None:
     bad = autodiscover(provider("EXPR", "mail\x00.contoso.com"), provider("EXHTTP", "owa\x00"))
     assert published_principals(bad) == [("mail\x00.contoso.com", "EXPR"), ("owa\x00", "EXHTTP")]
     assert published_principals(autodiscover(provider("EXPR", "None"))) == []
+    # EXPR pins nothing: what EXHTTP publishes is still what Outlook 2013+ pins
+    unpinned = autodiscover(provider("EXPR", "None"), provider("EXHTTP"))
+    assert published_principals(unpinned) == [(MAIL, "EXHTTP")]
     failed = autodiscover(provider("EXPR"), error_kind="unusable")
     assert published_principals(failed) == []
     assert published_principals(AutodiscoverFacts("monitor@contoso.com")) == []
@@ -530,7 +533,11 @@ def test_autodiscover_failure_evidence() -> None:
         error_kind="unreachable",
         error="no endpoint answered",
         final_email="other@fabrikam.com",
-        attempts=[Attempt("https://a/", "refused"), Attempt("https://b/", "timed out")],
+        attempts=[
+            Attempt("https://a/", "refused"),
+            Attempt("https://b/", "401"),
+            Attempt("https://c/", "timed out"),
+        ],
     )
     evidence = {
         "email": "other@fabrikam.com",

@@ -17,7 +17,6 @@ from outlook_anywhere.findings import Finding, Fix
 from outlook_anywhere.http_facts import Attempt, AutodiscoverFacts, Document, Provider, RpcFacts
 from outlook_anywhere.judgement import judge
 from outlook_anywhere.words import (
-    autodiscover_text,
     certificate_text,
     fix_text,
     headline,
@@ -26,7 +25,6 @@ from outlook_anywhere.words import (
     phrase,
     resolution_failure,
     resolution_text,
-    rpc_text,
     shown,
     subject,
     trace_lines,
@@ -470,6 +468,22 @@ def test_rpc_words(password: str) -> None:
     assert long == f"rpcproxy.dll answered {'5' * 57}..."
     long = phrase(Finding(k.RPC_UNREACHABLE, Critical, A, {"detail": "d" * 70}), SHORT)
     assert long == f"rpcproxy.dll {'d' * 57}..."
+
+
+def rpc_text(rpc: RpcFacts) -> str:
+    """What the long output says the node's RPC proxy answered (a node that said nothing else)."""
+    silent = node(A, failure="refused")
+    silent.connect_time = None
+    verdict, facts, _ = check([silent], rpc=[rpc])
+    [line] = long_output(verdict, facts, 0)
+    return line.split(" -- ", 1)[1] if " -- " in line else ""
+
+
+def autodiscover_text(ad: AutodiscoverFacts) -> str:
+    """What the long output's Autodiscover line says was asked and published."""
+    verdict, facts, _ = check([], autodiscover=ad)
+    [line] = long_output(verdict, facts, 0)
+    return line.split(" -- ", 1)[1]
 
 
 def test_rpc_text(password: str) -> None:

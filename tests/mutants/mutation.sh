@@ -1,53 +1,115 @@
 #!/bin/sh
 # make mutation: mutmut over the pure rule modules, against their fast in-process tests.
 #
-# mutmut rewrites the module it mutates in place, so it runs on a copy of the checkout in
-# build/mutation/tree (the checkout is never touched). The package folder is plugins/ but the
-# tests import it as outlook_anywhere: a link build/mutation/shim/outlook_anywhere -> the copy's
-# plugins/, first on PYTHONPATH, makes the tests import the mutated copy (ahead of the editable
-# install, which points at the checkout).
+# mutmut rewrites the module it mutates in place, so it runs on copies of the checkout, one per
+# module, in build/mutation/<module>/tree (the checkout is never touched); the modules run
+# MUTATION_JOBS at a time (mutmut 2 runs one mutant at a time, so this is the only parallelism). The package folder is plugins/
+# but the tests import it as outlook_anywhere: a link <copy>/../shim/outlook_anywhere -> the
+# copy's plugins/, first on PYTHONPATH, makes the tests import the mutated copy (ahead of the
+# editable install, which points at the checkout).
 #
-#   MUTATE      the modules to mutate (default: plugins/principal.py)
-#   MUTATION_TESTS  the tests run against each mutant
+#   MUTATE          the modules to mutate (default: the rule modules)
+#   MUTATION_TESTS  the tests run against each mutant (default: each module's in-process tests)
+#   MUTATION_JOBS   modules mutated at once (default: the number of CPUs)
+#   MUTATION_FRESH  set: forget the last run. Unset, mutmut's cache is kept: a mutant once killed
+#                   stays killed (tests are only ever added), every other one is tested again
+#                   when the tests changed, and lines that changed are mutated anew.
 set -eu
 here=$(cd "$(dirname "$0")/../.." && pwd)
 venv=${VENV:-$here/.venv}
 mutmut=$(cd "$here" && realpath "${MUTMUT:-build/mutation-venv/bin/mutmut}")
-MUTATE=${MUTATE:-plugins/principal.py}
-MUTATION_TESTS=${MUTATION_TESTS:-tests/test_principal.py tests/test_principal_rules.py}
-work=$here/build/mutation
-rm -rf "$work"
-mkdir -p "$work/shim"
-rsync -a --exclude .git --exclude .venv --exclude '.*_cache' --exclude .hypothesis \
-    --exclude build --exclude '*.egg-info' "$here/" "$work/tree/"
-ln -s "$work/tree/plugins" "$work/shim/outlook_anywhere"
-cd "$work/tree"
-export PYTHONPATH="$work/shim"
-"$venv/bin/python" -c 'import outlook_anywhere, sys; sys.exit(0 if outlook_anywhere.__file__.startswith(sys.argv[1]) else 1)' "$work/shim" \
-    || { echo "mutation: the tests would not import the mutated copy"; exit 1; }
-runner="$venv/bin/python -m pytest -x -q -p no:cacheprovider -o addopts= $MUTATION_TESTS"
-for module in $MUTATE; do
-    "$mutmut" run --paths-to-mutate "$module" --runner "$runner" --tests-dir tests \
-        --no-progress --simple-output >"$work/run.log" 2>&1 || true
-done
-if grep -q "Tests don't run cleanly without mutations" "$work/run.log"; then
-    echo "mutation: the tests fail without any mutant; see $work/run.log"
-    exit 1
+# words.py first: it has the most mutants, and the others run beside it (http_words.py: the
+# words of the HTTP checks, where the renderer is split in two)
+if [ -z "${MUTATE:-}" ]; then
+    for name in words http_words judgement principal autodiscover_judgement findings rpc_judgement; do
+        if [ -f "$here/plugins/$name.py" ]; then
+            MUTATE="${MUTATE:-} plugins/$name.py"
+        fi
+    done
 fi
-"$mutmut" results >"$work/results.txt" 2>&1 || true
-"$venv/bin/python" - "$work/tree/.mutmut-cache" <<'PY'
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-rows = db.execute(
-    "select m.status, count(*) from Mutant m group by m.status"
-).fetchall()
-counts = dict(rows)
-total = sum(counts.values())
-# ok_killed and ok_suspicious (killed, slowly) are kills; bad_timeout and bad_survived are not
-killed = counts.get("ok_killed", 0) + counts.get("ok_suspicious", 0)
-print(f"mutation: {killed} of {total} mutants killed ({100 * killed / max(total, 1):.1f} %)")
-for status, count in sorted(counts.items()):
-    print(f"  {status}: {count}")
+# The in-process tests only (test_words.py's other tests run the plugin against the lab), the
+# exact ones of each module first: most mutants are caught by the first test that runs. Unset,
+# each module gets its own selection (the hypothesis properties of test_principal.py, the
+# slowest, only for principal.py; words.py only against the words' tests).
+MUTATION_TESTS=${MUTATION_TESTS:-}
+WORDS_TESTS="tests/test_words_rules.py tests/test_words.py::test_words_matrix \
+tests/test_words.py::test_words_matrix_of_the_http_checks"
+RULE_TESTS="tests/test_judgement_rules.py tests/test_judgement.py $WORDS_TESTS \
+tests/test_words.py::test_fix_never_proposes_what_the_certificates_do_not_satisfy \
+tests/test_rule_imports.py"
+MUTATION_JOBS=${MUTATION_JOBS:-$(nproc 2>/dev/null || echo 1)}
+work=$here/build/mutation
+export here venv mutmut MUTATION_TESTS work
+
+if [ "${1:-}" = --one ]; then  # mutate one module in a copy of its own
+    module=$2
+    dir=$work/$(basename "$module" .py)
+    mkdir -p "$dir/shim"
+    # the copy is brought up to date, mutmut's cache kept (and any file a killed run left
+    # mutated is replaced)
+    rsync -a --delete --exclude .git --exclude .venv --exclude '.*_cache' --exclude .hypothesis \
+        --exclude build --exclude '*.egg-info' --exclude .mutmut-cache "$here/" "$dir/tree/"
+    ln -sfn "$dir/tree/plugins" "$dir/shim/outlook_anywhere"
+    cd "$dir/tree"
+    export PYTHONPATH="$dir/shim"
+    "$venv/bin/python" -c 'import outlook_anywhere, sys; sys.exit(0 if outlook_anywhere.__file__.startswith(sys.argv[1]) else 1)' "$dir/shim" \
+        || { echo "mutation: the tests would not import the mutated copy" >"$dir/run.log"; exit 0; }
+    tests=$MUTATION_TESTS
+    if [ -z "$tests" ]; then
+        case $module in
+            */words.py | */http_words.py) tests=$WORDS_TESTS ;;
+            */principal.py) tests="tests/test_principal_rules.py $RULE_TESTS tests/test_principal.py" ;;
+            *) tests=$RULE_TESTS ;;
+        esac
+    fi
+    # No pytest plugin of hypothesis: its start-up would double the time of every run (@given
+    # works without it). mutmut 2 takes any exit status but 1 for "the tests pass", and pytest
+    # exits 2 when a mutant breaks the import (a collection error): every failure is made a 1.
+    runner="sh -c '$venv/bin/python -m pytest -x -q -p no:cacheprovider -p no:hypothesispytest -o addopts= $tests || exit 1'"
+    "$mutmut" run --paths-to-mutate "$module" --runner "$runner" --tests-dir tests \
+        --no-progress --simple-output >"$dir/run.log" 2>&1 || true
+    "$mutmut" results >"$dir/results.txt" 2>&1 || true
+    exit 0
+fi
+
+[ -z "${MUTATION_FRESH:-}" ] || rm -rf "$work"
+mkdir -p "$work"
+start=$(date +%s)
+# shellcheck disable=SC2086
+printf '%s\n' $MUTATE | xargs -P "$MUTATION_JOBS" -n 1 sh "$0" --one
+
+status=0
+for module in $MUTATE; do
+    dir=$work/$(basename "$module" .py)
+    if ! [ -f "$dir/tree/.mutmut-cache" ] \
+        || grep -q "Tests don't run cleanly without mutations\|would not import" "$dir/run.log"; then
+        echo "mutation: $module: the tests fail without any mutant; see $dir/run.log"
+        status=1
+    fi
+done
+[ "$status" -eq 0 ] || exit 1
+
+"$venv/bin/python" - "$work" $MUTATE <<'PY'
+import os, sqlite3, sys
+work, modules = sys.argv[1], sys.argv[2:]
+total_killed = total = 0
+for module in modules:
+    name = os.path.splitext(os.path.basename(module))[0]
+    db = sqlite3.connect(os.path.join(work, name, "tree", ".mutmut-cache"))
+    counts = dict(db.execute("select status, count(*) from Mutant group by status").fetchall())
+    n = sum(counts.values())
+    # ok_killed and ok_suspicious (killed, slowly) are kills; bad_timeout and bad_survived are not
+    killed = counts.get("ok_killed", 0) + counts.get("ok_suspicious", 0)
+    total_killed, total = total_killed + killed, total + n
+    rest = ", ".join(f"{s} {c}" for s, c in sorted(counts.items()) if s not in ("ok_killed",))
+    print(f"mutation: {module}: {killed} of {n} killed ({100 * killed / max(n, 1):.1f} %)"
+          + (f" [{rest}]" if rest else ""))
+print(f"mutation: total: {total_killed} of {total} mutants killed"
+      f" ({100 * total_killed / max(total, 1):.1f} %)")
 PY
-echo "survivors (mutmut results; 'mutmut show N' in $work/tree shows one):"
-sed -n '/Survived/,$p' "$work/results.txt"
+for module in $MUTATE; do
+    dir=$work/$(basename "$module" .py)
+    echo "survivors of $module ('mutmut show N' in $dir/tree shows one):"
+    sed -n '/Survived/,$p' "$dir/results.txt"
+done
+echo "mutation: $(($(date +%s) - start)) s"
