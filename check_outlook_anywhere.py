@@ -52,12 +52,12 @@ try:
 
     from outlook_anywhere import __version__, options
     from outlook_anywhere.contexts import FindingsContext, PerfdataContext
-    from outlook_anywhere.deadline import Deadline
     from outlook_anywhere.judgement import Policy
     from outlook_anywhere.output import render, unknown
     from outlook_anywhere.resource import OutlookAnywhere, Target
     from outlook_anywhere.summary import CheckSummary
     from outlook_anywhere.tlsprobe import TrustStore
+    from outlook_anywhere.transport import Deadline
 except Exception as exc:  # a dependency missing, too old or broken: said by main(), exit 3
     _BROKEN: BaseException | None = exc
 else:

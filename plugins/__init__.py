@@ -5,7 +5,7 @@ probe per address (concurrently) -> facts -> the judgement's findings -> Context
 and its words.  docs/design.md has the module map and the wiring table; in short:
 
 * facts: ``facts``, ``http_facts`` (plain data with kinds), ``certificate`` (read from OpenSSL)
-* transport: ``deadline``, ``transport`` (connect, TLS pump, contexts, fan-out, wire text,
+* transport: ``transport`` (the deadline, connect, TLS pump, contexts, fan-out, wire text,
   resolver set-up, trace), ``output`` (what the engine reads)
 * probes: ``addresses``, ``tlsprobe``; with ``--rpc`` or ``--autodiscover`` only: ``httpclient``,
   ``httpauth``, ``rpcproxy``, ``autodiscover``, ``autodiscover_xml``

@@ -23,11 +23,10 @@ from collections.abc import Iterator
 
 from . import addresses, httpauth
 from .autodiscover_xml import Document, UnusableDocument, parse
-from .deadline import Deadline
 from .http_facts import Attempt, AutodiscoverFacts
 from .httpclient import Connection, HttpError, Response, auth_schemes
 from .output import conceal
-from .transport import TRACE, client_context, dns_resolver
+from .transport import TRACE, Deadline, client_context, dns_resolver
 
 PATH = "/autodiscover/autodiscover.xml"
 # Redirects followed (redirectAddr, redirectUrl and HTTP 3xx together), as Outlook does.

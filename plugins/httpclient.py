@@ -15,8 +15,7 @@ from __future__ import annotations
 import ssl
 import time
 
-from .deadline import Deadline
-from .transport import READ_SIZE, TRACE, TlsChannel, connect, wire_text
+from .transport import READ_SIZE, TRACE, Deadline, TlsChannel, connect, wire_text
 
 # The largest response body read: an Autodiscover answer is a few kilobytes.
 MAX_BODY = 1024 * 1024

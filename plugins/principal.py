@@ -48,6 +48,8 @@ def display(name: str) -> str:
 
 
 def has_control_chars(text: str) -> bool:
+    if text.isascii() and text.isprintable():  # nearly always: no character-by-character pass
+        return False
     return any(ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 for ch in text)
 
 

@@ -14,9 +14,9 @@ from collections.abc import Iterator
 import nagiosplugin
 
 from . import addresses
-from .deadline import Deadline
 from .facts import CheckFacts, NodeFacts
 from .tlsprobe import TrustStore, probe_all
+from .transport import Deadline
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:

@@ -14,10 +14,9 @@ from __future__ import annotations
 import re
 import ssl
 
-from .deadline import Deadline
 from .http_facts import RpcFacts
 from .httpclient import Connection, HttpError, auth_schemes
-from .transport import client_context, fan_out, wire_text
+from .transport import Deadline, client_context, fan_out, wire_text
 
 RPC_PATH = "/rpc/rpcproxy.dll"
 HEALTHCHECK_PATH = "/rpc/healthcheck.htm"

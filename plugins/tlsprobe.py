@@ -22,9 +22,8 @@ import ssl
 import time
 
 from .certificate import CertFacts, Unreadable, describe_strength, from_info
-from .deadline import Deadline
 from .facts import NodeFacts
-from .transport import TRACE, TlsChannel, client_context, connect, fan_out
+from .transport import TRACE, Deadline, TlsChannel, client_context, connect, fan_out
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
@@ -76,11 +75,21 @@ def _info(cert: Any) -> dict[str, Any]:
         raise Unreadable("a name in it is not valid text") from None
 
 
+# Certificates already read in this check, by their DER: the nodes of an array send the same
+# issuing CAs (and mostly the same leaf), each read once.
+_READ: dict[bytes, CertFacts] = {}
+
+
 def _facts_of(chain: list[Any]) -> tuple[CertFacts, ...]:
     facts = []
     for cert in chain:
         der = cert.public_bytes(ssl._ssl.ENCODING_DER)  # type: ignore[attr-defined]
-        facts.append(from_info(_info(cert), der))
+        known = _READ.get(der)
+        if known is None:
+            if len(_READ) > 256:  # a caller checking many arrays in one process
+                _READ.clear()
+            known = _READ[der] = from_info(_info(cert), der)
+        facts.append(known)
     return tuple(facts)
 
 

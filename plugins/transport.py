@@ -1,5 +1,6 @@
 """The transport every probe shares: one of each, tested once.
 
+* :class:`Deadline`: the one deadline from ``-t`` that every socket and DNS query shares.
 * :func:`connect`: a TCP connection whose connect is bounded by the deadline.
 * :class:`TlsChannel`: TLS over memory BIOs on a connected socket.  The probe does its own socket
   reads, so every read is bounded by the deadline (a server dripping one byte a second cannot
@@ -26,7 +27,6 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
-from .deadline import Deadline
 from .output import conceal
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
@@ -41,6 +41,28 @@ NO_CHECK_TIME = 0x200000
 READ_SIZE = 16384
 # The longest certificate chain read from a server.
 MAX_CHAIN = 20
+
+
+# -- the deadline ------------------------------------------------------------------------------
+
+# Time kept back for judging and printing once the network work is cut off.
+RESERVE = 0.25
+
+
+class Deadline:
+    """One deadline for the whole check, from ``-t``: every connect, handshake and DNS query
+    gets what is left of it, so the plugin prints its own verdict before the engine kills it."""
+
+    def __init__(self, seconds: float, reserve: float = RESERVE) -> None:
+        self.seconds = seconds
+        self.start = time.monotonic()
+        self.at = self.start + max(seconds - reserve, seconds / 2)
+
+    def remaining(self) -> float:
+        return max(self.at - time.monotonic(), 0.0)
+
+    def expired(self) -> bool:
+        return time.monotonic() >= self.at
 
 
 # -- the trace (-vvv) ---------------------------------------------------------------------------

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from contrib.lab import Lab
-from outlook_anywhere.deadline import Deadline
 from outlook_anywhere.tlsprobe import TrustStore, probe_all
+from outlook_anywhere.transport import Deadline
 from tests.conftest import Checker, Outcome
 
 OK, WARNING, CRITICAL = 0, 1, 2

@@ -18,8 +18,8 @@ from collections.abc import Iterator
 import pytest
 
 from outlook_anywhere import httpclient
-from outlook_anywhere.deadline import Deadline
 from outlook_anywhere.httpclient import Connection, HttpError, Response, auth_schemes
+from outlook_anywhere.transport import Deadline
 
 ADDRESS = "127.0.70.1"
 

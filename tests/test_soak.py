@@ -23,7 +23,7 @@ import pytest
 
 from contrib.lab import Lab, hostile
 from outlook_anywhere import autodiscover_xml, httpclient, transport
-from outlook_anywhere.deadline import Deadline
+from outlook_anywhere.transport import Deadline
 from tests.conftest import REPO, Outcome, run_plugin
 
 LONG = os.environ.get("OUTLOOK_ANYWHERE_LONG") == "1"
