@@ -163,7 +163,7 @@ def _date_findings(
         return [Finding(k.NOT_YET_VALID, Critical, node, evidence)]
     days = round(cert.days_left(now), 1)
     evidence.update(days=days, date=iso_date(cert.not_after))
-    if days < 0:
+    if cert.not_after < now:  # not the rounded days: an hour ago is -0.0 of them
         return [Finding(k.EXPIRED, Critical, node, evidence)]
     for state, level, threshold in (
         (Critical, "critical", policy.critical),

@@ -112,7 +112,8 @@ def _expires(ev: dict[str, object], limit: int) -> str:
 def _expired(ev: dict[str, object], limit: int) -> str:
     days = ev["days"]
     assert isinstance(days, float)
-    return f"{_role(ev, limit)} expired {_days(-days)} ago ({ev['date']})"
+    ago = _days(-days) if days <= -0.1 else "less than 0.1 days"
+    return f"{_role(ev, limit)} expired {ago} ago ({ev['date']})"
 
 
 def _not_yet_valid(ev: dict[str, object], limit: int) -> str:
