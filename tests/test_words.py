@@ -243,6 +243,15 @@ MATRIX = [
         "10.0.0.1 CRITICAL: certificate expired 3.0 days ago (2027-01-12)",
     ),
     (
+        "expired an hour ago",
+        [node(A, cert(days=-1 / 24))],
+        {},
+        Critical,
+        "OUTLOOK_ANYWHERE CRITICAL - 10.0.0.1: certificate expired less than 0.1 days ago"
+        " (2027-01-15) [0/1 nodes OK]",
+        "10.0.0.1 CRITICAL: certificate expired less than 0.1 days ago (2027-01-15)",
+    ),
+    (
         "not yet valid",
         [node(A, cert(not_before=5))],
         {},
