@@ -449,6 +449,30 @@ def test_findings_are_worst_first_then_dns_autodiscover_array_nodes_in_address_o
     assert verdict.of(C) == []
 
 
+def test_a_nodes_findings_are_in_address_order_whatever_judged_them() -> None:
+    # the RPC proxy of the first node fails, the second node's certificate does not match:
+    # both CRITICAL, so the first node comes first
+    owa = cert(cns=("owa.contoso.com",), sans=(), der=b"owa")
+    rpc = [RpcFacts(A, 503, "x"), RpcFacts(B, 401, "", ["NTLM"])]
+    facts = CheckFacts(NOW, MAIL, None, [node(A, GOOD), node(B, owa)], None, rpc)
+    verdict = judge(facts, policy())
+    assert [(f.kind, f.node) for f in verdict.findings] == [
+        (k.RPC_FAILURE, A),
+        (k.PRINCIPAL_MISMATCH, B),
+        (k.DIFFERENT_CERTIFICATE, B),
+    ]
+
+
+def test_a_node_that_served_no_certificate_does_not_stop_a_fix() -> None:
+    owa = cert(cns=("owa.contoso.com",), sans=())
+    facts = CheckFacts(NOW, MAIL, None, [node(A), node(B, owa)])
+    verdict = judge(facts, policy())
+    assert [(f.kind, f.node, fix(f.fix)) for f in verdict.findings] == [
+        (k.NO_CERTIFICATE, A, None),
+        (k.PRINCIPAL_MISMATCH, B, (MAIL, "owa.contoso.com", "EXPR", None, None)),
+    ]
+
+
 def test_an_unknown_outranks_a_critical_and_all_well_is_ok() -> None:
     nodes = [node(A, failure="refused"), node(B, failure="broken", detail="cryptography")]
     verdict = judge(CheckFacts(NOW, MAIL, None, nodes), policy())

@@ -152,6 +152,12 @@ def test_date_words() -> None:
     assert say(k.EXPIRED, {"ca": "Contoso CA", "days": -2.5, "date": date}) == (
         "issuing CA 'Contoso CA' expired 2.5 days ago (2027-02-04)"
     )
+    assert say(k.EXPIRED, {"ca": None, "days": -0.1, "date": date}) == (
+        "certificate expired 0.1 days ago (2027-02-04)"
+    )
+    assert say(k.EXPIRED, {"ca": None, "days": -0.0, "date": date}) == (
+        "certificate expired less than 0.1 days ago (2027-02-04)"
+    )
     assert (
         say(k.NOT_YET_VALID, {"ca": None, "date": date})
         == "certificate not valid before 2027-02-04"
