@@ -447,6 +447,10 @@ def test_rpc_words(password: str) -> None:
     assert rpc(
         k.RPC_MISSING_SCHEME, missing=["Negotiate", "NTLM"], offered=["Basic", password]
     ) == ("rpcproxy.dll does not offer Negotiate, NTLM (offers Basic, (hidden))")
+    # a scheme is a server's word: cut at 40 characters
+    assert rpc(k.RPC_MISSING_SCHEME, missing=["NTLM"], offered=["s" * 40, "t" * 41]) == (
+        f"rpcproxy.dll does not offer NTLM (offers {'s' * 40}, {'t' * 37}...)"
+    )
     assert rpc(k.RPC_ANONYMOUS, status="200 OK") == (
         "rpcproxy.dll answered 200 without authentication (anonymous access enabled)"
     )
