@@ -506,6 +506,9 @@ def test_rpc_text(password: str) -> None:
     assert rpc_text(RpcFacts(A, 200)) == "rpcproxy.dll 200"
     assert rpc_text(RpcFacts(A, error="timed out")) == ""
     assert rpc_text(RpcFacts(A, 401, "r" * 100)) == f"rpcproxy.dll 401 {'r' * 77}..."
+    # a scheme is cut at 40 characters; a time is in whole milliseconds
+    slow = RpcFacts(A, 401, "", ["s" * 40, "t" * 41], elapsed=0.9996)
+    assert rpc_text(slow) == f"rpcproxy.dll 401; schemes {'s' * 40}, {'t' * 37}...; 1000 ms"
 
 
 # -- fixes --------------------------------------------------------------------------------------
@@ -608,6 +611,13 @@ def test_autodiscover_text(password: str) -> None:
         f"Autodiscover monitor@contoso.com; answered by https://mail.contoso.com/{password};"
         " EXPR Server mail.contoso.com, no CertPrincipalName, so msstd:mail.contoso.com; 1 ms"
     )
+    # what a server wrote as SSL is cut at 8 characters; a time is in whole milliseconds
+    odd = AutodiscoverFacts("monitor@contoso.com", "monitor@contoso.com", elapsed=0.9996)
+    odd.document = Document(providers=(Provider("EXPR", MAIL, "OnOnOnOnOn", "", "None"),))
+    assert autodiscover_text(odd) == (
+        "Autodiscover monitor@contoso.com; EXPR Server mail.contoso.com, SSL OnOnO...,"
+        " CertPrincipalName None; 1000 ms"
+    )
 
 
 # -- the first line and the long output ---------------------------------------------------------
@@ -684,6 +694,8 @@ def test_the_first_line_is_bounded_and_has_no_semicolon() -> None:
     assert got == "10.0.0.1: connection refused (+1 more) [0/2 nodes OK]"  # 53 characters
     got = first([node(A, failure="refused"), node(B, bad)], budget=49)
     assert got == "10.0.0.1: connection... (+1 more) [0/2 nodes OK]"  # the cut drops the space
+    got = first([node(A, failure="refused"), node(B, bad)], budget=52)
+    assert got == "10.0.0.1: connection ref... (+1 more) [0/2 nodes OK]"  # 52 characters
     assert first([node(A, bad)], budget=18) == "... [0/1 nodes OK]"
     assert first([node(A, bad)], budget=10) == "... [0/1 nodes OK]"  # the tail is never cut
 
@@ -703,6 +715,14 @@ def test_names_are_cut_on_the_first_line_and_never_in_the_long_output() -> None:
     verdict, facts, pol = check([node(A, ok)], policy(host="h" * 70))
     assert headline(verdict, facts, pol, 300).startswith(
         f"1/1 nodes OK: msstd:{'h' * 57}... matches the CN, 300.0 days left"
+    )
+
+
+def test_without_an_address_there_are_no_nodes_to_count() -> None:
+    resolution = Resolution(MAIL, (), "system resolver", "nxdomain")
+    verdict, facts, pol = check([], resolution=resolution)
+    assert headline(verdict, facts, pol, 200) == (
+        "mail.contoso.com: no such name (NXDOMAIN) (system resolver)"
     )
 
 
