@@ -682,6 +682,11 @@ def test_all_well_says_what_was_checked() -> None:
         " (Negotiate, NTLM, Basic)"
     )
     assert first([]) == "no node to check"
+    # a scheme on the first line is cut at 20 characters
+    long = [RpcFacts(A, 401, "", ["s" * 20, "t" * 21])]
+    assert first([node(A, cert())], None, 300, rpc=long).endswith(
+        f", rpcproxy.dll 401 ({'s' * 20}, {'t' * 17}...)"
+    )
 
 
 def test_the_first_line_is_bounded_and_has_no_semicolon() -> None:
