@@ -3,10 +3,10 @@
 #
 # mutmut rewrites the module it mutates in place, so it runs on copies of the checkout, one per
 # module, in build/mutation/<module>/tree (the checkout is never touched); the modules run
-# MUTATION_JOBS at a time (mutmut 2 runs one mutant at a time, so this is the only parallelism). The package folder is plugins/
-# but the tests import it as outlook_anywhere: a link <copy>/../shim/outlook_anywhere -> the
-# copy's plugins/, first on PYTHONPATH, makes the tests import the mutated copy (ahead of the
-# editable install, which points at the checkout).
+# MUTATION_JOBS at a time (mutmut 2 runs one mutant at a time, so this is the only parallelism).
+# The package folder is plugins/ but the tests import it as outlook_anywhere: a link
+# <copy>/../shim/outlook_anywhere -> the copy's plugins/, first on PYTHONPATH, makes the tests
+# import the mutated copy (ahead of the editable install, which points at the checkout).
 #
 #   MUTATE          the modules to mutate (default: the rule modules)
 #   MUTATION_TESTS  the tests run against each mutant (default: each module's in-process tests)
