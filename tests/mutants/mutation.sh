@@ -58,7 +58,9 @@ if [ "${1:-}" = --one ]; then  # mutate one module in a copy of its own
     if [ -z "$tests" ]; then
         case $module in
             */words.py | */http_words.py) tests=$WORDS_TESTS ;;
-            */principal.py) tests="tests/test_principal_rules.py $RULE_TESTS tests/test_principal.py" ;;
+            */principal.py)
+                tests="tests/test_principal_rules.py tests/test_principal_controls.py $RULE_TESTS"
+                tests="$tests tests/test_principal.py" ;;
             *) tests=$RULE_TESTS ;;
         esac
     fi
