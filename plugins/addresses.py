@@ -2,7 +2,7 @@
 
 The system resolver (``getaddrinfo``) is the default.  ``--dns-server`` asks one server through
 dnspython, imported only on that path (``dns.resolver`` costs about 90 ms to import).
-Failures are facts (``Resolution.error``), never exceptions.
+Failures are facts (``Resolution.failure``, a kind), never exceptions.
 """
 
 from __future__ import annotations

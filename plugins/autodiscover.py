@@ -26,7 +26,7 @@ from .autodiscover_xml import Document, UnusableDocument, parse
 from .http_facts import Attempt, AutodiscoverFacts
 from .httpclient import Connection, HttpError, Response, auth_schemes
 from .output import conceal
-from .transport import TRACE, Deadline, client_context, dns_resolver
+from .transport import TRACE, Deadline, client_context, dns_resolver, wire_text
 
 PATH = "/autodiscover/autodiscover.xml"
 # Redirects followed (redirectAddr, redirectUrl and HTTP 3xx together), as Outlook does.
@@ -138,8 +138,9 @@ def _split_https(url: str) -> _Url:
 
 
 def shown(url: str) -> str:
-    """A URL fit for output: printable, bounded, without user information."""
-    text = "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in url)[:200]
+    """A URL fit for output: printable, bounded, without user information (not concealed here:
+    most URLs are the plugin's own; ``Lookup._shown`` hides the password in servers' ones)."""
+    text = wire_text(url, 200, hide=False)
     if "@" in text.split("/", 3)[2 if "//" in text else 0]:
         return "(a URL with user information)"
     return text
@@ -353,7 +354,9 @@ class Lookup:
     def _connect(self, host: str, port: int, tls: bool) -> Connection:
         resolution = addresses.resolve(host, self.deadline, False, False, self.request.dns_server)
         if not resolution.addresses:
-            raise HttpError("dns", resolution.error or "no address")
+            from .words import resolution_failure  # the attempt's outcome is quoted as it is
+
+            raise HttpError("dns", resolution_failure(resolution))
         last: HttpError | None = None
         for address in resolution.addresses[:4]:
             try:

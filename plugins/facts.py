@@ -74,13 +74,6 @@ class Resolution:
         self.failure = failure
         self.detail = detail
 
-    @property
-    def error(self) -> str:
-        """The failure in a few words, for places that quote it (Autodiscover's attempts)."""
-        from .words import resolution_failure  # only Autodiscover's attempts quote it
-
-        return resolution_failure(self) if self.failure else ""
-
     def __repr__(self) -> str:
         return f"Resolution({self.host!r}, {self.addresses!r}, {self.source!r}, {self.failure!r})"
 

@@ -32,6 +32,12 @@ def clean(text: str) -> str:
     return "".join(out)
 
 
+def printable(text: str, limit: int, unprintable: str = "?") -> str:
+    """Text from the wire as printable ASCII, every other character replaced, at most ``limit``
+    characters."""
+    return "".join(ch if 32 <= ord(ch) < 127 else unprintable for ch in text)[:limit]
+
+
 def conceal(text: str) -> str:
     """Text a server sent, without the password in any of its encodings."""
     for secret in SECRETS:

@@ -113,9 +113,10 @@ def problem(name: str) -> str:
             return "is a wildcard over an IP address"
         if len(labels) < 3:
             return "is a bare wildcard"
-    if normalize(name) is None or labels[-1].isdigit():
+    normal = normalize(name)
+    if normal is None or labels[-1].isdigit():
         return "is not a host name"
-    for label in normalize(name).split("."):  # type: ignore[union-attr]
+    for label in normal.split("."):
         if label != "*" and not all(ch.isalnum() or ch in "-_" for ch in label):
             return "is not a host name"
     return ""

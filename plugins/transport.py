@@ -27,7 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
-from .output import conceal
+from .output import conceal, printable
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
@@ -288,12 +288,15 @@ def call_before(deadline: Deadline, func: Callable[[], T]) -> T:
 # -- text off the wire -----------------------------------------------------------------------
 
 
-def wire_text(data: bytes | str, limit: int = 120, unprintable: str = "?") -> str:
+def wire_text(
+    data: bytes | str, limit: int = 120, unprintable: str = "?", hide: bool = True
+) -> str:
     """Text a server sent (a reason phrase, a header, a banner), fit to keep: printable ASCII,
-    one line, at most ``limit`` characters, and without the password in any encoding should
-    the server echo it."""
+    one line, at most ``limit`` characters, and (``hide``) without the password in any encoding
+    should the server echo it."""
     text = data.decode("latin-1") if isinstance(data, bytes) else data
-    return conceal("".join(ch if 32 <= ord(ch) < 127 else unprintable for ch in text)[:limit])
+    kept = printable(text, limit, unprintable)
+    return conceal(kept) if hide else kept
 
 
 # -- DNS through dnspython ---------------------------------------------------------------------

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from . import findings as k
 from .certificate import iso_date
-from .output import clean, conceal
+from .output import clean, conceal, printable
 from .principal import display
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
@@ -184,7 +184,7 @@ def _connection(ev: dict[str, object], limit: int) -> str:
             return "TLS handshake not finished within the deadline"
         return "TCP connect not finished within the deadline"
     if failure == "not-tls":
-        sent = "".join(ch if 32 <= ord(ch) < 127 else "." for ch in str(ev.get("detail", "")))
+        sent = printable(str(ev.get("detail", "")), LONG, ".")
         return f"not TLS: server sent '{shown(sent.strip(), 40)}'"
     if failure == "closed":
         return f"server closed the connection {during}"
