@@ -34,6 +34,18 @@ SYSTEM_PYTHON = "/usr/bin/python3"
 DISTRIBUTION = ("setup.cfg", "pyproject.toml", "README.md", "check_outlook_anywhere.py", "plugins")
 
 
+def copy_distribution(source: Path) -> None:
+    """The files a pip install reads, copied out of the checkout into ``source``."""
+    source.mkdir()
+    for name in DISTRIBUTION:
+        if (REPO / name).is_dir():
+            shutil.copytree(
+                REPO / name, source / name, ignore=shutil.ignore_patterns("__pycache__")
+            )
+        else:
+            shutil.copy2(REPO / name, source / name)
+
+
 def missing(what: str) -> None:
     """Fail in CI, skip elsewhere: CI must never pass by leaving a daemon out."""
     reason = f"{what} (make system-deps installs the Debian packages of tests/system-packages.txt)"
@@ -80,14 +92,7 @@ def scratch(daemon_ready: None) -> Iterator[Path]:
 def plugin_dir(scratch: Path) -> Path:
     """The directory holding ``check_outlook_anywhere``, installed the way the README says."""
     source = scratch / "src"
-    source.mkdir()
-    for name in DISTRIBUTION:
-        if (REPO / name).is_dir():
-            shutil.copytree(
-                REPO / name, source / name, ignore=shutil.ignore_patterns("__pycache__")
-            )
-        else:
-            shutil.copy2(REPO / name, source / name)
+    copy_distribution(source)
     venv = scratch / "venv"
     subprocess.run([SYSTEM_PYTHON, "-m", "venv", str(venv)], check=True)
     env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}

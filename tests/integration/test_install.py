@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from check_outlook_anywhere import _checkout_package
 from contrib.lab import Lab
 from contrib.lab.web import PASSWORD
 
-from .conftest import DISTRIBUTION, REPO, require_program
+from .conftest import copy_distribution, require_program
 from .daemons import DAEMON_USER, chown_to_daemon_user
 
 pytestmark = pytest.mark.integration
@@ -39,14 +38,7 @@ def inject_hint() -> list[str]:
 def pipx_plugin(scratch: Path) -> Path:
     pipx = require_program("pipx")
     source = scratch / "pipx-src"
-    source.mkdir()
-    for name in DISTRIBUTION:
-        if (REPO / name).is_dir():
-            shutil.copytree(
-                REPO / name, source / name, ignore=shutil.ignore_patterns("__pycache__")
-            )
-        else:
-            shutil.copy2(REPO / name, source / name)
+    copy_distribution(source)
     env = {
         **os.environ,
         "PIPX_HOME": str(scratch / "pipx"),
