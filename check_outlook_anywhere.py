@@ -50,13 +50,14 @@ _checkout_package()
 try:
     import nagiosplugin
 
-    from outlook_anywhere import __version__, options
-    from outlook_anywhere.contexts import FindingsContext, PerfdataContext
-    from outlook_anywhere.judgement import Policy
+    from outlook_anywhere import __version__
+    from outlook_anywhere.check import options
+    from outlook_anywhere.check.contexts import FindingsContext, PerfdataContext
+    from outlook_anywhere.check.resource import OutlookAnywhere, Target
+    from outlook_anywhere.check.summary import CheckSummary
+    from outlook_anywhere.judgement.verdict import Policy
     from outlook_anywhere.output import render, unknown
-    from outlook_anywhere.resource import OutlookAnywhere, Target
-    from outlook_anywhere.summary import CheckSummary
-    from outlook_anywhere.tlsprobe import TrustStore
+    from outlook_anywhere.probes.tls import TrustStore
     from outlook_anywhere.transport import Deadline
 except Exception as exc:  # a dependency missing, too old or broken: said by main(), exit 3
     _BROKEN: BaseException | None = exc
@@ -67,7 +68,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up
 if TYPE_CHECKING:
     from typing import NoReturn
 
-    from outlook_anywhere.autodiscover import Request as AutodiscoverRequest
+    from outlook_anywhere.autodiscover.lookup import Request as AutodiscoverRequest
 
 DESCRIPTION = """\
 Check the certificate that every Client Access node behind an Outlook Anywhere host name serves
@@ -111,7 +112,7 @@ class UsageError(Exception):
 
 class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # argparse would exit 2 (CRITICAL) on stderr
-        from outlook_anywhere.credentials import redact_unrecognized
+        from outlook_anywhere.check.credentials import redact_unrecognized
 
         raise UsageError(redact_unrecognized(message))
 
@@ -303,7 +304,7 @@ def _consistent(args: argparse.Namespace) -> None:
 
 
 def _password(password_file: str | None) -> str:
-    from outlook_anywhere.credentials import PasswordError, read_password
+    from outlook_anywhere.check.credentials import PasswordError, read_password
 
     try:
         return read_password(password_file)
@@ -347,8 +348,8 @@ def build_check(args: argparse.Namespace, deadline: Deadline) -> nagiosplugin.Ch
 
 
 def _autodiscover_request(args: argparse.Namespace) -> AutodiscoverRequest:
-    from outlook_anywhere.autodiscover import Credentials, Request
-    from outlook_anywhere.credentials import remember
+    from outlook_anywhere.autodiscover.lookup import Credentials, Request
+    from outlook_anywhere.check.credentials import remember
 
     username = args.username or ""
     remember(args.password, username or args.autodiscover)

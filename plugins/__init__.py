@@ -2,18 +2,20 @@
 
 Data flows one way: arguments -> [Autodiscover: what is published] -> host and addresses -> one
 probe per address (concurrently) -> facts -> the judgement's findings -> Contexts -> the Summary
-and its words.  docs/design.md has the module map and the wiring table; in short:
+and its words.  Each folder imports only the folders named before it:
 
-* facts: ``facts``, ``http_facts`` (plain data with kinds), ``certificate`` (read from OpenSSL)
-* transport: ``transport`` (the deadline, connect, TLS pump, contexts, fan-out, wire text,
-  resolver set-up, trace), ``output`` (what the engine reads)
-* probes: ``addresses``, ``tlsprobe``; with ``--rpc`` or ``--autodiscover`` only: ``httpclient``,
-  ``httpauth``, ``rpcproxy``, ``autodiscover``, ``autodiscover_xml``
-* judgement (pure): ``principal``, ``findings``, ``judgement``, ``autodiscover_judgement``,
-  ``rpc_judgement``
-* the check: ``resource`` (Resource ``OutlookAnywhere``), ``contexts`` (``FindingsContext``, the
-  perfdata contexts), ``summary`` (``CheckSummary``), ``words`` (every sentence), ``options``
-  and ``credentials`` (the command line and the password)
+* ``output``: the text the engine prints (the status line, text made printable, secrets hidden)
+* ``facts/``: plain data with machine-readable kinds (``http``: the HTTP checks' facts;
+  ``certificate``: a certificate as read from OpenSSL)
+* ``transport/``: the deadline, connect, TLS pump, SSL contexts, fan-out, wire text, resolver
+  set-up and trace (``http``: the HTTP/1.1 client; ``auth``: Basic, NTLM, Negotiate)
+* ``probes/``: ``addresses``, ``tls``, ``rpcproxy``
+* ``autodiscover/``: ``lookup``, ``document``
+* ``judgement/``: ``principal``, ``findings``, ``verdict``, ``autodiscover``, ``rpc`` (pure)
+* ``check/``: ``options``, ``credentials``, ``resource``, ``contexts``, ``summary``, ``words``
+
+docs/design.md has the module map and the wiring table (metric -> context -> judge function ->
+perfdata).
 """
 
 __version__ = "1.0.0"

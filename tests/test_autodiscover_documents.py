@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from outlook_anywhere.autodiscover_xml import MAX_VALUE, UnusableDocument, parse
+from outlook_anywhere.autodiscover.document import MAX_VALUE, UnusableDocument, parse
 
 RESPONSE = "http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006"
 OUTLOOK = "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from contrib.lab import Lab, hostile
-from outlook_anywhere.httpclient import MAX_BODY
+from outlook_anywhere.transport.http import MAX_BODY
 from tests.conftest import run_with_peak_memory
 
 CHUNK = 64 * 1024

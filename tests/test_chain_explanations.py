@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from contrib.lab import Lab
-from outlook_anywhere.tlsprobe import TrustStore, probe_all
+from outlook_anywhere.probes.tls import TrustStore, probe_all
 from outlook_anywhere.transport import Deadline
 from tests.conftest import Checker, Outcome
 

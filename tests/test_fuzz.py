@@ -44,12 +44,12 @@ from hypothesis import strategies as st
 import check_outlook_anywhere
 from contrib.lab import Lab, hostile
 from contrib.lab.web import BILLION_LAUGHS, ERROR_600, _redirect, _settings
-from outlook_anywhere import autodiscover_xml
-from outlook_anywhere.certificate import CertFacts, Unreadable, describe_strength, from_info
-from outlook_anywhere.judgement import Policy, Principal, judge_node
-from outlook_anywhere.options import PASSWORD_ENV, threshold
-from outlook_anywhere.tlsprobe import NodeFacts
-from outlook_anywhere.words import phrase
+from outlook_anywhere.autodiscover import document as autodiscover_xml
+from outlook_anywhere.check.options import PASSWORD_ENV, threshold
+from outlook_anywhere.check.words import phrase
+from outlook_anywhere.facts.certificate import CertFacts, Unreadable, describe_strength, from_info
+from outlook_anywhere.judgement.verdict import Policy, Principal, judge_node
+from outlook_anywhere.probes.tls import NodeFacts
 
 LONG = os.environ.get("OUTLOOK_ANYWHERE_LONG") == "1"
 

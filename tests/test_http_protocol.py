@@ -1,5 +1,5 @@
 """The HTTP client against servers that break HTTP/1.1 in each way it can be broken: one canned
-answer per case from a real server on loopback, read by ``outlook_anywhere.httpclient``.
+answer per case from a real server on loopback, read by ``outlook_anywhere.transport.http``.
 
 Every failure is an ``HttpError`` whose kind says how it failed (the words come from it); every
 answer that is merely unusual is read as HTTP/1.1 says.
@@ -17,9 +17,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from outlook_anywhere import httpclient
-from outlook_anywhere.httpclient import Connection, HttpError, Response, auth_schemes
 from outlook_anywhere.transport import Deadline
+from outlook_anywhere.transport import http as httpclient
+from outlook_anywhere.transport.http import Connection, HttpError, Response, auth_schemes
 
 ADDRESS = "127.0.70.1"
 

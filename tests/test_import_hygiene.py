@@ -112,7 +112,7 @@ def test_default_path_imports_nothing_heavy(lab: Lab, scenario: str, code: int, 
     got, text, modules = imported_by_check(*by_address(lab, scenario))
     dates = {c: expires(lab, c) for c in ("single", "healthy", "expired")}
     assert (got, text.split("\n", 1)[0].split(" | ", 1)[0]) == (code, says.format_map(dates))
-    assert "outlook_anywhere.tlsprobe" in modules
+    assert "outlook_anywhere.probes.tls" in modules
     assert heavy(modules) == []
 
 

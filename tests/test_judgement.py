@@ -7,12 +7,12 @@ from __future__ import annotations
 import pytest
 from nagiosplugin.state import Critical, Ok, Unknown, Warn
 
-from outlook_anywhere import findings as k
-from outlook_anywhere.autodiscover_judgement import judge_autodiscover
 from outlook_anywhere.facts import CheckFacts, NodeFacts, Resolution
-from outlook_anywhere.http_facts import AutodiscoverFacts, Document, Provider, RpcFacts
-from outlook_anywhere.judgement import judge, judge_fleet, judge_resolution
-from outlook_anywhere.rpc_judgement import judge_rpc
+from outlook_anywhere.facts.http import AutodiscoverFacts, Document, Provider, RpcFacts
+from outlook_anywhere.judgement import findings as k
+from outlook_anywhere.judgement.autodiscover import judge_autodiscover
+from outlook_anywhere.judgement.rpc import judge_rpc
+from outlook_anywhere.judgement.verdict import judge, judge_fleet, judge_resolution
 from tests.test_words import NOW, cert, node, policy
 
 GOOD = cert()

@@ -1,7 +1,7 @@
 """The judgement's rules one condition at a time, in-process: every finding asserted as exact data
 (kind, node, state, evidence, fix), each expectation taken from the States table (README) and
 docs/design.md, never from what the code happens to return.  These are the tests `make mutation`
-runs against judgement.py, autodiscover_judgement.py, rpc_judgement.py and findings.py; the
+runs against judgement/verdict.py, autodiscover.py, rpc.py and findings.py; the
 words of each kind are held by tests/test_words_rules.py."""
 
 from __future__ import annotations
@@ -9,18 +9,20 @@ from __future__ import annotations
 import pytest
 from nagiosplugin.state import Critical, Ok, Unknown, Warn
 
-from outlook_anywhere import findings as k
-from outlook_anywhere.autodiscover_judgement import (
+from outlook_anywhere.check.options import threshold
+from outlook_anywhere.facts import CheckFacts, Resolution
+from outlook_anywhere.facts.certificate import CertFacts, iso_date
+from outlook_anywhere.facts.http import Attempt, AutodiscoverFacts, Document, Provider, RpcFacts
+from outlook_anywhere.judgement import findings as k
+from outlook_anywhere.judgement.autodiscover import (
     expr_server,
     judge_autodiscover,
     published,
     published_principals,
 )
-from outlook_anywhere.certificate import CertFacts, iso_date
-from outlook_anywhere.facts import CheckFacts, Resolution
-from outlook_anywhere.findings import Finding, Fix
-from outlook_anywhere.http_facts import Attempt, AutodiscoverFacts, Document, Provider, RpcFacts
-from outlook_anywhere.judgement import (
+from outlook_anywhere.judgement.findings import Finding, Fix
+from outlook_anywhere.judgement.rpc import judge_rpc
+from outlook_anywhere.judgement.verdict import (
     judge,
     judge_fleet,
     judge_node,
@@ -29,8 +31,6 @@ from outlook_anywhere.judgement import (
     publishable,
     satisfied,
 )
-from outlook_anywhere.options import threshold
-from outlook_anywhere.rpc_judgement import judge_rpc
 from tests.test_words import CA, DAY, NOW, cert, node, policy
 
 A, B, C = "10.0.0.1", "10.0.0.2", "10.0.0.3"

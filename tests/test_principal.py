@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from outlook_anywhere.principal import Match, is_ip, match, normalize, problem, strip_prefix
+from outlook_anywhere.judgement.principal import (
+    Match,
+    is_ip,
+    match,
+    normalize,
+    problem,
+    strip_prefix,
+)
 
 label = st.text(alphabet=string.ascii_lowercase + string.digits, min_size=1, max_size=12)
 hostname = st.lists(label, min_size=2, max_size=5).map(".".join)

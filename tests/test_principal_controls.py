@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from outlook_anywhere.principal import Match, has_control_chars, match, problem
+from outlook_anywhere.judgement.principal import Match, has_control_chars, match, problem
 
 
 @pytest.mark.parametrize(

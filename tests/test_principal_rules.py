@@ -1,5 +1,6 @@
 """The principal rules one condition at a time: each example pins one boundary of
-``outlook_anywhere.principal`` (the mutants ``make mutation`` makes there must fail one of them).
+``outlook_anywhere.judgement.principal`` (the mutants ``make mutation`` makes there must fail
+one of them).
 
 Fast and in-process: no lab, no hypothesis (tests/test_principal.py holds the properties).
 """
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from outlook_anywhere.principal import (
+from outlook_anywhere.judgement.principal import (
     PREFIX,
     Match,
     display,

@@ -11,9 +11,9 @@ import sys
 
 from tests.test_import_hygiene import FORBIDDEN
 
-# judgement, principal, findings and words run on every check; autodiscover_judgement and
-# rpc_judgement only with --autodiscover or --rpc, where dataclasses is needed anyway.
-DEFAULT_PATH = ("findings", "principal", "judgement", "words")
+# verdict, principal, findings and words run on every check; judgement.autodiscover and
+# judgement.rpc only with --autodiscover or --rpc, where dataclasses is needed anyway.
+DEFAULT_PATH = ("judgement.findings", "judgement.principal", "judgement.verdict", "check.words")
 
 PROBE = """
 import json, sys

@@ -22,8 +22,10 @@ from dataclasses import dataclass
 import pytest
 
 from contrib.lab import Lab, hostile
-from outlook_anywhere import autodiscover_xml, httpclient, transport
+from outlook_anywhere import transport
+from outlook_anywhere.autodiscover import document as autodiscover_xml
 from outlook_anywhere.transport import Deadline
+from outlook_anywhere.transport import http as httpclient
 from tests.conftest import REPO, Outcome, run_plugin
 
 LONG = os.environ.get("OUTLOOK_ANYWHERE_LONG") == "1"

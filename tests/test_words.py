@@ -26,12 +26,12 @@ from nagiosplugin.state import Critical, Ok, Unknown, Warn
 from contrib.lab import Lab, hostile
 from contrib.lab.scenarios import SCENARIOS
 from contrib.lab.web import PASSWORD
-from outlook_anywhere.certificate import CertFacts
-from outlook_anywhere.http_facts import RpcFacts
-from outlook_anywhere.judgement import CheckFacts, Policy, judge, satisfied
-from outlook_anywhere.options import threshold
-from outlook_anywhere.tlsprobe import NodeFacts
-from outlook_anywhere.words import headline, long_output
+from outlook_anywhere.check.options import threshold
+from outlook_anywhere.check.words import headline, long_output
+from outlook_anywhere.facts.certificate import CertFacts
+from outlook_anywhere.facts.http import RpcFacts
+from outlook_anywhere.judgement.verdict import CheckFacts, Policy, judge, satisfied
+from outlook_anywhere.probes.tls import NodeFacts
 from tests.conftest import SCRIPT, Outcome, run_plugin
 
 NOW = 1_800_000_000.0  # the clock of the in-process rows
@@ -370,7 +370,7 @@ def test_words_matrix(
 
 
 def _published(*providers: tuple[str, str | None, str], error: str = "") -> object:
-    from outlook_anywhere.http_facts import AutodiscoverFacts, Document, Provider
+    from outlook_anywhere.facts.http import AutodiscoverFacts, Document, Provider
 
     facts = AutodiscoverFacts("monitor@contoso.com", "monitor@contoso.com", elapsed=0.1)
     facts.document = Document(

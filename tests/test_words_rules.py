@@ -1,4 +1,4 @@
-"""Every sentence of the renderer (plugins/words.py), in-process and exact: one finding, fix or
+"""Every sentence of the renderer (plugins/check/words.py), in-process and exact: one finding, fix or
 description at a time, the words checked against the contract of docs/design.md ("What the admin
 reads") and README's States table — true, one line, bounded, the password hidden in what a server
 sent.  These are the tests `make mutation` runs against words.py beside tests/test_words.py's
@@ -9,14 +9,8 @@ from __future__ import annotations
 import pytest
 from nagiosplugin.state import Critical, Unknown, Warn
 
-from outlook_anywhere import findings as k
 from outlook_anywhere import output
-from outlook_anywhere.certificate import iso_date
-from outlook_anywhere.facts import CheckFacts, Resolution
-from outlook_anywhere.findings import Finding, Fix
-from outlook_anywhere.http_facts import Attempt, AutodiscoverFacts, Document, Provider, RpcFacts
-from outlook_anywhere.judgement import judge
-from outlook_anywhere.words import (
+from outlook_anywhere.check.words import (
     certificate_text,
     fix_text,
     headline,
@@ -30,6 +24,12 @@ from outlook_anywhere.words import (
     trace_lines,
     wire,
 )
+from outlook_anywhere.facts import CheckFacts, Resolution
+from outlook_anywhere.facts.certificate import iso_date
+from outlook_anywhere.facts.http import Attempt, AutodiscoverFacts, Document, Provider, RpcFacts
+from outlook_anywhere.judgement import findings as k
+from outlook_anywhere.judgement.findings import Finding, Fix
+from outlook_anywhere.judgement.verdict import judge
 from tests.test_words import CA, DAY, NOW, cert, node, policy
 
 A, B = "10.0.0.1", "10.0.0.2"

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.integration
 def inject_hint() -> list[str]:
     """The pipx command the plugin names when NTLM is needed and pyspnego is missing."""
     _checkout_package()
-    from outlook_anywhere.autodiscover import NTLM_MISSING
+    from outlook_anywhere.autodiscover.lookup import NTLM_MISSING
 
     found = re.search(r"pipx inject \S+ \S+", NTLM_MISSING)
     assert found, f"the NTLM hint names no pipx command: {NTLM_MISSING!r}"

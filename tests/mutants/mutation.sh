@@ -18,13 +18,11 @@ set -eu
 here=$(cd "$(dirname "$0")/../.." && pwd)
 venv=${VENV:-$here/.venv}
 mutmut=$(cd "$here" && realpath "${MUTMUT:-build/mutation-venv/bin/mutmut}")
-# words.py first: it has the most mutants, and the others run beside it (http_words.py: the
-# words of the HTTP checks, where the renderer is split in two)
+# check/words.py first: it has the most mutants, and the judgement's modules run beside it
 if [ -z "${MUTATE:-}" ]; then
-    for name in words http_words judgement principal autodiscover_judgement findings rpc_judgement; do
-        if [ -f "$here/plugins/$name.py" ]; then
-            MUTATE="${MUTATE:-} plugins/$name.py"
-        fi
+    for name in check/words judgement/verdict judgement/principal judgement/autodiscover \
+        judgement/findings judgement/rpc; do
+        MUTATE="${MUTATE:-} plugins/$name.py"
     done
 fi
 # The in-process tests only (test_words.py's other tests run the plugin against the lab), the
@@ -57,7 +55,7 @@ if [ "${1:-}" = --one ]; then  # mutate one module in a copy of its own
     tests=$MUTATION_TESTS
     if [ -z "$tests" ]; then
         case $module in
-            */words.py | */http_words.py) tests=$WORDS_TESTS ;;
+            */words.py) tests=$WORDS_TESTS ;;
             */principal.py)
                 tests="tests/test_principal_rules.py tests/test_principal_controls.py $RULE_TESTS"
                 tests="$tests tests/test_principal.py" ;;

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import socket
 
-from .facts import Resolution
-from .transport import TRACE, Deadline, Unfinished, call_before, dns_resolver
+from ..facts import Resolution
+from ..transport import TRACE, Deadline, Unfinished, call_before, dns_resolver
 
 # IP address text through the C library's inet_pton/inet_ntop: the ipaddress module would do, but
 # importing it costs as many instructions as a TLS handshake, and three things are needed here.

@@ -10,17 +10,17 @@ from __future__ import annotations
 
 from nagiosplugin.state import Critical, Ok, ServiceState, Unknown, Warn
 
+from ..facts import CheckFacts, Resolution
+from ..facts.certificate import CertFacts, iso_date
 from . import findings as k
-from .certificate import CertFacts, iso_date
-from .facts import CheckFacts, Resolution
 from .findings import Finding, Fix
 from .principal import Match, match, normalize, problem
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
-    from .facts import NodeFacts
-    from .http_facts import AutodiscoverFacts
-    from .options import Threshold
+    from ..check.options import Threshold
+    from ..facts import NodeFacts
+    from ..facts.http import AutodiscoverFacts
 
 # What a key and a signature must at least be (OpenSSL's default security level says the same).
 MIN_RSA_BITS = 2048
@@ -85,7 +85,7 @@ def principals(
     """What the nodes are judged against: what Autodiscover publishes (what clients pin), else
     -P, else the host name probed (-H, or the Server Autodiscover publishes)."""
     if autodiscover is not None:
-        from .autodiscover_judgement import published_principals
+        from .autodiscover import published_principals
 
         found = published_principals(autodiscover)
         if found:
@@ -311,13 +311,13 @@ def judge(facts: CheckFacts, policy: Policy) -> Verdict:
     leaves = [n.leaf for n in facts.nodes if n.leaf is not None and not n.failure]
     found = judge_resolution(facts.resolution)
     if facts.autodiscover is not None:
-        from .autodiscover_judgement import judge_autodiscover
+        from .autodiscover import judge_autodiscover
 
         found += judge_autodiscover(facts.autodiscover, policy, leaves)
     for node in facts.nodes:
         found += judge_node(node, wanted, policy, leaves, facts.now)
     if facts.rpc is not None:
-        from .rpc_judgement import judge_rpc
+        from .rpc import judge_rpc
 
         for rpc in facts.rpc:
             found += judge_rpc(rpc, policy.expect_auth)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from nagiosplugin.state import Critical, Warn
 
+from ..facts.http import RpcFacts
 from . import findings as k
 from .findings import Finding
-from .http_facts import RpcFacts
 
 
 def judge_rpc(facts: RpcFacts, expected: tuple[str, ...]) -> list[Finding]:

@@ -32,7 +32,7 @@ _MONTHS = {
 
 
 class CertFacts:
-    """What one certificate says about itself (a plain class: see ``tlsprobe.NodeFacts``)."""
+    """What one certificate says about itself (a plain class: see ``facts.NodeFacts``)."""
 
     __slots__ = (
         "cns",

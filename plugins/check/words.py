@@ -12,16 +12,16 @@ ordinary word garbles nothing.
 
 from __future__ import annotations
 
-from . import findings as k
-from .certificate import iso_date
-from .output import clean, conceal, printable
-from .principal import display
+from ..facts.certificate import iso_date
+from ..judgement import findings as k
+from ..judgement.principal import display
+from ..output import clean, conceal, printable
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
-    from .facts import CheckFacts, NodeFacts, Resolution
-    from .findings import Finding, Fix
-    from .judgement import Policy, Verdict
+    from ..facts import CheckFacts, NodeFacts, Resolution
+    from ..judgement.findings import Finding, Fix
+    from ..judgement.verdict import Policy, Verdict
 
 # The longest name or server text shown on the first line; the long output shows more.
 SHORT = 60
@@ -415,7 +415,7 @@ def _ms(seconds: float | None) -> str:
 
 def certificate_text(cert: object, now: float) -> str:
     """CN, e-mail, SAN, days left, issuer: what a certificate says about itself."""
-    from .certificate import CertFacts
+    from ..facts.certificate import CertFacts
 
     assert isinstance(cert, CertFacts)
     cns = ", ".join(shown(cn) for cn in cert.cns) if cert.cns else "no subject CN"
@@ -445,8 +445,8 @@ def node_details(node: NodeFacts, now: float) -> str:
 
 def autodiscover_text(facts: object) -> str:
     """One long-output line: what was asked, where it answered, what it publishes."""
-    from .autodiscover_judgement import publications
-    from .http_facts import AutodiscoverFacts
+    from ..facts.http import AutodiscoverFacts
+    from ..judgement.autodiscover import publications
 
     assert isinstance(facts, AutodiscoverFacts)
 
@@ -474,7 +474,7 @@ def autodiscover_text(facts: object) -> str:
 
 def rpc_text(facts: object) -> str:
     """What one node's RPC proxy answered, for its long-output line."""
-    from .http_facts import RpcFacts
+    from ..facts.http import RpcFacts
 
     assert isinstance(facts, RpcFacts)
     parts = []
@@ -521,7 +521,7 @@ def headline(verdict: Verdict, facts: CheckFacts, policy: Policy, budget: int) -
 
 
 def _all_well(verdict: Verdict, facts: CheckFacts, policy: Policy) -> str:
-    from .principal import Match, match
+    from ..judgement.principal import Match, match
 
     leaves = [n.leaf for n in facts.nodes if n.leaf is not None]
     if not leaves:
@@ -554,7 +554,7 @@ def _all_well(verdict: Verdict, facts: CheckFacts, policy: Policy) -> str:
 
 
 def _san_matched(principal: str, sans: tuple[str, ...]) -> str:
-    from .principal import normalize
+    from ..judgement.principal import normalize
 
     wanted = normalize(principal)
     return next((s for s in sans if normalize(s) == wanted), principal)

@@ -21,9 +21,9 @@ import socket
 import ssl
 import time
 
-from .certificate import CertFacts, Unreadable, describe_strength, from_info
-from .facts import NodeFacts
-from .transport import TRACE, Deadline, TlsChannel, client_context, connect, fan_out
+from ..facts import NodeFacts
+from ..facts.certificate import CertFacts, Unreadable, describe_strength, from_info
+from ..transport import TRACE, Deadline, TlsChannel, client_context, connect, fan_out
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:

@@ -13,19 +13,19 @@ from collections.abc import Iterator
 
 import nagiosplugin
 
-from . import addresses
-from .facts import CheckFacts, NodeFacts
-from .tlsprobe import TrustStore, probe_all
-from .transport import Deadline
+from ..facts import CheckFacts, NodeFacts
+from ..probes import addresses
+from ..probes.tls import TrustStore, probe_all
+from ..transport import Deadline
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
-    from .autodiscover import Request as AutodiscoverRequest
-    from .http_facts import AutodiscoverFacts
+    from ..autodiscover.lookup import Request as AutodiscoverRequest
+    from ..facts.http import AutodiscoverFacts
 
 
 class Target:
-    """What to probe (a plain class: see ``tlsprobe.NodeFacts``)."""
+    """What to probe (a plain class: see ``facts.NodeFacts``)."""
 
     def __init__(
         self,
@@ -71,7 +71,7 @@ class OutlookAnywhere(nagiosplugin.Resource):
         published = self._autodiscover() if t.autodiscover is not None else None
         host = t.host
         if host is None and published is not None:
-            from .autodiscover_judgement import expr_server
+            from ..judgement.autodiscover import expr_server
 
             host = expr_server(published)
         resolution = None
@@ -85,7 +85,7 @@ class OutlookAnywhere(nagiosplugin.Resource):
             nodes = probe_all(resolution.addresses, t.port, sni, self.store, self.deadline)
         rpc = None
         if t.rpc and host is not None:
-            from . import rpcproxy
+            from ..probes import rpcproxy
 
             rpc = rpcproxy.probe_all(tuple(n.address for n in nodes), t.port, host, self.deadline)
         facts = CheckFacts(now, host, resolution, nodes, published, rpc)
@@ -93,7 +93,7 @@ class OutlookAnywhere(nagiosplugin.Resource):
         yield from _perfdata(facts)
 
     def _autodiscover(self) -> AutodiscoverFacts:
-        from .autodiscover import budget, discover
+        from ..autodiscover.lookup import budget, discover
 
         assert self.target.autodiscover is not None
         return discover(self.target.autodiscover, budget(self.deadline))

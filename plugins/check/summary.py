@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import nagiosplugin
 
+from ..judgement.verdict import Policy
+from ..output import FIRST_LINE_MAX, NAME
+from ..transport import TRACE
 from .contexts import Judged
-from .judgement import Policy
-from .output import FIRST_LINE_MAX, NAME
-from .transport import TRACE
 from .words import headline, long_output, trace_lines
 
 

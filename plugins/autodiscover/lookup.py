@@ -21,12 +21,13 @@ import ssl
 import time
 from collections.abc import Iterator
 
-from . import addresses, httpauth
-from .autodiscover_xml import Document, UnusableDocument, parse
-from .http_facts import Attempt, AutodiscoverFacts
-from .httpclient import Connection, HttpError, Response, auth_schemes
-from .output import conceal
-from .transport import TRACE, Deadline, client_context, dns_resolver, wire_text
+from ..facts.http import Attempt, AutodiscoverFacts
+from ..output import conceal
+from ..probes import addresses
+from ..transport import TRACE, Deadline, client_context, dns_resolver, wire_text
+from ..transport import auth as httpauth
+from ..transport.http import Connection, HttpError, Response, auth_schemes
+from .document import Document, UnusableDocument, parse
 
 PATH = "/autodiscover/autodiscover.xml"
 # Redirects followed (redirectAddr, redirectUrl and HTTP 3xx together), as Outlook does.
@@ -56,7 +57,7 @@ class Credentials:
 
 
 class Request:
-    """What to look up (plain classes here: ``dataclasses`` costs start-up, see http_facts)."""
+    """What to look up (plain classes here: ``dataclasses`` costs start-up, see facts.http)."""
 
     __slots__ = ("ca_file", "credentials", "dns_server", "email", "port", "url")
 
@@ -354,7 +355,7 @@ class Lookup:
     def _connect(self, host: str, port: int, tls: bool) -> Connection:
         resolution = addresses.resolve(host, self.deadline, False, False, self.request.dns_server)
         if not resolution.addresses:
-            from .words import resolution_failure  # the attempt's outcome is quoted as it is
+            from ..check.words import resolution_failure  # the attempt's outcome is quoted as it is
 
             raise HttpError("dns", resolution_failure(resolution))
         last: HttpError | None = None

@@ -12,12 +12,12 @@ import os
 
 from nagiosplugin import Range
 
-from . import addresses
-from .principal import has_control_chars, problem, strip_prefix
+from ..judgement.principal import has_control_chars, problem, strip_prefix
+from ..probes import addresses
 
 Invalid = argparse.ArgumentTypeError
 
-# The Autodiscover password's environment variable (plugins/credentials.py reads it).
+# The Autodiscover password's environment variable (check/credentials.py reads it).
 PASSWORD_ENV = "OUTLOOK_ANYWHERE_PASSWORD"
 
 

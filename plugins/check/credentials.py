@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 
+from ..output import SECRETS
 from .options import PASSWORD_ENV, open_now
-from .output import SECRETS
 
 
 class PasswordError(Exception):

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from nagiosplugin.state import Critical, Unknown, Warn
 
+from ..facts.certificate import CertFacts
+from ..facts.http import AutodiscoverFacts, Provider
 from . import findings as k
-from .certificate import CertFacts
 from .findings import Finding, Fix
-from .http_facts import AutodiscoverFacts, Provider
-from .judgement import Policy, publishable, satisfied
 from .principal import normalize, strip_prefix
+from .verdict import Policy, publishable, satisfied
 
 # The Outlook providers that carry the Outlook Anywhere settings: EXPR, and EXHTTP (asked for
 # with X-ClientCanHandle: ExHttpInfo, used by Outlook 2013+ against Exchange 2013+).

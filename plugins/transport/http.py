@@ -15,7 +15,7 @@ from __future__ import annotations
 import ssl
 import time
 
-from .transport import READ_SIZE, TRACE, Deadline, TlsChannel, connect, wire_text
+from . import READ_SIZE, TRACE, Deadline, TlsChannel, connect, wire_text
 
 # The largest response body read: an Autodiscover answer is a few kilobytes.
 MAX_BODY = 1024 * 1024
@@ -35,7 +35,7 @@ class HttpError(Exception):
 
 
 class Response:
-    """One HTTP response (a plain class: ``dataclasses`` costs start-up, see http_facts)."""
+    """One HTTP response (a plain class: ``dataclasses`` costs start-up, see facts.http)."""
 
     __slots__ = ("body", "elapsed", "headers", "keep_alive", "reason", "status")
 

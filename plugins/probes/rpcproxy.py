@@ -14,9 +14,9 @@ from __future__ import annotations
 import re
 import ssl
 
-from .http_facts import RpcFacts
-from .httpclient import Connection, HttpError, auth_schemes
-from .transport import Deadline, client_context, fan_out, wire_text
+from ..facts.http import RpcFacts
+from ..transport import Deadline, client_context, fan_out, wire_text
+from ..transport.http import Connection, HttpError, auth_schemes
 
 RPC_PATH = "/rpc/rpcproxy.dll"
 HEALTHCHECK_PATH = "/rpc/healthcheck.htm"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import nagiosplugin
 from nagiosplugin.state import Ok
 
-from .facts import CheckFacts
-from .judgement import Policy, Verdict, judge
+from ..facts import CheckFacts
+from ..judgement.verdict import Policy, Verdict, judge
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:

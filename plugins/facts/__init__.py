@@ -2,7 +2,7 @@
 
 Plain classes here and in the other modules of the default path: importing ``dataclasses`` (and
 ``inspect`` with it) would cost more start-up time than a whole handshake.  The facts of the
-HTTP checks are in ``http_facts``.
+HTTP checks are in ``facts.http``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
     from .certificate import CertFacts
-    from .http_facts import AutodiscoverFacts, RpcFacts
+    from .http import AutodiscoverFacts, RpcFacts
 
 
 class NodeFacts:

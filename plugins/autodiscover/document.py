@@ -9,7 +9,7 @@ the document, never what it contains.
 
 from __future__ import annotations
 
-from .http_facts import Document, Provider
+from ..facts.http import Document, Provider
 
 # Root namespaces are ".../exchange/autodiscover/responseschema/2006"; some servers and pages
 # print https:// instead of http://.
