@@ -50,7 +50,7 @@ _checkout_package()
 try:
     import nagiosplugin
 
-    from outlook_anywhere import __version__
+    from outlook_anywhere import __version__, transport
     from outlook_anywhere.check import options
     from outlook_anywhere.check.contexts import FindingsContext, PerfdataContext
     from outlook_anywhere.check.resource import OutlookAnywhere, Target
@@ -69,6 +69,7 @@ if TYPE_CHECKING:
     from typing import NoReturn
 
     from outlook_anywhere.autodiscover.lookup import Request as AutodiscoverRequest
+    from outlook_anywhere.transport.proxy import Proxy
 
 DESCRIPTION = """\
 Check the certificate that every Client Access node behind an Outlook Anywhere host name serves
@@ -88,7 +89,9 @@ states:
             connection refused/reset/timed out, TLS failure, no such DNS name or no address;
             Autodiscover unreachable, wrong credentials, an error response, an unusable
             document, a principal other than -P; rpcproxy.dll 3xx/403/404/5xx or no answer
-  UNKNOWN   bad arguments and configuration mistakes (named), a broken installation
+            --proxy: a node the proxy answers 502/503/504 for (unreachable through it)
+  UNKNOWN   bad arguments and configuration mistakes (named), a broken installation;
+            --proxy unreachable, refusing the credentials or CONNECT (403, 405)
 
 The first line names the worst finding, "(+N more)" and "[k/n nodes OK]", in at most 200
 characters; fixes and thumbprints are in the long output, one line per node.
@@ -100,9 +103,12 @@ examples:
   check_outlook_anywhere -H mail.contoso.com --dns-server 192.0.2.53 -4
   check_outlook_anywhere --autodiscover monitor@contoso.com --password-file /etc/icinga2/oa.pw
   check_outlook_anywhere -H mail.contoso.com --rpc --expect-auth Negotiate,NTLM
+  check_outlook_anywhere -H mail.contoso.com --proxy http://10.0.5.1:8080 --proxy-user monitor
 
-The Autodiscover password is read from --password-file or OUTLOOK_ANYWHERE_PASSWORD, never from
-the command line.
+The Autodiscover password is read from --password-file or OUTLOOK_ANYWHERE_PASSWORD, the proxy
+password from --proxy-password-file or OUTLOOK_ANYWHERE_PROXY_PASSWORD, never from the command
+line. With --proxy every connection goes through it as CONNECT <address>:<port>; http_proxy,
+https_proxy and no_proxy are ignored (a check behaves the same under every daemon).
 """
 
 
@@ -245,6 +251,29 @@ def build_parser() -> Parser:
         help="with --rpc: WARNING unless the 401 offers each of these, e.g. Negotiate,NTLM",
     )
 
+    proxy = p.add_argument_group("proxy")
+    proxy.add_argument(
+        "--proxy",
+        type=options.proxy,
+        metavar="http://HOST:PORT",
+        help="send every connection through this HTTP CONNECT proxy: each node's TLS probe as"
+        " CONNECT <node address>:<port>, Autodiscover and --rpc alike (proxy environment"
+        " variables are ignored)",
+    )
+    proxy.add_argument(
+        "--proxy-user",
+        type=options.username,
+        metavar="USER",
+        help="proxy user for Basic, NTLM or Negotiate; the password from --proxy-password-file"
+        f" or {options.PROXY_PASSWORD_ENV}",
+    )
+    proxy.add_argument(
+        "--proxy-password-file",
+        type=options.readable_file,
+        metavar="FILE",
+        help="the proxy password on the first line",
+    )
+
     general = p.add_argument_group("general")
     general.add_argument(
         "-t",
@@ -282,10 +311,17 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
                 raise UsageError(f"{name} needs --autodiscover EMAIL")
     if args.expect_auth and not args.rpc:
         raise UsageError("--expect-auth needs --rpc")
+    if args.proxy_user is not None and args.proxy is None:
+        raise UsageError("--proxy-user needs --proxy http://HOST:PORT")
+    if args.proxy_password_file is not None and args.proxy_user is None:
+        raise UsageError("--proxy-password-file needs --proxy-user")
     _consistent(args)
     args.password = ""
     if args.autodiscover:
         args.password = _password(args.password_file)
+    args.proxy_password = ""
+    if args.proxy_user is not None:
+        args.proxy_password = _password(args.proxy_password_file, proxy=True)
     return args
 
 
@@ -303,11 +339,15 @@ def _consistent(args: argparse.Namespace) -> None:
             raise UsageError(f"{family} excludes every -I address")
 
 
-def _password(password_file: str | None) -> str:
-    from outlook_anywhere.check.credentials import PasswordError, read_password
+def _password(password_file: str | None, proxy: bool = False) -> str:
+    from outlook_anywhere.check.credentials import (
+        PasswordError,
+        read_password,
+        read_proxy_password,
+    )
 
     try:
-        return read_password(password_file)
+        return (read_proxy_password if proxy else read_password)(password_file)
     except PasswordError as exc:
         raise UsageError(str(exc)) from None
 
@@ -318,6 +358,7 @@ def build_check(args: argparse.Namespace, deadline: Deadline) -> nagiosplugin.Ch
         store.context()  # a CA file OpenSSL cannot use is a usage error, not a probe failure
     except (OSError, ValueError) as exc:
         raise UsageError(f"--ca-file {args.ca_file}: no usable certificate ({exc})") from None
+    autodiscover = _autodiscover_request(args) if args.autodiscover else None
     target = Target(
         args.host,
         args.port,
@@ -325,8 +366,9 @@ def build_check(args: argparse.Namespace, deadline: Deadline) -> nagiosplugin.Ch
         args.dns_server,
         args.ipv4,
         args.ipv6,
-        autodiscover=_autodiscover_request(args) if args.autodiscover else None,
+        autodiscover=autodiscover,
         rpc=args.rpc,
+        proxy=_use_proxy(args),
     )
     policy = Policy(
         principal=args.principal,
@@ -361,6 +403,22 @@ def _autodiscover_request(args: argparse.Namespace) -> AutodiscoverRequest:
         dns_server=args.dns_server,
         port=args.autodiscover_port,
     )
+
+
+def _use_proxy(args: argparse.Namespace) -> Proxy | None:
+    """--proxy: every connection of this check goes through it from here on (transport.connect),
+    whatever opens it; never a proxy from the environment."""
+    transport.PROXY = None
+    if args.proxy is None:
+        return None
+    from outlook_anywhere.check.credentials import remember
+    from outlook_anywhere.transport.proxy import Proxy
+
+    user = args.proxy_user or ""
+    if user:
+        remember(args.proxy_password, user, add=True)
+    transport.PROXY = Proxy(args.proxy[0], args.proxy[1], user, args.proxy_password)
+    return transport.PROXY
 
 
 class _Overrun(Exception):

@@ -23,6 +23,7 @@ from typing import Any
 from .dns import LabDNS
 from .nodes import NodeArray, NodeConfig, TLSHandler
 from .pki import Chain, LabPKI
+from .proxy import LabProxy
 from .scenarios import BY_NAME, CERTS, DEMO, SCENARIOS, Scenario, node_configs
 from .web import LabWeb
 
@@ -45,6 +46,8 @@ class Lab:
         self.dns = LabDNS(port=dns_port)
         self.web = LabWeb(self.pki, self.dns, self.workdir / "web")
         """Autodiscover endpoints and RPC proxy nodes (contrib/lab/web.py), on their own port."""
+        self.proxy = LabProxy(self.web.ntlm_file)
+        """HTTP CONNECT proxies for --proxy (contrib/lab/proxy.py), on their own port."""
         self._lock = threading.Lock()
         self._running = False
 
@@ -62,7 +65,9 @@ class Lab:
             try:
                 self.nodes.start(self._table_configs())
                 self.web.start()
+                self.proxy.start()
             except BaseException:
+                self.web.stop()
                 self.nodes.stop()
                 self.dns.stop()
                 raise
@@ -74,6 +79,7 @@ class Lab:
             if not self._running:
                 return
             self._running = False
+            self.proxy.stop()
             self.web.stop()
             self.nodes.stop()
             self.dns.stop()
@@ -141,6 +147,7 @@ class Lab:
             "dns_server": self.dns_server,
             "demo": list(DEMO),
             "web": self.web.describe(),
+            "proxy": self.proxy.describe(),
             "scenarios": {
                 s.name: {
                     "host": s.host,

@@ -1,9 +1,9 @@
 """The nagiosplugin Resource: the stages of one check, in order, each handed what it needs.
 
 Autodiscover (when asked) -> the host and addresses -> one TLS probe per address, concurrently
--> the RPC proxy of every node (when asked).  What it learned goes to the judgement as one
-:class:`~outlook_anywhere.judgement.CheckFacts`, failures included, with the performance data
-that needs no judgement.  It decides no state.
+-> the RPC proxy of every node (when asked); with ``--proxy``, the tunnels the proxy opened.
+What it learned goes to the judgement as one :class:`~outlook_anywhere.judgement.CheckFacts`,
+failures included, with the performance data that needs no judgement.  It decides no state.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up
 if TYPE_CHECKING:
     from ..autodiscover.lookup import Request as AutodiscoverRequest
     from ..facts.http import AutodiscoverFacts
+    from ..transport.proxy import Proxy
 
 
 class Target:
@@ -37,6 +38,7 @@ class Target:
         ipv6: bool,
         autodiscover: AutodiscoverRequest | None = None,
         rpc: bool = False,
+        proxy: Proxy | None = None,
     ) -> None:
         self.host = host  # None: the Server that Autodiscover publishes
         self.port = port
@@ -46,6 +48,8 @@ class Target:
         self.ipv6 = ipv6
         self.autodiscover = autodiscover
         self.rpc = rpc
+        # --proxy: already every connection's way out (transport.PROXY); its tunnels are facts
+        self.proxy = proxy
 
 
 def perf_label(address: str) -> str:
@@ -88,7 +92,8 @@ class OutlookAnywhere(nagiosplugin.Resource):
             from ..probes import rpcproxy
 
             rpc = rpcproxy.probe_all(tuple(n.address for n in nodes), t.port, host, self.deadline)
-        facts = CheckFacts(now, host, resolution, nodes, published, rpc)
+        proxy = t.proxy.facts if t.proxy is not None else None
+        facts = CheckFacts(now, host, resolution, nodes, published, rpc, proxy)
         yield nagiosplugin.Metric("findings", facts, context="findings")
         yield from _perfdata(facts)
 
