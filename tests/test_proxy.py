@@ -152,6 +152,21 @@ def test_ntlm_proxy_authentication_on_one_connection(lab: Lab, proxy_password_fi
     assert f"NTLM as LAB\\{PROXY_USER}" in out.long_output[0]
 
 
+def test_an_ipv6_node_is_tunnelled_by_its_bracketed_address(lab: Lab) -> None:
+    assert lab.ipv6, "this host cannot bind ::1; the IPv6 tunnel needs it"
+    s = lab.scenario("ipv6")
+    out = run_plugin(
+        "-H", s.host, "-6", "-p", str(lab.port), "--dns-server", lab.dns_server,
+        "--ca-file", lab.ca_file, *via(lab, "open"),
+    )  # fmt: skip
+    assert out.code == 0, out.stdout
+    assert [(r.target, r.status) for r in lab.proxy.requests(proxy="open")] == [
+        (f"[::1]:{lab.port}", 200)
+    ]
+    # one connection reached the node: the tunnel (the proxy connects from ::1 there too)
+    assert lab.nodes.accepted() == [("::1", "::1")]
+
+
 # -- the states table -------------------------------------------------------------------------
 
 
