@@ -212,7 +212,7 @@ def test_proxy_that_wants_credentials_none_given_is_unknown(lab: Lab) -> None:
 )
 def test_proxy_refusing_connect_is_unknown(lab: Lab, name: str, status: str) -> None:
     out = healthy(lab, *via(lab, name))
-    first = lab.proxy.requests(proxy=name)[0].target
+    first = f"{lab.scenario('healthy').addresses[0]}:{lab.port}"  # the first node's, always
     assert out.code == 3, out.stdout
     assert out.status == (
         f"OUTLOOK_ANYWHERE UNKNOWN - proxy {PROXIES[name]}:{lab.proxy.port}: refused CONNECT to"
@@ -340,6 +340,25 @@ def test_autodiscover_and_nodes_go_through_the_proxy(
     assert f"{site}:{lab.web.port}" in opened
     assert targets(lab, lab.port) <= opened
     assert node_peers(lab) == {PROXIES[proxy]}
+
+
+def test_the_plain_http_step_of_the_lookup_is_tunnelled_too(lab: Lab, password_file: str) -> None:
+    """northwind.test answers only at the lookup's plain-HTTP step (a 302 to https)."""
+    out = run_plugin(
+        "-p", str(lab.port),
+        "--dns-server", lab.dns_server,
+        "--ca-file", lab.ca_file,
+        "--autodiscover", "monitor@northwind.test",
+        "--password-file", password_file,
+        "--autodiscover-port", str(lab.web.port),
+        *via(lab, "open"),
+    )  # fmt: skip
+    assert out.code == 0, out.stdout
+    plain = lab.web.requests(tls=False, method="GET")
+    assert plain and {r.peer for r in plain} == {PROXIES["open"]}
+    assert {r.peer for r in lab.web.requests()} == {PROXIES["open"]}
+    http_site = lab.web.addresses("autodiscover.northwind.test")[0]
+    assert f"{http_site}:{lab.web.port}" in {s.target for s in lab.proxy.seen}
 
 
 def test_autodiscover_ntlm_inside_an_ntlm_proxy_tunnel(

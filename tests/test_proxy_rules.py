@@ -47,17 +47,18 @@ def test_tunnels_that_opened_are_no_finding() -> None:
 
 def test_the_proxys_own_failures_are_unknown_once_per_kind() -> None:
     facts = proxy_facts(
-        Tunnel(f"{A}:443", "403 Forbidden", "proxy-refused", "refused CONNECT (403 Forbidden)"),
         Tunnel(f"{B}:443", "403 Forbidden", "proxy-refused", "refused CONNECT (403 Forbidden)"),
+        Tunnel(f"{A}:443", "403 Forbidden", "proxy-refused", "refused CONNECT (403 Forbidden)"),
         Tunnel(f"{B}:443", "", "proxy-unreachable", "Connection refused"),
         user="monitor",
     )
-    found = judge_proxy(facts)
+    found = judge_proxy(facts, [(A, 443), (B, 443)])
     assert [(f.kind, f.state, f.node) for f in found] == [
-        (k.PROXY_REFUSED, Unknown, None),
         (k.PROXY_UNREACHABLE, Unknown, None),
+        (k.PROXY_REFUSED, Unknown, None),
     ]
-    assert found[0].evidence == {
+    # the first node's tunnel is named, whichever the proxy refused first
+    assert found[1].evidence == {
         "proxy": PROXY,
         "target": f"{A}:443",
         "status": "403 Forbidden",
@@ -66,6 +67,31 @@ def test_the_proxys_own_failures_are_unknown_once_per_kind() -> None:
         "user": "monitor",
         "count": 2,
     }
+
+
+def test_a_refused_connect_to_another_port_leaves_the_array_judged() -> None:
+    """A proxy that allows CONNECT to 443 only, asked for a CRL on port 80: the array was
+    reached, and the fetch's own finding says what the proxy refused."""
+    crl = Tunnel("192.0.2.80:80", "403 Forbidden", "proxy-refused", "refused CONNECT (403)")
+    opened = Tunnel(f"{A}:443", "200 Connection established")
+    assert judge_proxy(proxy_facts(opened, crl), [(A, 443)]) == []
+    # nothing opened at all: the proxy refuses everything, whatever the port
+    found = judge_proxy(proxy_facts(crl), [])
+    assert [(f.kind, f.evidence["target"]) for f in found] == [(k.PROXY_REFUSED, "192.0.2.80:80")]
+
+
+def test_unreachable_and_refused_credentials_whatever_the_tunnel_was_for() -> None:
+    opened = Tunnel(f"{A}:443", "200 Connection established")
+    auth = Tunnel("192.0.2.80:80", "407 Proxy Authentication Required", "proxy-auth", "x")
+    found = judge_proxy(proxy_facts(opened, auth), [(A, 443)])
+    assert [(f.kind, f.state) for f in found] == [(k.PROXY_AUTH, Unknown)]
+
+
+def test_an_ipv6_node_is_matched_by_its_bracketed_target() -> None:
+    opened = Tunnel(f"{A}:443", "200 Connection established")
+    refused = Tunnel("[2001:db8::1]:443", "403 Forbidden", "proxy-refused")
+    found = judge_proxy(proxy_facts(opened, refused), [(A, 443), ("2001:db8::1", 443)])
+    assert [f.evidence["target"] for f in found] == ["[2001:db8::1]:443"]
 
 
 def test_a_gateway_error_or_no_answer_is_critical_for_that_node_only() -> None:

@@ -335,7 +335,7 @@ def judge(facts: CheckFacts, policy: Policy) -> Verdict:
     if facts.proxy is not None:
         from .proxy import judge_proxy
 
-        found += judge_proxy(facts.proxy)
+        found += judge_proxy(facts.proxy, [(n.address, n.port) for n in facts.nodes])
     order = {n.address: i for i, n in enumerate(facts.nodes)}
     found.sort(key=lambda f: (-int(f.state), _rank(f), order.get(f.node or "", -1)))
     failing = {f.node for f in found if f.node is not None and f.state != Ok}
