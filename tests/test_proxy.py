@@ -101,7 +101,7 @@ def test_every_node_is_probed_through_the_proxy_by_its_address(lab: Lab) -> None
     assert sorted(node for node, _ in accepted) == sorted(lab.scenario("healthy").addresses)
     assert node_peers(lab) == {PROXIES["open"]}
     assert out.long_output[0] == (
-        f"proxy {PROXIES['open']}:{lab.proxy.port} OK -- 3/3 tunnels opened (CONNECT);"
+        f"proxy {PROXIES['open']}:{lab.proxy.port} -- 3/3 tunnels opened (CONNECT);"
         " no proxy authentication"
     )
     assert out.stderr == ""
@@ -270,6 +270,30 @@ def test_proxy_that_never_answers_connect_ends_within_the_deadline(lab: Lab) -> 
     )
     assert len(lab.proxy.requests(proxy="silent")) == 3
     assert out.stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("name", "code", "says"),
+    [
+        ("garbage", 3, "gave no HTTP answer to CONNECT (it began 'SSH-2.0-OpenSSH_9.2p1"),
+        ("endless", 3, "gave no HTTP answer to CONNECT (a line longer than 8192 bytes)"),
+        ("chatty", 3, "sent data after its answer to CONNECT, so nothing is known"),
+        ("drip", 2, "unreachable through the proxy: no answer to CONNECT within the deadline"),
+    ],
+)
+def test_a_broken_proxy_gets_one_clear_line_within_the_deadline(
+    lab: Lab, name: str, code: int, says: str
+) -> None:
+    started = time.monotonic()
+    out = healthy(lab, *via(lab, name), "-t", "3", "-vvv")
+    assert time.monotonic() - started < 4.5
+    assert out.code == code, out.stdout
+    assert says in out.stdout.split("\n", 2)[1] if code == 3 else says in out.status
+    prefix = "UNKNOWN - proxy " if code == 3 else "CRITICAL - 127.0.10."
+    assert out.status.startswith(f"OUTLOOK_ANYWHERE {prefix}"), out.status
+    assert len(out.status) <= 200 and ";" not in out.status
+    assert out.stderr == ""
+    assert lab.nodes.accepted() == []
 
 
 # -- --rpc and --autodiscover through the proxy ---------------------------------------------

@@ -49,7 +49,7 @@ def test_the_proxys_own_failures_are_unknown_once_per_kind() -> None:
     facts = proxy_facts(
         Tunnel(f"{B}:443", "403 Forbidden", "proxy-refused", "refused CONNECT (403 Forbidden)"),
         Tunnel(f"{A}:443", "403 Forbidden", "proxy-refused", "refused CONNECT (403 Forbidden)"),
-        Tunnel(f"{B}:443", "", "proxy-unreachable", "Connection refused"),
+        Tunnel(f"{B}:443", "", "proxy-unreachable", "unreachable (Connection refused)"),
         user="monitor",
     )
     found = judge_proxy(facts, [(A, 443), (B, 443)])
@@ -167,8 +167,11 @@ def test_each_kind_in_words() -> None:
         return phrase(Finding(kind, Unknown, None, {"proxy": PROXY, **evidence}))
 
     known = ", so nothing is known about the array"
-    assert say(k.PROXY_UNREACHABLE, detail="Connection refused") == (
+    assert say(k.PROXY_UNREACHABLE, detail="unreachable (Connection refused)") == (
         "unreachable (Connection refused)" + known
+    )
+    assert say(k.PROXY_UNREACHABLE, detail="gave no HTTP answer to CONNECT (x)") == (
+        "gave no HTTP answer to CONNECT (x)" + known
     )
     assert say(k.PROXY_AUTH, detail="wants authentication (Basic)") == (
         "wants authentication (Basic)" + known
@@ -187,7 +190,7 @@ def test_each_kind_in_words() -> None:
     )
     assert say(k.PROXY_BLOCKED, failure="proxy-auth") == "not probed: no proxy authentication"
     assert say(k.PROXY_BLOCKED, failure="proxy-unreachable") == (
-        "not probed: the proxy is unreachable"
+        "not probed: no tunnel through the proxy"
     )
 
 
@@ -199,7 +202,7 @@ def test_the_proxy_line_says_what_the_check_authenticated_with() -> None:
     verdict = judge(facts, policy())
     assert verdict.state == Ok
     assert long_output(verdict, facts, 0)[0] == (
-        f"proxy {PROXY} OK -- 1/1 tunnels opened (CONNECT); NTLM as C\\m"
+        f"proxy {PROXY} -- 1/1 tunnels opened (CONNECT); NTLM as C\\m"
     )
 
 

@@ -163,6 +163,10 @@ def summary(lab: Lab, password_file: Path, hostile: bool) -> str:
         "silent": "accepts and never answers",
         "not-allowed": "refuses every CONNECT (405)",
         "nowhere": "nothing listens",
+        "garbage": "answers CONNECT with an SSH banner",
+        "endless": "a header line that never ends",
+        "drip": "the 200 one byte every 0.3 s",
+        "chatty": "200, then bytes of its own",
     }
     lines += [
         "",

@@ -4,8 +4,9 @@ Each address is a proxy with its own manners (:data:`PROXIES`): one that tunnels
 authentication, one that wants Basic, one that wants NTLM/Negotiate (pyspnego's acceptor, the
 users in the lab's NTLM user file), one that refuses every CONNECT (403), one that refuses it
 with 405, one that answers 502 for one node address (:data:`GATEWAY_FAILS`) and tunnels to the
-others, and one that accepts connections and never answers.  :data:`NOWHERE` has nothing
-listening on the proxy port (an unreachable proxy).
+others, one that accepts connections and never answers, and broken ones (:data:`HOSTILE`: an
+SSH banner, an endless header line, a 200 dripped a byte at a time, bytes after the 200).
+:data:`NOWHERE` has nothing listening on the proxy port (an unreachable proxy).
 
 A tunnel's outbound connection is made FROM the proxy's own address, so a lab node sees the
 proxy, not the plugin, as its peer: comparing the nodes' accept logs
@@ -24,6 +25,7 @@ import ipaddress
 import selectors
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,7 +59,13 @@ PROXIES = {
     "gateway": _at(5),
     "silent": _at(6),
     "not-allowed": _at(7),
+    # hostile or broken proxies: they must cost a check no more than its deadline
+    "garbage": _at(10),  # answers CONNECT with an SSH banner
+    "endless": _at(11),  # a header line that never ends
+    "drip": _at(12),  # the 200 one byte every 0.3 s
+    "chatty": _at(13),  # 200, then bytes of its own before the client spoke
 }
+HOSTILE = ("garbage", "endless", "drip", "chatty")
 
 
 @dataclass
@@ -189,6 +197,9 @@ class LabProxy:
                     while conn.recv(4096):
                         pass
                     return
+                if name in HOSTILE:
+                    _hostile(conn, name, seen)
+                    return
                 if not self._answer(conn, name, seen, authorization, state):
                     return
         except (OSError, ValueError):
@@ -299,6 +310,26 @@ def _reply(
         lines.append("Connection: close")
     conn.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
     return not close
+
+
+def _hostile(conn: socket.socket, name: str, seen: ProxySeen) -> None:
+    """The broken proxies' answers to CONNECT (see :data:`PROXIES`)."""
+    seen.status = 200 if name in ("drip", "chatty") else 0
+    if name == "garbage":
+        conn.sendall(b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n")
+    elif name == "endless":
+        conn.sendall(b"HTTP/1.1 200 Connection established\r\nX-Padding: ")
+        for _ in range(1024):  # 1 MiB of one header line, then the client has long gone
+            conn.sendall(b"a" * 1024)
+    elif name == "drip":
+        for byte in b"HTTP/1.1 200 Connection established\r\n\r\n":
+            conn.sendall(bytes([byte]))
+            time.sleep(0.3)
+    elif name == "chatty":
+        conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\nHello from the proxy\r\n")
+    with contextlib.suppress(OSError):
+        while conn.recv(4096):
+            pass
 
 
 def _relay(client: socket.socket, upstream: socket.socket) -> None:

@@ -317,8 +317,8 @@ def _proxy(ev: dict[str, object], limit: int) -> str:
         what = f"refused CONNECT to {shown(ev['target'], limit)} ({status or detail})"
     elif kind == k.PROXY_AUTH:
         what = detail or "wants authentication"
-    else:
-        what = f"unreachable ({detail})" if detail else "unreachable"
+    else:  # unreachable, or not speaking HTTP: the evidence says which
+        what = detail or "unreachable"
     return what + _NOTHING_KNOWN
 
 
@@ -333,7 +333,7 @@ def _through_proxy(ev: dict[str, object], limit: int) -> str:
         return f"not probed: the proxy refused CONNECT ({status})"
     if failure == "proxy-auth":
         return "not probed: no proxy authentication"
-    return "not probed: the proxy is unreachable"
+    return "not probed: no tunnel through the proxy"
 
 
 def proxy_text(facts: object) -> str:
@@ -620,15 +620,11 @@ def long_output(verdict: Verdict, facts: CheckFacts, verbosity: int) -> list[str
     from nagiosplugin.state import Ok
 
     lines = []
-    if facts.proxy is not None:
+    if facts.proxy is not None:  # its state only when it failed itself (nodes say the rest)
         about = [f for f in verdict.findings if f.kind in _OF_PROXY]
-        state = max((f.state for f in about), default=Ok)
         said = "; ".join(phrase(f) for f in about)
-        lines.append(
-            f"proxy {shown(facts.proxy.proxy)} {_state(state)}"
-            + (f": {said}" if said else "")
-            + f" -- {proxy_text(facts.proxy)}"
-        )
+        state = f" {_state(max(f.state for f in about))}: {said}" if about else ""
+        lines.append(f"proxy {shown(facts.proxy.proxy)}{state} -- {proxy_text(facts.proxy)}")
     for finding in verdict.findings:
         if finding.kind == k.NO_ADDRESS:
             lines.append(f"{_state(finding.state)}: {subject(finding)}: {phrase(finding)}")

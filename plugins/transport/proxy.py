@@ -97,7 +97,7 @@ class _Wire:
         status_line = self.line().decode("latin-1")
         parts = status_line.split(" ", 2)
         if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
-            raise ValueError(f"not an HTTP answer: '{wire_text(status_line, 40)}'")
+            raise ValueError(f"it began '{wire_text(status_line, 40)}'")
         answer = _Answer(int(parts[1]), wire_text(parts[2] if len(parts) > 2 else "", 60))
         while True:
             line = self.line()
@@ -185,11 +185,8 @@ class Proxy:
                 answer = self._authenticate(wire, tunnel, answer, deadline)
             self._judge(tunnel, answer)
             if wire.buffer:  # the server cannot speak before the client: a broken proxy
-                raise ProxyError(
-                    kinds.UNREACHABLE,
-                    f"proxy {self.name} sent data after its answer to CONNECT",
-                    detail="data after its answer to CONNECT",
-                )
+                why = "sent data after its answer to CONNECT"
+                raise ProxyError(kinds.UNREACHABLE, f"proxy {self.name} {why}", detail=why)
         except BaseException:
             wire.sock.close()
             raise
@@ -201,10 +198,10 @@ class Proxy:
         except ProxyError:
             raise
         except TimeoutError:
-            why = "no connection within the deadline"
+            why = "unreachable (no connection within the deadline)"
         except OSError as exc:
-            why = exc.strerror or exc.__class__.__name__
-        raise ProxyError(kinds.UNREACHABLE, f"proxy {self.name}: {why}", detail=why)
+            why = f"unreachable ({exc.strerror or exc.__class__.__name__})"
+        raise ProxyError(kinds.UNREACHABLE, f"proxy {self.name} {why}", detail=why)
 
     def _resolve(self, deadline: Deadline) -> str:
         """The proxy's address: its name through the system resolver, once per check."""
@@ -214,16 +211,16 @@ class Proxy:
         if all(ch in "0123456789." for ch in host) or ":" in host:
             self._address = host
             return host
-        why = f"no address for {host}"
+        why = f"unreachable (no address for {host})"
         try:
             found = call_before(
                 deadline, lambda: socket.getaddrinfo(host, self.port, type=socket.SOCK_STREAM)
             )
         except (OSError, UnicodeError):
-            raise ProxyError(kinds.UNREACHABLE, f"proxy {self.name}: {why}", detail=why) from None
+            raise ProxyError(kinds.UNREACHABLE, f"proxy {self.name} {why}", detail=why) from None
         except Exception:  # transport.Unfinished: the resolver did not answer in time
-            why += " within the deadline"
-            raise ProxyError(kinds.UNREACHABLE, f"proxy {self.name}: {why}", detail=why) from None
+            why = f"unreachable (no address for {host} within the deadline)"
+            raise ProxyError(kinds.UNREACHABLE, f"proxy {self.name} {why}", detail=why) from None
         self._address = str(found[0][4][0])
         return self._address
 
@@ -250,13 +247,13 @@ class Proxy:
                 detail="no answer to CONNECT within the deadline",
             ) from None
         except ValueError as exc:
-            why = f"no HTTP answer to CONNECT ({exc})"
-            raise ProxyError(kinds.UNREACHABLE, f"proxy {self.name}: {why}", detail=why) from None
+            why = f"gave no HTTP answer to CONNECT ({exc})"
+            raise ProxyError(kinds.UNREACHABLE, f"proxy {self.name} {why}", detail=why) from None
         except OSError as exc:
             closed = isinstance(exc, ConnectionAbortedError)
             why = "closed the connection" if closed else exc.strerror or exc.__class__.__name__
             why += " before answering CONNECT"
-            raise ProxyError(kinds.UNREACHABLE, f"proxy {self.name}: {why}", detail=why) from None
+            raise ProxyError(kinds.UNREACHABLE, f"proxy {self.name} {why}", detail=why) from None
         offered = _schemes(answer)
         TRACE(
             f"proxy {self.name}",
@@ -352,8 +349,9 @@ class Proxy:
                 if step is not None:
                     answer = self._connect(wire, tunnel, step)
         except httpauth.AuthError as exc:
-            why = str(exc)
-            raise ProxyError(kinds.AUTH, f"proxy {self.name}: {why}", answer.line, why) from None
+            bad = exc.kind == "bad-challenge"
+            why = f"sent an unusable {scheme} challenge" if bad else f"could not be answered: {exc}"
+            raise ProxyError(kinds.AUTH, f"proxy {self.name} {why}", answer.line, why) from None
         if scheme == "Basic" and 200 <= answer.status < 300:
             self._basic_known = True
         return answer
