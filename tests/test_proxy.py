@@ -487,6 +487,37 @@ def test_the_proxy_password_never_shows(
     assert out.stderr == ""
 
 
+@pytest.mark.parametrize("proxy", ["basic", "ntlm"])
+def test_both_passwords_stay_hidden_when_a_server_echoes_one(
+    lab: Lab, password_file: str, proxy_password_file: str, proxy: str
+) -> None:
+    """Autodiscover's 'echo' mailbox sends the Autodiscover password back in every encoding,
+    through a proxy that took the proxy password: the check keeps both secrets."""
+    from contrib.lab.web import PASSWORD
+    from tests.test_autodiscover import secret_forms
+
+    user = PROXY_USER if proxy == "basic" else f"LAB\\{PROXY_USER}"
+    out = run_plugin(
+        "-p", str(lab.port),
+        "--dns-server", lab.dns_server,
+        "--ca-file", lab.ca_file,
+        "--autodiscover", "echo@contoso.test",
+        "--autodiscover-url", lab.web.url("contoso.test"),
+        "--password-file", password_file,
+        *via(lab, proxy),
+        "--proxy-user", user,
+        "--proxy-password-file", proxy_password_file,
+        "-vvv",
+    )  # fmt: skip
+    assert out.code == 2, out.stdout
+    assert "Autodiscover for echo@contoso.test" in out.stdout
+    assert "(hidden)" in out.stdout  # the echo was there, and hidden
+    assert {s.proxy for s in lab.proxy.requests(status=200)} == {proxy}
+    for form in [*secret_forms(PASSWORD, "echo@contoso.test"), *_forms(user)]:
+        assert form not in out.stdout, form
+    assert out.stderr == ""
+
+
 def test_trace_names_every_connect_and_the_scheme(lab: Lab, proxy_password_file: str) -> None:
     out = healthy(
         lab, *via(lab, "basic"), "--proxy-user", PROXY_USER,
