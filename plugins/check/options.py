@@ -1,12 +1,11 @@
 """Argument types and checks for the command line: every bad value becomes one clear sentence.
 
-Each function is an argparse ``type=``: it raises ``argparse.ArgumentTypeError`` with a message
-naming the problem; the parser (check_outlook_anywhere.py) turns that into an UNKNOWN line.
+Each function converts one value or raises :class:`Invalid` with a message naming the problem;
+the parser (check_outlook_anywhere.py) turns that into an UNKNOWN line naming the option.
 """
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
 
@@ -15,7 +14,10 @@ from nagiosplugin import Range
 from ..judgement.principal import has_control_chars, problem, strip_prefix
 from ..probes import addresses
 
-Invalid = argparse.ArgumentTypeError
+
+class Invalid(ValueError):
+    """A value the option cannot take; its text is the sentence the admin reads."""
+
 
 # The Autodiscover password's environment variable (check/credentials.py reads it).
 PASSWORD_ENV = "OUTLOOK_ANYWHERE_PASSWORD"
