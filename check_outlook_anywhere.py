@@ -147,6 +147,7 @@ TARGET, CERT, AUTODISCOVER, RPC, GENERAL = (
     "general",
 )
 
+
 def _table() -> tuple[Option, ...]:
     return (
         Option(TARGET, ("-H", "--host"),
