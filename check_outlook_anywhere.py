@@ -154,80 +154,87 @@ TARGET, CERT, AUTODISCOVER, RPC, PROXY, GENERAL = (
     "general",
 )
 
-OPTIONS = (
-    Option(TARGET, ("-H", "--host"),
-           "Outlook Anywhere host name (the EXPR Server): DNS, SNI and the default principal",
-           options.host, metavar="NAME"),
-    Option(TARGET, ("-p", "--port"), "TCP port (default: 443)",
-           options.port, default=443, metavar="N"),
-    Option(TARGET, ("-I", "--address"),
-           "connect to this IP address instead of resolving the host; repeat for each node",
-           options.address, action="append", default=(), metavar="ADDR"),
-    Option(TARGET, ("--dns-server",),
-           "resolve the host through this DNS server instead of the system resolver",
-           options.dns_server, metavar="IP[:PORT]"),
-    Option(TARGET, ("-4",), "IPv4 addresses only", action="store_true", dest="ipv4"),
-    Option(TARGET, ("-6",), "IPv6 addresses only", action="store_true", dest="ipv6"),
-    Option(CERT, ("-P", "--principal"),
-           "expected principal, msstd:FQDN; the prefix is optional (default: msstd:<host>)",
-           options.principal, metavar="NAME"),
-    Option(CERT, ("--match",),
-           "cn: the Subject CN must match (older Windows, the Remote Connectivity Analyzer);"
-           " cn-or-san: a SAN match also counts (Vista SP1 and later) (default: cn)",
-           options.match_mode, default="cn", metavar="cn|cn-or-san"),
-    Option(CERT, ("-w", "--warning"),
-           "WARNING below DAYS days of validity, or a Nagios range (default: 30)",
-           options.threshold, default=options.threshold("30"), metavar="DAYS"),
-    Option(CERT, ("-c", "--critical"),
-           "CRITICAL below DAYS days of validity, or a Nagios range (default: 14)",
-           options.threshold, default=options.threshold("14"), metavar="DAYS"),
-    Option(CERT, ("--ca-file",),
-           "trust anchors (PEM) for chain validation (default: system store)",
-           options.ca_file, metavar="FILE"),
-    Option(CERT, ("--ignore-trust",),
-           "skip chain validation; names and dates are still checked", action="store_true"),
-    Option(AUTODISCOVER, ("--autodiscover",),
-           "read the Outlook provider settings for this mailbox and check the EXPR"
-           " CertPrincipalName against every node; its Server is the host when -H is not given",
-           options.email, metavar="EMAIL"),
-    Option(AUTODISCOVER, ("--autodiscover-url",),
-           "use this Autodiscover endpoint instead of the standard lookup",
-           options.https_url, metavar="URL"),
-    Option(AUTODISCOVER, ("--autodiscover-port",),
-           "port of the standard lookup's https and http candidates (default: 443 and 80;"
-           " for a test array on another port)",
-           options.port, metavar="N"),
-    Option(AUTODISCOVER, ("--username",), "(default: the e-mail address)",
-           options.username, metavar="USER"),
-    Option(AUTODISCOVER, ("--password-file",),
-           f"the password on the first line; or the environment variable {options.PASSWORD_ENV}",
-           options.readable_file, metavar="FILE"),
-    Option(RPC, ("--rpc",),
-           "send an unauthenticated RPC_IN_DATA /rpc/rpcproxy.dll to every node: 401 with"
-           " the authentication schemes is healthy", action="store_true"),
-    Option(RPC, ("--expect-auth",),
-           "with --rpc: WARNING unless the 401 offers each of these, e.g. Negotiate,NTLM",
-           options.schemes, default=(), metavar="SCHEMES"),
-    Option(PROXY, ("--proxy",),
-           "send every connection through this HTTP CONNECT proxy: each node's TLS probe as"
-           " CONNECT <node address>:<port>, Autodiscover and --rpc alike (proxy environment"
-           " variables are ignored)",
-           options.proxy, metavar="http://HOST:PORT"),
-    Option(PROXY, ("--proxy-user",),
-           "proxy user for Basic, NTLM or Negotiate; the password from --proxy-password-file"
-           f" or {options.PROXY_PASSWORD_ENV}",
-           options.username, metavar="USER"),
-    Option(PROXY, ("--proxy-password-file",), "the proxy password on the first line",
-           options.readable_file, metavar="FILE"),
-    Option(GENERAL, ("-t", "--timeout"), "deadline for the whole check (default: 10)",
-           options.timeout, default=10.0, metavar="SECONDS"),
-    Option(GENERAL, ("-v", "--verbose"),
-           "more detail: -v the certificate chain of every node; -vvv a step-by-step trace"
-           " (DNS, each connect, handshake, HTTP request and Autodiscover hop; never a secret)",
-           action="count", default=0),
-    Option(GENERAL, ("-V", "--version"), "print the version", action="store_true"),
-    Option(GENERAL, ("-h", "--help"), "show this help", action="store_true"),
-)  # fmt: skip
+
+def _table() -> tuple[Option, ...]:
+    return (
+        Option(TARGET, ("-H", "--host"),
+               "Outlook Anywhere host name (the EXPR Server): DNS, SNI and the default principal",
+               options.host, metavar="NAME"),
+        Option(TARGET, ("-p", "--port"), "TCP port (default: 443)",
+               options.port, default=443, metavar="N"),
+        Option(TARGET, ("-I", "--address"),
+               "connect to this IP address instead of resolving the host; repeat for each node",
+               options.address, action="append", default=(), metavar="ADDR"),
+        Option(TARGET, ("--dns-server",),
+               "resolve the host through this DNS server instead of the system resolver",
+               options.dns_server, metavar="IP[:PORT]"),
+        Option(TARGET, ("-4",), "IPv4 addresses only", action="store_true", dest="ipv4"),
+        Option(TARGET, ("-6",), "IPv6 addresses only", action="store_true", dest="ipv6"),
+        Option(CERT, ("-P", "--principal"),
+               "expected principal, msstd:FQDN; the prefix is optional (default: msstd:<host>)",
+               options.principal, metavar="NAME"),
+        Option(CERT, ("--match",),
+               "cn: the Subject CN must match (older Windows, the Remote Connectivity Analyzer);"
+               " cn-or-san: a SAN match also counts (Vista SP1 and later) (default: cn)",
+               options.match_mode, default="cn", metavar="cn|cn-or-san"),
+        Option(CERT, ("-w", "--warning"),
+               "WARNING below DAYS days of validity, or a Nagios range (default: 30)",
+               options.threshold, default=options.threshold("30"), metavar="DAYS"),
+        Option(CERT, ("-c", "--critical"),
+               "CRITICAL below DAYS days of validity, or a Nagios range (default: 14)",
+               options.threshold, default=options.threshold("14"), metavar="DAYS"),
+        Option(CERT, ("--ca-file",),
+               "trust anchors (PEM) for chain validation (default: system store)",
+               options.ca_file, metavar="FILE"),
+        Option(CERT, ("--ignore-trust",),
+               "skip chain validation; names and dates are still checked", action="store_true"),
+        Option(AUTODISCOVER, ("--autodiscover",),
+               "read the Outlook provider settings for this mailbox and check the EXPR"
+               " CertPrincipalName against every node; its Server is the host when -H is not given",
+               options.email, metavar="EMAIL"),
+        Option(AUTODISCOVER, ("--autodiscover-url",),
+               "use this Autodiscover endpoint instead of the standard lookup",
+               options.https_url, metavar="URL"),
+        Option(AUTODISCOVER, ("--autodiscover-port",),
+               "port of the standard lookup's https and http candidates (default: 443 and 80;"
+               " for a test array on another port)",
+               options.port, metavar="N"),
+        Option(AUTODISCOVER, ("--username",), "(default: the e-mail address)",
+               options.username, metavar="USER"),
+        Option(AUTODISCOVER, ("--password-file",),
+               "the password on the first line; or the environment variable"
+               f" {options.PASSWORD_ENV}",
+               options.readable_file, metavar="FILE"),
+        Option(RPC, ("--rpc",),
+               "send an unauthenticated RPC_IN_DATA /rpc/rpcproxy.dll to every node: 401 with"
+               " the authentication schemes is healthy", action="store_true"),
+        Option(RPC, ("--expect-auth",),
+               "with --rpc: WARNING unless the 401 offers each of these, e.g. Negotiate,NTLM",
+               options.schemes, default=(), metavar="SCHEMES"),
+        Option(PROXY, ("--proxy",),
+               "send every connection through this HTTP CONNECT proxy: each node's TLS probe as"
+               " CONNECT <node address>:<port>, Autodiscover and --rpc alike (proxy environment"
+               " variables are ignored)",
+               options.proxy, metavar="http://HOST:PORT"),
+        Option(PROXY, ("--proxy-user",),
+               "proxy user for Basic, NTLM or Negotiate; the password from"
+               f" --proxy-password-file or {options.PROXY_PASSWORD_ENV}",
+               options.username, metavar="USER"),
+        Option(PROXY, ("--proxy-password-file",), "the proxy password on the first line",
+               options.readable_file, metavar="FILE"),
+        Option(GENERAL, ("-t", "--timeout"), "deadline for the whole check (default: 10)",
+               options.timeout, default=10.0, metavar="SECONDS"),
+        Option(GENERAL, ("-v", "--verbose"),
+               "more detail: -v the certificate chain of every node; -vvv a step-by-step trace"
+               " (DNS, each connect, handshake, HTTP request and Autodiscover hop; never a secret)",
+               action="count", default=0),
+        Option(GENERAL, ("-V", "--version"), "print the version", action="store_true"),
+        Option(GENERAL, ("-h", "--help"), "show this help", action="store_true"),
+    )  # fmt: skip
+
+
+# Empty when a dependency is broken: main() says so before any option is read.
+OPTIONS = _table() if _BROKEN is None else ()
 
 
 def _defaults() -> SimpleNamespace:
