@@ -167,6 +167,21 @@ def test_an_ipv6_node_is_tunnelled_by_its_bracketed_address(lab: Lab) -> None:
     assert lab.nodes.accepted() == [("::1", "::1")]
 
 
+def test_negotiate_proxy_authentication(lab: Lab, proxy_password_file: str) -> None:
+    out = healthy(
+        lab,
+        *via(lab, "negotiate"),
+        "--proxy-user", f"LAB\\{PROXY_USER}",
+        "--proxy-password-file", proxy_password_file,
+    )  # fmt: skip
+    assert (out.code, out.status) == (0, all_well(lab)), out.stdout
+    opened = lab.proxy.requests(proxy="negotiate", status=200)
+    assert {s.target for s in opened} == targets(lab, lab.port)
+    assert {s.scheme for s in opened} == {"Negotiate"}
+    assert node_peers(lab) == {PROXIES["negotiate"]}
+    assert f"Negotiate as LAB\\{PROXY_USER}" in out.long_output[0]
+
+
 # -- the states table -------------------------------------------------------------------------
 
 

@@ -162,6 +162,7 @@ def summary(lab: Lab, password_file: Path, hostile: bool) -> str:
         "gateway": f"502 Bad Gateway for {GATEWAY_FAILS}, tunnels to the others",
         "silent": "accepts and never answers",
         "not-allowed": "refuses every CONNECT (405)",
+        "negotiate": "wants Negotiate (alone)",
         "nowhere": "nothing listens",
         "garbage": "answers CONNECT with an SSH banner",
         "endless": "a header line that never ends",

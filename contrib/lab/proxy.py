@@ -1,11 +1,12 @@
 """HTTP CONNECT proxies of the lab, for ``--proxy``: real proxies on 127.0.204.x, one port.
 
 Each address is a proxy with its own manners (:data:`PROXIES`): one that tunnels without
-authentication, one that wants Basic, one that wants NTLM/Negotiate (pyspnego's acceptor, the
-users in the lab's NTLM user file), one that refuses every CONNECT (403), one that refuses it
-with 405, one that answers 502 for one node address (:data:`GATEWAY_FAILS`) and tunnels to the
-others, one that accepts connections and never answers, and broken ones (:data:`HOSTILE`: an
-SSH banner, an endless header line, a 200 dripped a byte at a time, bytes after the 200).
+authentication, one that wants Basic, one that wants NTLM/Negotiate and one Negotiate alone
+(pyspnego's acceptor, the users in the lab's NTLM user file), one that refuses every CONNECT
+(403), one that refuses it with 405, one that answers 502 for one node address
+(:data:`GATEWAY_FAILS`) and tunnels to the others, one that accepts connections and never
+answers, and broken ones (:data:`HOSTILE`: an SSH banner, an endless header line, a 200 dripped
+a byte at a time, bytes after the 200).
 :data:`NOWHERE` has nothing listening on the proxy port (an unreachable proxy).
 
 A tunnel's outbound connection is made FROM the proxy's own address, so a lab node sees the
@@ -59,6 +60,7 @@ PROXIES = {
     "gateway": _at(5),
     "silent": _at(6),
     "not-allowed": _at(7),
+    "negotiate": _at(8),  # offers Negotiate alone (NTLM tokens inside, as Windows sends them)
     # hostile or broken proxies: they must cost a check no more than its deadline
     "garbage": _at(10),  # answers CONNECT with an SSH banner
     "endless": _at(11),  # a header line that never ends
@@ -225,7 +227,7 @@ class LabProxy:
             return _reply(conn, seen, 403, "Forbidden", close=True)
         if name == "not-allowed":
             return _reply(conn, seen, 405, "Method Not Allowed", close=True)
-        if name in ("basic", "ntlm"):
+        if name in ("basic", "ntlm", "negotiate"):
             challenge = self._authenticate(name, seen, authorization, state)
             if challenge is not None:
                 headers = [("Proxy-Authenticate", c) for c in challenge]
@@ -272,8 +274,9 @@ class LabProxy:
                 if user == PROXY_USER and password == PROXY_PASSWORD:
                     return None
             return ['Basic realm="lab proxy"']
-        if scheme.lower() not in ("ntlm", "negotiate"):
-            return ["Negotiate", "NTLM"]
+        offered = ["Negotiate"] if name == "negotiate" else ["Negotiate", "NTLM"]
+        if scheme.lower() not in (o.lower() for o in offered):
+            return offered
         import spnego
 
         server = state.get("ntlm")
@@ -283,7 +286,7 @@ class LabProxy:
             answer = server.step(base64.b64decode(token))  # type: ignore[attr-defined]
         except Exception:  # wrong password, unknown user, garbage: all a 407
             state.pop("ntlm", None)
-            return ["Negotiate", "NTLM"]
+            return offered
         if server.complete:  # type: ignore[attr-defined]
             state.pop("ntlm", None)
             seen.user = str(server.client_principal or "")  # type: ignore[attr-defined]
