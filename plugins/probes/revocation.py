@@ -48,6 +48,9 @@ MAX_FETCH = MAX_BODY
 MAX_REDIRECTS = 3
 # URLs of one kind (CRL, OCSP, caIssuers) looked at per certificate.
 MAX_URLS = 4
+# Fetches of one check (one thread each): an array of many nodes with distinct chains, or a
+# hostile one, cannot make it start thousands.
+MAX_FETCHES = 64
 # OpenSSL verify codes of an incomplete chain: unable to get the issuer's certificate.
 _MISSING_ISSUER = (2, 20, 21)
 _REDIRECTS = (301, 302, 303, 307, 308)
@@ -498,7 +501,10 @@ def check(nodes: list[NodeFacts], settings: Settings, deadline: Deadline) -> r.R
                 continue
             jobs.setdefault((r.OCSP, request), _Job(r.OCSP, request))
             wanted.append((entry, cert, issuer, r.OCSP, request, url))
-    _run(list(jobs.values()), settings, deadline)
+    planned = list(jobs.values())
+    for job in planned[MAX_FETCHES:]:
+        job.failure = Failed(r.UNREACHABLE, f"not fetched: over {MAX_FETCHES} URLs in one check")
+    _run(planned[:MAX_FETCHES], settings, deadline)
     for entry, cert, issuer, kind, key, url in wanted:
         job = jobs[(kind, key)]
         entry.sources.append(_answer(job, kind, url, cert, issuer, entry.serial))
