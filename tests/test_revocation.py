@@ -503,3 +503,91 @@ def test_a_crl_listing_the_serial_revokes_it_whatever_its_leading_zeros(
     body = crl_listing(issuer, 0x0A)
     found = read_crl(body, issuer[0], r.serial_number("000A"), "http://x/")
     assert found.outcome == r.REVOKED
+
+
+# -- the words, in-process -----------------------------------------------------------------------
+
+LONG_URL = "http://pki.contoso.com/" + "CertEnroll/" * 20 + "Contoso%20Issuing%20CA.crl"
+SERIAL = "7A" * 20
+
+
+@pytest.mark.parametrize(
+    ("kind", "evidence", "says"),
+    [
+        (
+            k.REVOKED,
+            {"cert": "mail.contoso.com", "ca": False, "serial": "0A", "via": "crl",
+             "date": "2026-11-27", "reason": "key_compromise"},
+            "certificate mail.contoso.com revoked on 2026-11-27, reason key compromise"
+            " (CRL, serial 0A)",
+        ),
+        (
+            k.REVOKED,
+            {"cert": "Contoso CA", "ca": True, "serial": "0A", "via": "ocsp", "date": None,
+             "reason": "unspecified"},
+            "issuing CA Contoso CA revoked (OCSP, serial 0A)",
+        ),
+        (
+            k.CRL_LAPSED,
+            {"cert": "mail.contoso.com", "ca": False, "url": "http://pki/x.crl", "hours": -2.5,
+             "date": "2026-11-30"},
+            "certificate mail.contoso.com: CRL http://pki/x.crl is past its nextUpdate"
+            " (2026-11-30, 2.5 hours ago): Windows treats revocation as unknown",
+        ),
+        (
+            k.NO_REVOCATION_SOURCE,
+            {"cert": "mail.contoso.com", "ca": False, "named": []},
+            "certificate mail.contoso.com has no HTTP CRL distribution point and no OCSP URL:"
+            " clients outside the domain cannot check revocation",
+        ),
+        (
+            k.REVOCATION_UNAVAILABLE,
+            {"cert": "mail.contoso.com", "ca": False,
+             "failures": [("http://a/x.crl", r.UNREACHABLE, "connection refused"),
+                          ("http://b/ocsp", r.UNKNOWN, "")]},
+            "certificate mail.contoso.com: revocation cannot be checked: http://a/x.crl"
+            " connection refused, http://b/ocsp the responder does not know the certificate",
+        ),
+    ],
+)  # fmt: skip
+def test_revocation_phrases(kind: str, evidence: dict[str, object], says: str) -> None:
+    from outlook_anywhere.check.words import phrase
+    from outlook_anywhere.judgement.findings import Finding
+
+    assert phrase(Finding(kind, Critical, "192.0.2.1", evidence)) == says
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        k.REVOKED,
+        k.CRL_LAPSED,
+        k.CRL_EXPIRING,
+        k.NO_REVOCATION_SOURCE,
+        k.REVOCATION_UNAVAILABLE,
+        k.REVOCATION_BAD_SIGNATURE,
+        k.INTERMEDIATE_SUPPLIED,
+    ],
+)
+def test_long_names_and_urls_keep_the_first_line_short(kind: str) -> None:
+    from outlook_anywhere.check.words import SHORT, phrase
+    from outlook_anywhere.judgement.findings import Finding
+
+    evidence = {
+        "cert": "x" * 300,
+        "ca": "y" * 300,
+        "serial": SERIAL,
+        "via": "crl",
+        "url": LONG_URL,
+        "date": "2026-11-30",
+        "reason": "key_compromise",
+        "hours": 3.0,
+        "named": [LONG_URL] * 5,
+        "failures": [(LONG_URL, r.UNUSABLE, "z" * 300)] * 5,
+        "detail": "d",
+    }
+    first = phrase(Finding(kind, Warn, "192.0.2.1", evidence), SHORT)
+    long = phrase(Finding(kind, Warn, "192.0.2.1", evidence))
+    assert "x" * (SHORT + 1) not in first and LONG_URL not in first
+    assert len(first) < len(long)
+    assert "\n" not in first and "\n" not in long

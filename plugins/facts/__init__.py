@@ -2,7 +2,7 @@
 
 Plain classes here and in the other modules of the default path: importing ``dataclasses`` (and
 ``inspect`` with it) would cost more start-up time than a whole handshake.  The facts of the
-HTTP checks are in ``facts.http``.
+HTTP checks are in ``facts.http``, those of ``--revocation`` in ``facts.revocation``.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ and ``cryptography`` are imported only with ``--revocation``.
 from __future__ import annotations
 
 import base64
+import contextlib
 import threading
 import time
 from urllib.parse import quote, urljoin, urlsplit
@@ -249,8 +250,21 @@ def _anchors(settings: Settings) -> list[x509.Certificate]:
         try:
             with open(name, "rb") as fh:
                 data = fh.read(8 * 1024 * 1024)
-            found += x509.load_pem_x509_certificates(data)
-        except (OSError, ValueError):
+        except OSError:
+            continue
+        found += _pem_certs(data)
+    return found
+
+
+def _pem_certs(data: bytes) -> list[x509.Certificate]:
+    """Every readable certificate of a PEM bundle (``load_pem_x509_certificates`` is
+    cryptography 39+, and refuses a whole bundle for one bad block)."""
+    marker = b"-----BEGIN CERTIFICATE-----"
+    found = []
+    for block in data.split(marker)[1:]:
+        try:
+            found.append(x509.load_pem_x509_certificate(marker + block))
+        except ValueError:
             continue
     return found
 
@@ -265,10 +279,9 @@ def _parse_issuer_cert(body: bytes) -> list[x509.Certificate]:
         return [x509.load_der_x509_certificate(body)]
     except ValueError:
         pass
-    try:
-        return list(x509.load_pem_x509_certificates(body))
-    except ValueError:
-        pass
+    pem = _pem_certs(body)
+    if pem:
+        return pem
     try:
         from cryptography.hazmat.primitives.serialization import pkcs7
 
@@ -547,7 +560,10 @@ def _plan(
         if issuer is not None and not issued_by(cert, issuer):
             issuer = None
         cf = facts[position]
-        serial = r.serial_number(cf.serial) if cf is not None and cf.serial else cert.serial_number
+        serial = cert.serial_number
+        if cf is not None and cf.serial:
+            with contextlib.suppress(ValueError):
+                serial = r.serial_number(cf.serial)  # OpenSSL's reading, as an integer
         entry = r.CertRevocation(_label(cf, cert), serial, position)
         chain.certs.append(entry)
         planned.append((entry, cert, issuer))
@@ -589,6 +605,9 @@ def _answer(
     if job.body is None:
         failure = job.failure or Failed(r.UNREACHABLE, "no answer within the deadline")
         return r.Source(kind, url, failure.outcome, failure.detail)
-    if kind == r.CRL:
-        return read_crl(job.body, issuer, serial, url)
-    return read_ocsp(job.body, cert, issuer, serial, url)
+    try:
+        if kind == r.CRL:
+            return read_crl(job.body, issuer, serial, url)
+        return read_ocsp(job.body, cert, issuer, serial, url)
+    except (ValueError, TypeError, UnsupportedAlgorithm):  # a field cryptography cannot read
+        return r.Source(kind, url, r.UNUSABLE, "not readable")
