@@ -55,6 +55,7 @@ MAX_FETCHES = 64
 # OpenSSL verify codes of an incomplete chain: unable to get the issuer's certificate.
 _MISSING_ISSUER = (2, 20, 21)
 _REDIRECTS = (301, 302, 303, 307, 308)
+NO_ANSWER = "no answer within the deadline"
 
 
 class Settings:
@@ -115,6 +116,8 @@ def fetch(url: str, settings: Settings, deadline: Deadline) -> bytes:
             finally:
                 conn.close()
         except HttpError as exc:
+            if exc.kind == "timeout":  # every read is bounded by the one deadline, nothing else
+                raise Failed(r.UNREACHABLE, NO_ANSWER) from None
             unusable = exc.kind in ("too-big", "protocol")
             raise Failed(r.UNUSABLE if unusable else r.UNREACHABLE, exc.text) from None
         if response.status in _REDIRECTS:
@@ -589,7 +592,7 @@ def _run(jobs: list[_Job], settings: Settings, deadline: Deadline) -> None:
     outcomes = fan_out(jobs, one, deadline)
     for job, (finished, outcome) in zip(jobs, outcomes, strict=True):
         if not finished:
-            job.failure = Failed(r.UNREACHABLE, "no answer within the deadline")
+            job.failure = Failed(r.UNREACHABLE, NO_ANSWER)
         elif isinstance(outcome, BaseException) and job.failure is None and job.body is None:
             job.failure = Failed(r.UNUSABLE, f"internal error: {outcome.__class__.__name__}")
 
@@ -603,7 +606,7 @@ def _answer(
     serial: int,
 ) -> r.Source:
     if job.body is None:
-        failure = job.failure or Failed(r.UNREACHABLE, "no answer within the deadline")
+        failure = job.failure or Failed(r.UNREACHABLE, NO_ANSWER)
         return r.Source(kind, url, failure.outcome, failure.detail)
     try:
         if kind == r.CRL:
