@@ -592,3 +592,16 @@ def test_long_names_and_urls_keep_the_first_line_short(kind: str) -> None:
     assert "x" * (SHORT + 1) not in first and LONG_URL not in first
     assert len(first) < len(long)
     assert "\n" not in first and "\n" not in long
+
+
+def test_ignore_trust_never_claims_a_certificate_checked_that_was_not(check: Checker) -> None:
+    """rev-aia sends its leaf alone: with --ignore-trust nothing completes the chain, so the
+    leaf's CRL cannot be verified and the OK line says so."""
+    out = check("rev-aia", "--revocation", "--ignore-trust")
+    assert out.code == 0, out.stdout
+    assert out.status.endswith(
+        "trust not checked, revocation of 1 not checked (issuer not sent)"
+    ), out.status
+    assert "not revoked" not in out.status
+    out = check("rev-ok", "--revocation", "--ignore-trust")
+    assert out.status.endswith("trust not checked, not revoked (2 certificates checked)")

@@ -641,8 +641,22 @@ def _all_well(verdict: Verdict, facts: CheckFacts, policy: Policy) -> str:
         schemes = dict.fromkeys(s for r in facts.rpc for s in r.schemes)
         text += f", rpcproxy.dll 401 ({', '.join(wire(s, 20) for s in schemes)})"
     if facts.revocation is not None:
-        checked = sum(len(chain.certs) for chain in facts.revocation.chains)
-        text += f", not revoked ({checked} certificate{'s' * (checked != 1)} checked)"
+        text += _revocation_checked(facts.revocation)
+    return text
+
+
+def _revocation_checked(revocation: object) -> str:
+    """How many certificates were looked up; one whose issuer nobody sent was not (only with
+    --ignore-trust is such a chain OK)."""
+    from ..facts.revocation import RevocationFacts
+
+    assert isinstance(revocation, RevocationFacts)
+    certs = [cert for chain in revocation.chains for cert in chain.certs]
+    checked = sum(1 for cert in certs if not cert.without_issuer)
+    unchecked = len(certs) - checked
+    text = f", not revoked ({checked} certificate{'s' * (checked != 1)} checked)" if checked else ""
+    if unchecked:
+        text += f", revocation of {unchecked} not checked (issuer not sent)"
     return text
 
 
