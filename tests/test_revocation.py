@@ -367,6 +367,10 @@ def kinds(entry: r.CertRevocation) -> list[tuple[str, object]]:
         ([source(r.CRL, r.GOOD, 200.0), source(r.CRL, r.GOOD, 2.0)], [(k.CRL_EXPIRING, Warn)]),
         # an OCSP nextUpdate is no CRL's
         ([source(r.OCSP, r.GOOD, 1.0)], []),
+        # a stale OCSP response is no answer; a revocation stays one
+        ([source(r.OCSP, r.GOOD, -1.0)], [(k.REVOCATION_UNAVAILABLE, Warn)]),
+        ([source(r.OCSP, r.GOOD, -1.0), source(r.CRL, r.GOOD)], []),
+        ([source(r.OCSP, r.REVOKED, -1.0)], [(k.REVOKED, Critical)]),
         ([], [(k.NO_REVOCATION_SOURCE, Warn)]),
         ([source(r.CRL, r.NOT_FETCHED, None)], [(k.NO_REVOCATION_SOURCE, Warn)]),
         ([source(r.CRL, r.UNREACHABLE, None)], [(k.REVOCATION_UNAVAILABLE, Warn)]),
@@ -548,6 +552,12 @@ SERIAL = "7A" * 20
                           ("http://b/ocsp", r.UNKNOWN, "")]},
             "certificate mail.contoso.com: revocation cannot be checked: http://a/x.crl"
             " connection refused, http://b/ocsp the responder does not know the certificate",
+        ),
+        (
+            k.REVOCATION_UNAVAILABLE,
+            {"cert": "mail.contoso.com", "ca": True, "failures": [("http://b/ocsp", "stale", "")]},
+            "issuing CA mail.contoso.com: revocation cannot be checked: http://b/ocsp answered"
+            " with a response past its nextUpdate",
         ),
     ],
 )  # fmt: skip

@@ -310,6 +310,7 @@ _VIA = {"crl": "CRL", "ocsp": "OCSP"}
 _UNANSWERED = {
     "unknown": "the responder does not know the certificate",
     "not-fetched": "not fetched",
+    "stale": "answered with a response past its nextUpdate",
 }
 
 

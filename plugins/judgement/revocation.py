@@ -28,6 +28,15 @@ def _hours(seconds: float) -> float:
     return round(seconds / 3600.0, 1)
 
 
+def _answers(source: r.Source, now: float) -> bool:
+    """Whether a source gave an answer a client uses: an OCSP response past its nextUpdate is
+    stale (a revocation stays one); a lapsed CRL is its own finding."""
+    if source.outcome not in _ANSWERED:
+        return False
+    stale = source.kind == r.OCSP and source.next_update is not None and source.next_update < now
+    return not (stale and source.outcome == r.GOOD)
+
+
 def judge_certificate(
     cert: r.CertRevocation, now: float
 ) -> list[tuple[str, ServiceState, dict[str, object]]]:
@@ -77,10 +86,12 @@ def judge_certificate(
     if not fetched:
         named = [s.url for s in cert.sources]
         found.append((k.NO_REVOCATION_SOURCE, Warn, {**base, "named": named}))
-    elif not any(s.outcome in _ANSWERED for s in fetched) and not any(
+    elif not any(_answers(s, now) for s in fetched) and not any(
         s.outcome == r.BAD_SIGNATURE for s in fetched
     ):
-        failures = [(s.url, s.outcome, s.detail) for s in fetched]
+        failures = [
+            (s.url, s.outcome if s.outcome != r.GOOD else "stale", s.detail) for s in fetched
+        ]
         found.append((k.REVOCATION_UNAVAILABLE, Warn, {**base, "failures": failures}))
     return found
 
