@@ -1,7 +1,8 @@
 """The nagiosplugin Resource: the stages of one check, in order, each handed what it needs.
 
 Autodiscover (when asked) -> the host and addresses -> one TLS probe per address, concurrently
--> the RPC proxy of every node (when asked).  What it learned goes to the judgement as one
+-> the RPC proxy of every node (when asked) -> the CRLs and OCSP answers of every chain sent
+(``--revocation``).  What it learned goes to the judgement as one
 :class:`~outlook_anywhere.judgement.CheckFacts`, failures included, with the performance data
 that needs no judgement.  It decides no state.
 """
@@ -22,6 +23,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up
 if TYPE_CHECKING:
     from ..autodiscover.lookup import Request as AutodiscoverRequest
     from ..facts.http import AutodiscoverFacts
+    from ..probes.revocation import Settings
 
 
 class Target:
@@ -37,6 +39,7 @@ class Target:
         ipv6: bool,
         autodiscover: AutodiscoverRequest | None = None,
         rpc: bool = False,
+        revocation: Settings | None = None,
     ) -> None:
         self.host = host  # None: the Server that Autodiscover publishes
         self.port = port
@@ -46,6 +49,7 @@ class Target:
         self.ipv6 = ipv6
         self.autodiscover = autodiscover
         self.rpc = rpc
+        self.revocation = revocation  # --revocation: how its URLs are resolved, the anchors
 
 
 def perf_label(address: str) -> str:
@@ -88,7 +92,12 @@ class OutlookAnywhere(nagiosplugin.Resource):
             from ..probes import rpcproxy
 
             rpc = rpcproxy.probe_all(tuple(n.address for n in nodes), t.port, host, self.deadline)
-        facts = CheckFacts(now, host, resolution, nodes, published, rpc)
+        revocation = None
+        if t.revocation is not None:
+            from ..probes import revocation as lookup
+
+            revocation = lookup.check(nodes, t.revocation, self.deadline)
+        facts = CheckFacts(now, host, resolution, nodes, published, rpc, revocation)
         yield nagiosplugin.Metric("findings", facts, context="findings")
         yield from _perfdata(facts)
 
@@ -123,3 +132,8 @@ def _perfdata(facts: CheckFacts) -> Iterator[nagiosplugin.Metric]:
         rpc_times = [r.elapsed for r in facts.rpc if r.elapsed is not None]
         if rpc_times:
             yield nagiosplugin.Metric("rpc_time", round(max(rpc_times), 4), "s", 0, context="time")
+    if facts.revocation is not None:
+        updates = facts.revocation.crl_next_updates()
+        if updates:
+            hours = round((min(updates) - now) / 3600.0, 1)
+            yield nagiosplugin.Metric("crl_hours_left", hours, context="crl_hours_left")

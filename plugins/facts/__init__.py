@@ -2,7 +2,7 @@
 
 Plain classes here and in the other modules of the default path: importing ``dataclasses`` (and
 ``inspect`` with it) would cost more start-up time than a whole handshake.  The facts of the
-HTTP checks are in ``facts.http``.
+HTTP checks are in ``facts.http``, those of ``--revocation`` in ``facts.revocation``.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up
 if TYPE_CHECKING:
     from .certificate import CertFacts
     from .http import AutodiscoverFacts, RpcFacts
+    from .revocation import RevocationFacts
 
 
 class NodeFacts:
@@ -89,6 +90,7 @@ class CheckFacts:
         nodes: list[NodeFacts],
         autodiscover: AutodiscoverFacts | None = None,
         rpc: list[RpcFacts] | None = None,
+        revocation: RevocationFacts | None = None,
     ) -> None:
         self.now = now  # the one clock of this check
         self.host = host
@@ -96,3 +98,4 @@ class CheckFacts:
         self.nodes = nodes
         self.autodiscover = autodiscover
         self.rpc = rpc
+        self.revocation = revocation  # --revocation: the CRLs and OCSP answers of every chain
