@@ -113,6 +113,10 @@ def test_crl_past_its_next_update_is_critical(check: Checker) -> None:
         " is past its nextUpdate ("
     ), out.status
     assert "Windows treats revocation as unknown" in out.stdout
+    # the long output's account of the source agrees: not "good"
+    [line] = [x for x in out.long_output if x.startswith("  revocation:")]
+    assert "/lapsed.crl not revoked, but stale: past its next update 20" in line, line
+    assert "/lapsed.crl good" not in line
     # two days ago when the lab started (the session's lab may have run a while since)
     assert -49.0 < float(out.perfdata["crl_hours_left"]) <= -48.0
 

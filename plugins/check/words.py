@@ -742,6 +742,8 @@ def _source_text(source: object, now: float) -> str:
     if source.outcome == r.GOOD:
         if source.next_update is None:
             return "good"
+        if source.next_update < now:  # judged as stale: the line must not read "good"
+            return f"not revoked, but stale: past its next update {iso_date(source.next_update)}"
         return f"good (next update {iso_date(source.next_update)})"
     if source.outcome == r.REVOKED:
         return "revoked"
