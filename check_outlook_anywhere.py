@@ -69,6 +69,7 @@ if TYPE_CHECKING:
     from typing import Any, NoReturn
 
     from outlook_anywhere.autodiscover.lookup import Request as AutodiscoverRequest
+    from outlook_anywhere.probes.revocation import Settings as RevocationSettings
     from outlook_anywhere.transport.proxy import Proxy
 
 DESCRIPTION = """\
@@ -84,12 +85,18 @@ states:
   WARNING   principal only in a SAN (--match cn), only by wildcard expansion, several CNs,
             fewer than -w days left, nodes serving different certificates, weak key/signature;
             Autodiscover publishes CertPrincipalName None, neither EXPR nor EXHTTP, or SSL Off;
-            rpcproxy.dll answers 200 (anonymous) or lacks a scheme of --expect-auth
+            rpcproxy.dll answers 200 (anonymous) or lacks a scheme of --expect-auth;
+            --revocation: a CRL whose nextUpdate is less than 24 hours away, a certificate
+            without an HTTP CRL distribution point or OCSP URL (only ldap:), every revocation
+            source of a certificate unreachable or unusable, a missing intermediate that the
+            AIA caIssuers URL supplies (Windows fetches it, other clients fail)
   CRITICAL  no match, fewer than -c days left, expired or not yet valid, untrusted chain,
             connection refused/reset/timed out, TLS failure, no such DNS name or no address;
             Autodiscover unreachable, wrong credentials, an error response, an unusable
-            document, a principal other than -P; rpcproxy.dll 3xx/403/404/5xx or no answer
-            --proxy: a node the proxy answers 502/503/504 for (unreachable through it)
+            document, a principal other than -P; rpcproxy.dll 3xx/403/404/5xx or no answer;
+            --revocation: a certificate revoked (CRL or OCSP), a CRL past its nextUpdate, a
+            CRL or OCSP response with a bad signature; --proxy: a node the proxy answers
+            502/503/504 for (unreachable through it)
   UNKNOWN   bad arguments and configuration mistakes (named), a broken installation;
             --proxy unreachable, refusing the credentials or CONNECT (403, 405)
 
@@ -103,6 +110,7 @@ examples:
   check_outlook_anywhere -H mail.contoso.com --dns-server 192.0.2.53 -4
   check_outlook_anywhere --autodiscover monitor@contoso.com --password-file /etc/icinga2/oa.pw
   check_outlook_anywhere -H mail.contoso.com --rpc --expect-auth Negotiate,NTLM
+  check_outlook_anywhere -H mail.contoso.com --revocation
   check_outlook_anywhere -H mail.contoso.com --proxy http://10.0.5.1:8080 --proxy-user monitor
 
 The Autodiscover password is read from --password-file or OUTLOOK_ANYWHERE_PASSWORD, the proxy
@@ -145,11 +153,12 @@ class Option:
         self.dest = dest or flags[-1].lstrip("-").replace("-", "_")
 
 
-TARGET, CERT, AUTODISCOVER, RPC, PROXY, GENERAL = (
+TARGET, CERT, AUTODISCOVER, RPC, REVOCATION, PROXY, GENERAL = (
     "target",
     "certificate",
     "Autodiscover (the published principal)",
     "RPC proxy",
+    "revocation",
     "proxy",
     "general",
 )
@@ -211,6 +220,10 @@ def _table() -> tuple[Option, ...]:
         Option(RPC, ("--expect-auth",),
                "with --rpc: WARNING unless the 401 offers each of these, e.g. Negotiate,NTLM",
                options.schemes, default=(), metavar="SCHEMES"),
+        Option(REVOCATION, ("--revocation",),
+               "check the CRLs and OCSP responders of every certificate the nodes send, but the"
+               " trust anchor, as Windows does (plain HTTP GETs; ldap: and file: URLs are only"
+               " named)", action="store_true"),
         Option(PROXY, ("--proxy",),
                "send every connection through this HTTP CONNECT proxy: each node's TLS probe as"
                " CONNECT <node address>:<port>, Autodiscover and --rpc alike (proxy environment"
@@ -415,6 +428,7 @@ def build_check(args: SimpleNamespace, deadline: Deadline) -> nagiosplugin.Check
         args.ipv6,
         autodiscover=autodiscover,
         rpc=args.rpc,
+        revocation=_revocation_settings(args) if args.revocation else None,
         proxy=_use_proxy(args),
     )
     policy = Policy(
@@ -432,8 +446,15 @@ def build_check(args: SimpleNamespace, deadline: Deadline) -> nagiosplugin.Check
         PerfdataContext("days_left", args.warning.text, args.critical.text),
         PerfdataContext("time"),
         PerfdataContext("nodes"),
+        *([PerfdataContext("crl_hours_left")] if args.revocation else []),
         CheckSummary(policy, args.verbose),
     )
+
+
+def _revocation_settings(args: SimpleNamespace) -> RevocationSettings:
+    from outlook_anywhere.probes.revocation import Settings
+
+    return Settings(args.dns_server, args.ipv4, args.ipv6, args.ca_file, not args.ignore_trust)
 
 
 def _autodiscover_request(args: SimpleNamespace) -> AutodiscoverRequest:

@@ -24,6 +24,7 @@ from .dns import LabDNS
 from .nodes import NodeArray, NodeConfig, TLSHandler
 from .pki import Chain, LabPKI
 from .proxy import LabProxy
+from .revocation import RevocationSite
 from .scenarios import BY_NAME, CERTS, DEMO, SCENARIOS, Scenario, node_configs
 from .web import LabWeb
 
@@ -46,6 +47,8 @@ class Lab:
         self.dns = LabDNS(port=dns_port)
         self.web = LabWeb(self.pki, self.dns, self.workdir / "web")
         """Autodiscover endpoints and RPC proxy nodes (contrib/lab/web.py), on their own port."""
+        self.revocation = RevocationSite(self.pki, self.dns)
+        """CRLs, OCSP and caIssuers of the ``rev-`` scenarios (contrib/lab/revocation.py)."""
         self.proxy = LabProxy(self.web.ntlm_file)
         """HTTP CONNECT proxies for --proxy (contrib/lab/proxy.py), on their own port."""
         self._lock = threading.Lock()
@@ -59,6 +62,7 @@ class Lab:
                 return self
             self.workdir.mkdir(parents=True, exist_ok=True)
             self.pki.load_keys()
+            self.revocation.bind()  # the rev- certificates' URLs carry its port
             self.pki.issue_all(CERTS)
             self._load_zone()
             self.dns.start()
@@ -66,7 +70,10 @@ class Lab:
                 self.nodes.start(self._table_configs())
                 self.web.start()
                 self.proxy.start()
+                self.revocation.start()
             except BaseException:
+                self.revocation.stop()
+                self.proxy.stop()
                 self.web.stop()
                 self.nodes.stop()
                 self.dns.stop()
@@ -79,6 +86,7 @@ class Lab:
             if not self._running:
                 return
             self._running = False
+            self.revocation.stop()
             self.proxy.stop()
             self.web.stop()
             self.nodes.stop()
@@ -147,6 +155,7 @@ class Lab:
             "dns_server": self.dns_server,
             "demo": list(DEMO),
             "web": self.web.describe(),
+            "revocation": self.revocation.describe(),
             "proxy": self.proxy.describe(),
             "scenarios": {
                 s.name: {
@@ -237,3 +246,4 @@ class Lab:
                 if v6:
                     dns.set_records(s.host, "AAAA", v6)
         self.web.load_zone()
+        self.revocation.load_zone()

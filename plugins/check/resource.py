@@ -1,9 +1,10 @@
 """The nagiosplugin Resource: the stages of one check, in order, each handed what it needs.
 
 Autodiscover (when asked) -> the host and addresses -> one TLS probe per address, concurrently
--> the RPC proxy of every node (when asked); with ``--proxy``, the tunnels the proxy opened.
-What it learned goes to the judgement as one :class:`~outlook_anywhere.judgement.CheckFacts`,
-failures included, with the performance data that needs no judgement.  It decides no state.
+-> the RPC proxy of every node (when asked) -> the CRLs and OCSP answers of every chain sent
+(``--revocation``); with ``--proxy``, the tunnels the proxy opened.  What it learned goes to
+the judgement as one :class:`~outlook_anywhere.judgement.CheckFacts`, failures included, with
+the performance data that needs no judgement.  It decides no state.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up
 if TYPE_CHECKING:
     from ..autodiscover.lookup import Request as AutodiscoverRequest
     from ..facts.http import AutodiscoverFacts
+    from ..probes.revocation import Settings
     from ..transport.proxy import Proxy
 
 
@@ -38,6 +40,7 @@ class Target:
         ipv6: bool,
         autodiscover: AutodiscoverRequest | None = None,
         rpc: bool = False,
+        revocation: Settings | None = None,
         proxy: Proxy | None = None,
     ) -> None:
         self.host = host  # None: the Server that Autodiscover publishes
@@ -48,6 +51,7 @@ class Target:
         self.ipv6 = ipv6
         self.autodiscover = autodiscover
         self.rpc = rpc
+        self.revocation = revocation  # --revocation: how its URLs are resolved, the anchors
         # --proxy: already every connection's way out (transport.PROXY); its tunnels are facts
         self.proxy = proxy
 
@@ -92,8 +96,15 @@ class OutlookAnywhere(nagiosplugin.Resource):
             from ..probes import rpcproxy
 
             rpc = rpcproxy.probe_all(tuple(n.address for n in nodes), t.port, host, self.deadline)
+        revocation = None
+        if t.revocation is not None:
+            from ..probes import revocation as lookup
+
+            revocation = lookup.check(nodes, t.revocation, self.deadline)
         proxy = t.proxy.facts if t.proxy is not None else None
-        facts = CheckFacts(now, host, resolution, nodes, published, rpc, proxy)
+        facts = CheckFacts(
+            now, host, resolution, nodes, published, rpc, revocation=revocation, proxy=proxy
+        )
         yield nagiosplugin.Metric("findings", facts, context="findings")
         yield from _perfdata(facts)
 
@@ -128,3 +139,8 @@ def _perfdata(facts: CheckFacts) -> Iterator[nagiosplugin.Metric]:
         rpc_times = [r.elapsed for r in facts.rpc if r.elapsed is not None]
         if rpc_times:
             yield nagiosplugin.Metric("rpc_time", round(max(rpc_times), 4), "s", 0, context="time")
+    if facts.revocation is not None:
+        updates = facts.revocation.crl_next_updates()
+        if updates:
+            hours = round((min(updates) - now) / 3600.0, 1)
+            yield nagiosplugin.Metric("crl_hours_left", hours, context="crl_hours_left")

@@ -2,7 +2,7 @@
 
 Plain classes here and in the other modules of the default path: importing ``dataclasses`` (and
 ``inspect`` with it) would cost more start-up time than a whole handshake.  The facts of the
-HTTP checks are in ``facts.http``.
+HTTP checks are in ``facts.http``, those of ``--revocation`` in ``facts.revocation``.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from .certificate import CertFacts
     from .http import AutodiscoverFacts, RpcFacts
     from .proxy import ProxyFacts
+    from .revocation import RevocationFacts
 
 
 class NodeFacts:
@@ -91,6 +92,7 @@ class CheckFacts:
         nodes: list[NodeFacts],
         autodiscover: AutodiscoverFacts | None = None,
         rpc: list[RpcFacts] | None = None,
+        revocation: RevocationFacts | None = None,
         proxy: ProxyFacts | None = None,
     ) -> None:
         self.now = now  # the one clock of this check
@@ -99,4 +101,5 @@ class CheckFacts:
         self.nodes = nodes
         self.autodiscover = autodiscover
         self.rpc = rpc
+        self.revocation = revocation  # --revocation: the CRLs and OCSP answers of every chain
         self.proxy = proxy  # --proxy: every tunnel asked of it (facts.proxy)

@@ -61,6 +61,14 @@ RPC_REDIRECT = "rpc-redirect"
 RPC_NOT_INSTALLED = "rpc-not-installed"
 RPC_FORBIDDEN = "rpc-forbidden"
 RPC_FAILURE = "rpc-failure"
+# Revocation (--revocation) of a certificate of the chain a node sends
+REVOKED = "revoked"
+CRL_LAPSED = "crl-lapsed"
+CRL_EXPIRING = "crl-expiring"
+NO_REVOCATION_SOURCE = "no-revocation-source"
+REVOCATION_UNAVAILABLE = "revocation-unavailable"
+REVOCATION_BAD_SIGNATURE = "revocation-bad-signature"
+INTERMEDIATE_SUPPLIED = "intermediate-supplied"
 
 
 class Fix:

@@ -329,6 +329,18 @@ def _rank(finding: Finding) -> int:
     return 1 if finding.node is None else 3
 
 
+def _with_revocation(found: list[Finding], facts: CheckFacts) -> list[Finding]:
+    """The revocation findings; a node whose missing intermediate the AIA caIssuers URL
+    supplies is not CRITICAL for its chain (Windows fetches it): the revocation judgement
+    says WARNING instead."""
+    from .revocation import judge_revocation
+
+    assert facts.revocation is not None
+    supplied = facts.revocation.supplied_nodes()
+    kept = [f for f in found if not (f.kind == k.UNTRUSTED and f.node in supplied)]
+    return kept + judge_revocation(facts.revocation, facts.now)
+
+
 def judge(facts: CheckFacts, policy: Policy) -> Verdict:
     """Every finding of one check, worst first; then how many nodes are OK."""
     wanted = principals(policy, facts.autodiscover, facts.host)
@@ -345,6 +357,8 @@ def judge(facts: CheckFacts, policy: Policy) -> Verdict:
 
         for rpc in facts.rpc:
             found += judge_rpc(rpc, policy.expect_auth)
+    if facts.revocation is not None:
+        found = _with_revocation(found, facts)
     found += judge_fleet(facts.nodes)
     if facts.proxy is not None:
         from .proxy import judge_proxy
