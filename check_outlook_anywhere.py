@@ -226,8 +226,8 @@ def _table() -> tuple[Option, ...]:
                " named)", action="store_true"),
         Option(PROXY, ("--proxy",),
                "send every connection through this HTTP CONNECT proxy: each node's TLS probe as"
-               " CONNECT <node address>:<port>, Autodiscover and --rpc alike (proxy environment"
-               " variables are ignored)",
+               " CONNECT <node address>:<port>, Autodiscover, --rpc and --revocation alike (proxy"
+               " environment variables are ignored)",
                options.proxy, metavar="http://HOST:PORT"),
         Option(PROXY, ("--proxy-user",),
                "proxy user for Basic, NTLM or Negotiate; the password from"

@@ -420,6 +420,49 @@ def test_autodiscover_ntlm_inside_an_ntlm_proxy_tunnel(
     assert authenticated and {r.peer for r in authenticated} == {PROXIES["ntlm"]}
 
 
+def revocation_check(lab: Lab, *extra: str) -> Outcome:
+    s = lab.scenario("rev-ok")
+    return run_plugin(
+        "-H", s.host, "-p", str(lab.port), "--dns-server", lab.dns_server,
+        "--ca-file", lab.ca_file, "--revocation", *extra,
+    )  # fmt: skip
+
+
+def test_revocation_fetches_go_through_the_proxy(lab: Lab) -> None:
+    """CRLs and OCSP over plain HTTP: tunnelled like everything else, to the PKI site's
+    address, the Host header still its name."""
+    from contrib.lab.revocation import PKI_ADDRESS, PKI_HOST
+
+    lab.revocation.clear()
+    out = revocation_check(lab, *via(lab, "open"))
+    assert out.code == 0, out.stdout
+    fetches = lab.revocation.requests()
+    assert fetches, "nothing was fetched"
+    assert {f.peer for f in fetches} == {PROXIES["open"]}
+    assert {f.host.split(":")[0] for f in fetches} == {PKI_HOST}
+    pki = f"{PKI_ADDRESS}:{lab.revocation.port}"
+    opened = [s for s in lab.proxy.requests(proxy="open") if s.target == pki]
+    assert len(opened) == len(fetches)
+    assert node_peers(lab) == {PROXIES["open"]}
+
+
+def test_a_proxy_refusing_the_pki_port_leaves_the_array_judged(lab: Lab) -> None:
+    """Squid's default (CONNECT to 443 only, here the array's ports): the nodes are judged, and
+    revocation cannot be checked (WARNING naming the URLs), not an UNKNOWN about the array."""
+    from contrib.lab.revocation import PKI_ADDRESS
+
+    lab.revocation.clear()
+    out = revocation_check(lab, *via(lab, "ports"))
+    assert out.code == 1, out.stdout
+    assert "revocation cannot be checked" in out.status, out.status
+    assert "[0/1 nodes OK]" in out.status
+    refused = lab.proxy.requests(proxy="ports", status=403)
+    assert refused and {s.target for s in refused} == {f"{PKI_ADDRESS}:{lab.revocation.port}"}
+    assert lab.revocation.requests() == []
+    assert node_peers(lab) == {PROXIES["ports"]}
+    assert out.long_output[0].startswith(f"proxy {PROXIES['ports']}:{lab.proxy.port} -- ")
+
+
 # -- the environment changes nothing --------------------------------------------------------
 
 

@@ -70,6 +70,7 @@ class Lab:
                 self.nodes.start(self._table_configs())
                 self.web.start()
                 self.proxy.start()
+                self.proxy.allowed_ports = {self.nodes.port, self.web.port}
                 self.revocation.start()
             except BaseException:
                 self.revocation.stop()

@@ -166,6 +166,7 @@ def summary(lab: Lab, password_file: Path, hostile: bool) -> str:
         "silent": "accepts and never answers",
         "not-allowed": "refuses every CONNECT (405)",
         "negotiate": "wants Negotiate (alone)",
+        "ports": "CONNECT to the node and web ports only (403 for the PKI site)",
         "nowhere": "nothing listens",
         "garbage": "answers CONNECT with an SSH banner",
         "endless": "a header line that never ends",

@@ -4,7 +4,8 @@ Each address is a proxy with its own manners (:data:`PROXIES`): one that tunnels
 authentication, one that wants Basic, one that wants NTLM/Negotiate and one Negotiate alone
 (pyspnego's acceptor, the users in the lab's NTLM user file), one that refuses every CONNECT
 (403), one that refuses it with 405, one that answers 502 for one node address
-(:data:`GATEWAY_FAILS`) and tunnels to the others, one that accepts connections and never
+(:data:`GATEWAY_FAILS`) and tunnels to the others, one that tunnels to the array's ports only
+(403 for a CRL on another port, as Squid's ``SSL_ports``), one that accepts connections and never
 answers, and broken ones (:data:`HOSTILE`: an SSH banner, an endless header line, a 200 dripped
 a byte at a time, bytes after the 200).
 :data:`NOWHERE` has nothing listening on the proxy port (an unreachable proxy).
@@ -61,6 +62,7 @@ PROXIES = {
     "silent": _at(6),
     "not-allowed": _at(7),
     "negotiate": _at(8),  # offers Negotiate alone (NTLM tokens inside, as Windows sends them)
+    "ports": _at(14),  # CONNECT to the array's ports only (Squid's SSL_ports): 403 for others
     # hostile or broken proxies: they must cost a check no more than its deadline
     "garbage": _at(10),  # answers CONNECT with an SSH banner
     "endless": _at(11),  # a header line that never ends
@@ -90,6 +92,8 @@ class LabProxy:
         self.ntlm_file = Path(ntlm_file)
         self.port = port
         self.seen: list[ProxySeen] = []
+        self.allowed_ports: set[int] = set()
+        """The ports the ``ports`` proxy tunnels to (the lab sets its node and web ports)."""
         self._lock = threading.Lock()
         self._listeners: list[socket.socket] = []
         self._conns: set[socket.socket] = set()
@@ -238,6 +242,8 @@ class LabProxy:
             address = check_loopback(str(ipaddress.ip_address(host)))
             port = int(port_text)
         except ValueError:  # by name, or not on loopback: the lab goes nowhere else
+            return _reply(conn, seen, 403, "Forbidden", close=True)
+        if name == "ports" and port not in self.allowed_ports:
             return _reply(conn, seen, 403, "Forbidden", close=True)
         if name == "gateway" and address == GATEWAY_FAILS:
             return _reply(conn, seen, 502, "Bad Gateway", close=True)
