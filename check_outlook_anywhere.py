@@ -50,7 +50,7 @@ _checkout_package()
 try:
     import nagiosplugin
 
-    from outlook_anywhere import __version__
+    from outlook_anywhere import __version__, transport
     from outlook_anywhere.check import options
     from outlook_anywhere.check.contexts import FindingsContext, PerfdataContext
     from outlook_anywhere.check.resource import OutlookAnywhere, Target
@@ -70,6 +70,7 @@ if TYPE_CHECKING:
 
     from outlook_anywhere.autodiscover.lookup import Request as AutodiscoverRequest
     from outlook_anywhere.probes.revocation import Settings as RevocationSettings
+    from outlook_anywhere.transport.proxy import Proxy
 
 DESCRIPTION = """\
 Check the certificate that every Client Access node behind an Outlook Anywhere host name serves
@@ -94,8 +95,10 @@ states:
             Autodiscover unreachable, wrong credentials, an error response, an unusable
             document, a principal other than -P; rpcproxy.dll 3xx/403/404/5xx or no answer;
             --revocation: a certificate revoked (CRL or OCSP), a CRL past its nextUpdate, a
-            CRL or OCSP response with a bad signature
-  UNKNOWN   bad arguments and configuration mistakes (named), a broken installation
+            CRL or OCSP response with a bad signature; --proxy: a node the proxy answers
+            502/503/504 for (unreachable through it)
+  UNKNOWN   bad arguments and configuration mistakes (named), a broken installation;
+            --proxy unreachable, refusing the credentials or CONNECT (403, 405)
 
 The first line names the worst finding, "(+N more)" and "[k/n nodes OK]", in at most 200
 characters; fixes and thumbprints are in the long output, one line per node.
@@ -108,9 +111,12 @@ examples:
   check_outlook_anywhere --autodiscover monitor@contoso.com --password-file /etc/icinga2/oa.pw
   check_outlook_anywhere -H mail.contoso.com --rpc --expect-auth Negotiate,NTLM
   check_outlook_anywhere -H mail.contoso.com --revocation
+  check_outlook_anywhere -H mail.contoso.com --proxy http://10.0.5.1:8080 --proxy-user monitor
 
-The Autodiscover password is read from --password-file or OUTLOOK_ANYWHERE_PASSWORD, never from
-the command line.
+The Autodiscover password is read from --password-file or OUTLOOK_ANYWHERE_PASSWORD, the proxy
+password from --proxy-password-file or OUTLOOK_ANYWHERE_PROXY_PASSWORD, never from the command
+line. With --proxy every connection goes through it as CONNECT <address>:<port>; http_proxy,
+https_proxy and no_proxy are ignored (a check behaves the same under every daemon).
 """
 
 
@@ -147,12 +153,13 @@ class Option:
         self.dest = dest or flags[-1].lstrip("-").replace("-", "_")
 
 
-TARGET, CERT, AUTODISCOVER, RPC, REVOCATION, GENERAL = (
+TARGET, CERT, AUTODISCOVER, RPC, REVOCATION, PROXY, GENERAL = (
     "target",
     "certificate",
     "Autodiscover (the published principal)",
     "RPC proxy",
     "revocation",
+    "proxy",
     "general",
 )
 
@@ -217,6 +224,17 @@ def _table() -> tuple[Option, ...]:
                "check the CRLs and OCSP responders of every certificate the nodes send, but the"
                " trust anchor, as Windows does (plain HTTP GETs; ldap: and file: URLs are only"
                " named)", action="store_true"),
+        Option(PROXY, ("--proxy",),
+               "send every connection through this HTTP CONNECT proxy: each node's TLS probe as"
+               " CONNECT <node address>:<port>, Autodiscover, --rpc and --revocation alike (proxy"
+               " environment variables are ignored)",
+               options.proxy, metavar="http://HOST:PORT"),
+        Option(PROXY, ("--proxy-user",),
+               "proxy user for Basic, NTLM or Negotiate; the password from"
+               f" --proxy-password-file or {options.PROXY_PASSWORD_ENV}",
+               options.username, metavar="USER"),
+        Option(PROXY, ("--proxy-password-file",), "the proxy password on the first line",
+               options.readable_file, metavar="FILE"),
         Option(GENERAL, ("-t", "--timeout"), "deadline for the whole check (default: 10)",
                options.timeout, default=10.0, metavar="SECONDS"),
         Option(GENERAL, ("-v", "--verbose"),
@@ -353,10 +371,17 @@ def parse(argv: Sequence[str]) -> SimpleNamespace:
                 raise UsageError(f"{name} needs --autodiscover EMAIL")
     if args.expect_auth and not args.rpc:
         raise UsageError("--expect-auth needs --rpc")
+    if args.proxy_user is not None and args.proxy is None:
+        raise UsageError("--proxy-user needs --proxy http://HOST:PORT")
+    if args.proxy_password_file is not None and args.proxy_user is None:
+        raise UsageError("--proxy-password-file needs --proxy-user")
     _consistent(args)
     args.password = ""
     if args.autodiscover:
         args.password = _password(args.password_file)
+    args.proxy_password = ""
+    if args.proxy_user is not None:
+        args.proxy_password = _password(args.proxy_password_file, proxy=True)
     return args
 
 
@@ -374,11 +399,15 @@ def _consistent(args: SimpleNamespace) -> None:
             raise UsageError(f"{family} excludes every -I address")
 
 
-def _password(password_file: str | None) -> str:
-    from outlook_anywhere.check.credentials import PasswordError, read_password
+def _password(password_file: str | None, proxy: bool = False) -> str:
+    from outlook_anywhere.check.credentials import (
+        PasswordError,
+        read_password,
+        read_proxy_password,
+    )
 
     try:
-        return read_password(password_file)
+        return (read_proxy_password if proxy else read_password)(password_file)
     except PasswordError as exc:
         raise UsageError(str(exc)) from None
 
@@ -389,6 +418,7 @@ def build_check(args: SimpleNamespace, deadline: Deadline) -> nagiosplugin.Check
         store.context()  # a CA file OpenSSL cannot use is a usage error, not a probe failure
     except (OSError, ValueError) as exc:
         raise UsageError(f"--ca-file {args.ca_file}: no usable certificate ({exc})") from None
+    autodiscover = _autodiscover_request(args) if args.autodiscover else None
     target = Target(
         args.host,
         args.port,
@@ -396,9 +426,10 @@ def build_check(args: SimpleNamespace, deadline: Deadline) -> nagiosplugin.Check
         args.dns_server,
         args.ipv4,
         args.ipv6,
-        autodiscover=_autodiscover_request(args) if args.autodiscover else None,
+        autodiscover=autodiscover,
         rpc=args.rpc,
         revocation=_revocation_settings(args) if args.revocation else None,
+        proxy=_use_proxy(args),
     )
     policy = Policy(
         principal=args.principal,
@@ -440,6 +471,22 @@ def _autodiscover_request(args: SimpleNamespace) -> AutodiscoverRequest:
         dns_server=args.dns_server,
         port=args.autodiscover_port,
     )
+
+
+def _use_proxy(args: SimpleNamespace) -> Proxy | None:
+    """--proxy: every connection of this check goes through it from here on (transport.connect),
+    whatever opens it; never a proxy from the environment."""
+    transport.PROXY = None
+    if args.proxy is None:
+        return None
+    from outlook_anywhere.check.credentials import remember
+    from outlook_anywhere.transport.proxy import Proxy
+
+    user = args.proxy_user or ""
+    if user:
+        remember(args.proxy_password, user, add=True)
+    transport.PROXY = Proxy(args.proxy[0], args.proxy[1], user, args.proxy_password)
+    return transport.PROXY
 
 
 class _Overrun(Exception):

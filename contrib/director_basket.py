@@ -8,8 +8,8 @@ The basket holds what the Director needs to configure the check in its web inter
   copied into the configuration), because the Director cannot render the ``env`` entry that
   carries the Autodiscover password — what the kickstart import also does for every ITL command;
 * one data field per variable, in the category "Outlook Anywhere", attached to the command (the
-  Director then offers them on every service that uses it); ``outlook_anywhere_password`` is a
-  hidden (sensitive) field;
+  Director then offers them on every service that uses it); ``outlook_anywhere_password`` and
+  ``outlook_anywhere_proxy_password`` are hidden (sensitive) fields;
 * the service template ``outlook-anywhere`` (hourly, retry every 5 minutes).
 
 The arguments come from the plugin's real parser (``build_parser()``), like the CheckCommand
@@ -37,6 +37,9 @@ PREFIX = "outlook_anywhere_"
 CATEGORY = "Outlook Anywhere"
 NOT_FOR_CHECKS = {"--help", "--version"}
 PASSWORD_VAR = PREFIX + "password"
+PROXY_PASSWORD_VAR = PREFIX + "proxy_password"
+# Hidden (sensitive) fields: the passwords, which travel in the plugin's environment.
+SECRET_VARS = (PASSWORD_VAR, PROXY_PASSWORD_VAR)
 
 DATATYPE = "Icinga\\Module\\Director\\DataType\\DataType"
 NUMBERS = {"port", "autodiscover_port"}
@@ -96,7 +99,7 @@ def argument(key: str, action: argparse.Action) -> dict[str, Any]:
 def field(number: int, varname: str, caption: str, description: str, kind: str) -> dict[str, Any]:
     settings: dict[str, Any] = {}
     if kind == "String":
-        settings["visibility"] = "hidden" if varname == PASSWORD_VAR else "visible"
+        settings["visibility"] = "hidden" if varname in SECRET_VARS else "visible"
     return {
         "varname": varname,
         "caption": caption,
@@ -133,6 +136,15 @@ def render() -> dict[str, Any]:
         "Outlook Anywhere password",
         "the Autodiscover password: passed in the plugin's environment"
         " (OUTLOOK_ANYWHERE_PASSWORD), never on the command line",
+        "String",
+    )
+    number = len(fields) + 1
+    fields[str(number)] = field(
+        number,
+        PROXY_PASSWORD_VAR,
+        "Outlook Anywhere proxy password",
+        "the --proxy-user password: passed in the plugin's environment"
+        " (OUTLOOK_ANYWHERE_PROXY_PASSWORD), never on the command line",
         "String",
     )
     command = {

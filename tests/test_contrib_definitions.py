@@ -134,6 +134,9 @@ def test_no_password_on_the_command_line(arguments: dict[str, Argument]) -> None
     text = CHECK_COMMAND.read_text()
     assert not [k for k in arguments if re.fullmatch(r"--password", k)]
     assert re.search(r'OUTLOOK_ANYWHERE_PASSWORD\s*=\s*"\$outlook_anywhere_password\$"', text)
+    assert re.search(
+        r'OUTLOOK_ANYWHERE_PROXY_PASSWORD\s*=\s*"\$outlook_anywhere_proxy_password\$"', text
+    )
     for entry in arguments.values():
         assert "password$" not in entry.attrs.get("value", ""), entry
 
@@ -156,7 +159,8 @@ def test_nagios_commands_use_only_real_options() -> None:
     for line in lines:
         used = set(re.findall(r"(?<!\S)(--?[A-Za-z0-9][\w-]*)", line))
         assert used <= options, f"{line}: not options of the plugin: {sorted(used - options)}"
-        assert "password" not in line.replace("--password-file", ""), line
+        files = line.replace("--proxy-password-file", "").replace("--password-file", "")
+        assert "password" not in files, line
 
 
 def test_readme_single_node_steps_load_what_they_rely_on() -> None:

@@ -79,6 +79,7 @@ def test_a_data_field_for_every_variable(basket: dict[str, Any], command: dict[s
     fields = basket["Datafield"]
     variables = {f"{PREFIX}{action.dest}" for action in parser_options().values()}
     variables.add(f"{PREFIX}password")  # the environment's OUTLOOK_ANYWHERE_PASSWORD
+    variables.add(f"{PREFIX}proxy_password")  # and OUTLOOK_ANYWHERE_PROXY_PASSWORD
     assert {f["varname"] for f in fields.values()} == variables
     assert sorted(str(f["datafield_id"]) for f in command["fields"]) == sorted(fields)
     for number, data in fields.items():
@@ -89,13 +90,15 @@ def test_a_data_field_for_every_variable(basket: dict[str, Any], command: dict[s
 
 def test_password_is_a_hidden_field(basket: dict[str, Any]) -> None:
     by_name = {f["varname"]: f for f in basket["Datafield"].values()}
-    password = by_name[f"{PREFIX}password"]
-    assert password["datatype"].endswith("DataTypeString")
-    assert password["settings"] == {"visibility": "hidden"}
-    others = [f for n, f in by_name.items() if n != f"{PREFIX}password"]
+    secrets = (f"{PREFIX}password", f"{PREFIX}proxy_password")
+    for name in secrets:
+        assert by_name[name]["datatype"].endswith("DataTypeString")
+        assert by_name[name]["settings"] == {"visibility": "hidden"}
+    others = [f for n, f in by_name.items() if n not in secrets]
     assert all(f["settings"].get("visibility", "visible") == "visible" for f in others)
-    # the password reaches the plugin through the CheckCommand file's env, never an argument
+    # the passwords reach the plugin through the CheckCommand file's env, never an argument
     assert "OUTLOOK_ANYWHERE_PASSWORD" in CHECK_COMMAND.read_text()
+    assert "OUTLOOK_ANYWHERE_PROXY_PASSWORD" in CHECK_COMMAND.read_text()
     assert "password$" not in json.dumps(basket["ExternalCommand"]).replace("password_file$", "")
 
 

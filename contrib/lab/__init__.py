@@ -23,6 +23,7 @@ from typing import Any
 from .dns import LabDNS
 from .nodes import NodeArray, NodeConfig, TLSHandler
 from .pki import Chain, LabPKI
+from .proxy import LabProxy
 from .revocation import RevocationSite
 from .scenarios import BY_NAME, CERTS, DEMO, SCENARIOS, Scenario, node_configs
 from .web import LabWeb
@@ -48,6 +49,8 @@ class Lab:
         """Autodiscover endpoints and RPC proxy nodes (contrib/lab/web.py), on their own port."""
         self.revocation = RevocationSite(self.pki, self.dns)
         """CRLs, OCSP and caIssuers of the ``rev-`` scenarios (contrib/lab/revocation.py)."""
+        self.proxy = LabProxy(self.web.ntlm_file)
+        """HTTP CONNECT proxies for --proxy (contrib/lab/proxy.py), on their own port."""
         self._lock = threading.Lock()
         self._running = False
 
@@ -66,9 +69,12 @@ class Lab:
             try:
                 self.nodes.start(self._table_configs())
                 self.web.start()
+                self.proxy.start()
+                self.proxy.allowed_ports = {self.nodes.port, self.web.port}
                 self.revocation.start()
             except BaseException:
                 self.revocation.stop()
+                self.proxy.stop()
                 self.web.stop()
                 self.nodes.stop()
                 self.dns.stop()
@@ -82,6 +88,7 @@ class Lab:
                 return
             self._running = False
             self.revocation.stop()
+            self.proxy.stop()
             self.web.stop()
             self.nodes.stop()
             self.dns.stop()
@@ -150,6 +157,7 @@ class Lab:
             "demo": list(DEMO),
             "web": self.web.describe(),
             "revocation": self.revocation.describe(),
+            "proxy": self.proxy.describe(),
             "scenarios": {
                 s.name: {
                     "host": s.host,

@@ -72,6 +72,7 @@ def _rows(rows: list[tuple[str, ...]], indent: str = "  ") -> list[str]:
 def summary(lab: Lab, password_file: Path, hostile: bool) -> str:
     """What a person needs to use the running lab by hand."""
     from . import hostile as hostile_mod
+    from .proxy import GATEWAY_FAILS, PROXIES, PROXY_DOMAIN, PROXY_PASSWORD, PROXY_USER
     from .web import MAILBOXES, PASSWORD, SITES
 
     plugin = plugin_command()
@@ -90,6 +91,8 @@ def summary(lab: Lab, password_file: Path, hostile: bool) -> str:
         f"  CA file        {ca}   (--ca-file; the rogue CA: {lab.rogue_ca_file})",
         f"  mailboxes      <name>@contoso.test, user = the address, password {PASSWORD}",
         f"  password file  {password_file}   (--password-file)",
+        f"  proxies        HTTP CONNECT proxies on port {lab.proxy.port} (--proxy), user"
+        f" {PROXY_USER} (NTLM: {PROXY_DOMAIN}\\{PROXY_USER}), password {PROXY_PASSWORD}",
         f"  work directory {lab.workdir}",
         "",
         "Ready-made commands:",
@@ -154,6 +157,29 @@ def summary(lab: Lab, password_file: Path, hostile: bool) -> str:
             detail += f", TLS {site.tls}"
         kinds[site.host] = detail
     lines += _rows([(host, _shown(addrs), kinds[host]) for host, addrs in by_host.items()])
+    manners = {
+        "open": "tunnels without authentication",
+        "basic": "wants Basic",
+        "ntlm": "wants NTLM or Negotiate",
+        "forbidden": "refuses every CONNECT (403)",
+        "gateway": f"502 Bad Gateway for {GATEWAY_FAILS}, tunnels to the others",
+        "silent": "accepts and never answers",
+        "not-allowed": "refuses every CONNECT (405)",
+        "negotiate": "wants Negotiate (alone)",
+        "ports": "CONNECT to the node and web ports only (403 for the PKI site)",
+        "nowhere": "nothing listens",
+        "garbage": "answers CONNECT with an SSH banner",
+        "endless": "a header line that never ends",
+        "drip": "the 200 one byte every 0.3 s",
+        "chatty": "200, then bytes of its own",
+    }
+    lines += [
+        "",
+        f"Proxies: $PLUGIN -H healthy.contoso.test {common} --proxy <URL>"
+        " [--proxy-user USER, the password in OUTLOOK_ANYWHERE_PROXY_PASSWORD]",
+        "",
+    ]
+    lines += _rows([(name, lab.proxy.url(name), manners[name]) for name in (*PROXIES, "nowhere")])
     return "\n".join(lines) + "\n"
 
 

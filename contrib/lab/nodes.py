@@ -199,6 +199,9 @@ class Node:
         self._listener: _Listener | None = None
         self._conns: set[_Conn] = set()
         self._stopped = False
+        self.accepted: list[str] = []
+        """The peer address of every connection accepted (who connected: the plugin, or a
+        lab proxy on 127.0.204.x that tunnelled for it)."""
 
     @property
     def config(self) -> NodeConfig:
@@ -256,6 +259,10 @@ class Node:
     def _spawn(self, sock: socket.socket) -> None:
         conn = _Conn(sock)
         config = self._config
+        with contextlib.suppress(OSError):
+            peer = sock.getpeername()[0]
+            with self._lock:
+                self.accepted.append(peer)
         with self._lock:
             if self._stopped:
                 sock.close()
@@ -555,6 +562,18 @@ class NodeArray:
             else:
                 node.configure(replace(node.config, **changes))
         return node
+
+    def accepted(self) -> list[tuple[str, str]]:
+        """(node address, peer address) of every connection the nodes accepted."""
+        with self._lock:
+            nodes = list(self.nodes.values())
+        return [(node.address, peer) for node in nodes for peer in list(node.accepted)]
+
+    def clear_accepted(self) -> None:
+        with self._lock:
+            nodes = list(self.nodes.values())
+        for node in nodes:
+            node.accepted.clear()
 
     def remove(self, address: str) -> None:
         """Stop the node on ``address`` and forget it."""

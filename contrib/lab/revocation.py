@@ -69,6 +69,7 @@ class Fetch:
     host: str
     serials: tuple[int, ...] = ()  # what an OCSP request asked about
     sent: int = 0  # body bytes sent
+    peer: str = ""  # who connected: the plugin, or a lab proxy (127.0.204.x) for it
 
 
 class RevocationSite:
@@ -253,6 +254,8 @@ class RevocationSite:
             if request is None:
                 return
             fetch = Fetch(PKI_ADDRESS, request.path, request.headers.get("host", ""))
+            with contextlib.suppress(OSError):
+                fetch.peer = str(conn.getpeername()[0])
             with self._lock:
                 self.seen.append(fetch)
             self._answer(conn, request.path, fetch)

@@ -159,6 +159,7 @@ class Seen:
     authorization: str  # the raw header ("" when absent)
     mailbox: str  # the EMailAddress of an Autodiscover request
     user: str = ""  # the user name Basic or NTLM authenticated (or tried)
+    peer: str = ""  # who connected: the plugin, or a lab proxy (127.0.204.x) for it
 
 
 @dataclass
@@ -484,6 +485,10 @@ class LabWeb:
     def _loop(self, sock: socket.socket, site: Site, tls: bool, sni: str | None) -> None:
         stream = _Stream(sock)
         state: dict[str, object] = {}
+        try:
+            peer = str(sock.getpeername()[0])
+        except OSError:
+            peer = ""
         while self._running:
             request = stream.request()
             if request is None:
@@ -498,6 +503,7 @@ class LabWeb:
                 request.headers.get("host", ""),
                 request.headers.get("authorization", ""),
                 found.group(1).decode("utf-8", "replace") if found else "",
+                peer=peer,
             )
             with self._lock:
                 self.seen.append(seen)

@@ -363,7 +363,8 @@ class Lookup:
             try:
                 return Connection(address, port, self.deadline, self.context if tls else None, host)
             except HttpError as exc:
-                if exc.kind not in ("refused", "network"):
+                # the next address when this one is down (502 from --proxy: the same)
+                if exc.kind not in ("refused", "network", "proxy-gateway"):
                     raise
                 last = exc
         assert last is not None

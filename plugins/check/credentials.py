@@ -1,8 +1,10 @@
-"""The Autodiscover password: where it comes from, and how it is kept out of every output.
+"""The Autodiscover and proxy passwords: where they come from, and how they are kept out of
+every output.
 
 Never a command-line argument (process lists and the engines' logs show those): the first line
 of ``--password-file``, or the environment variable ``OUTLOOK_ANYWHERE_PASSWORD`` (Icinga 2
-passes it with the CheckCommand's ``env``).
+passes it with the CheckCommand's ``env``); for the proxy ``--proxy-password-file`` or
+``OUTLOOK_ANYWHERE_PROXY_PASSWORD``.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import os
 
 from ..output import SECRETS
-from .options import PASSWORD_ENV, open_now
+from .options import PASSWORD_ENV, PROXY_PASSWORD_ENV, open_now
 
 
 class PasswordError(Exception):
@@ -19,24 +21,32 @@ class PasswordError(Exception):
 
 def read_password(password_file: str | None) -> str:
     """The first line of the file (without its line break), else the environment variable."""
+    return _read_secret(password_file, "--password-file", PASSWORD_ENV, "--autodiscover")
+
+
+def read_proxy_password(password_file: str | None) -> str:
+    """The proxy password: ``--proxy-password-file``'s first line, else
+    ``OUTLOOK_ANYWHERE_PROXY_PASSWORD``."""
+    return _read_secret(password_file, "--proxy-password-file", PROXY_PASSWORD_ENV, "--proxy-user")
+
+
+def _read_secret(password_file: str | None, option: str, env: str, needed_by: str) -> str:
     if password_file:
         try:
             with os.fdopen(open_now(password_file), "rb") as handle:
                 first = (handle.read(4096) or b"").split(b"\n", 1)[0].rstrip(b"\r")
         except OSError as exc:
-            raise PasswordError(f"--password-file {password_file}: {exc.strerror}") from None
+            raise PasswordError(f"{option} {password_file}: {exc.strerror}") from None
         try:
             password = first.decode("utf-8")
         except UnicodeDecodeError:
-            raise PasswordError(f"--password-file {password_file}: not UTF-8 text") from None
+            raise PasswordError(f"{option} {password_file}: not UTF-8 text") from None
         if not password:
-            raise PasswordError(f"--password-file {password_file}: the first line is empty")
+            raise PasswordError(f"{option} {password_file}: the first line is empty")
         return password
-    password = os.environ.get(PASSWORD_ENV, "")
+    password = os.environ.get(env, "")
     if not password:
-        raise PasswordError(
-            f"--autodiscover needs a password: --password-file FILE or {PASSWORD_ENV}"
-        )
+        raise PasswordError(f"{needed_by} needs a password: {option} FILE or {env}")
     return password
 
 
@@ -56,10 +66,11 @@ def redact_unrecognized(message: str) -> str:
     return head + sep + " ".join(shown)
 
 
-def remember(password: str, username: str) -> None:
+def remember(password: str, username: str, add: bool = False) -> None:
     """Keep the password out of what servers send back, in every encoding it may travel in:
     plain, URL-encoded, base64 (alone and as a Basic token, with and without padding), hex, and
-    UTF-16LE (NTLM's encoding) as it would be printed."""
+    UTF-16LE (NTLM's encoding) as it would be printed.  ``add``: a second secret of the same
+    check (the proxy password), kept beside the first."""
     import base64
     from urllib.parse import quote, quote_plus
 
@@ -72,4 +83,6 @@ def remember(password: str, username: str) -> None:
     utf16 = password.encode("utf-16-le")
     forms |= {utf16.decode("latin-1"), "".join(f"{ch}\\x00" for ch in password), utf16.hex()}
     # Longest first: a form that contains another is hidden whole.
+    if add:
+        forms |= set(SECRETS)
     SECRETS[:] = sorted((f for f in forms if len(f) >= 3), key=len, reverse=True)

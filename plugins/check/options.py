@@ -22,6 +22,8 @@ class Invalid(ValueError):
 
 # The Autodiscover password's environment variable (check/credentials.py reads it).
 PASSWORD_ENV = "OUTLOOK_ANYWHERE_PASSWORD"
+# The proxy password's (--proxy-user).
+PROXY_PASSWORD_ENV = "OUTLOOK_ANYWHERE_PROXY_PASSWORD"
 
 
 def _nonempty(value: str) -> str:
@@ -212,3 +214,42 @@ def schemes(value: str) -> tuple[str, ...]:
     if not names or not all(s.replace("-", "").isalnum() for s in names):
         raise Invalid(f"{value!r} is not a list of schemes such as Negotiate,NTLM")
     return names
+
+
+def proxy(value: str) -> tuple[str, int]:
+    """--proxy: ``http://HOST:PORT`` of an HTTP CONNECT proxy (HOST a name, an IPv4 address or
+    ``[IPv6]``).  The port is required (proxies have no standard one); no path, no user
+    information (--proxy-user and the password file say who), no https:// (the proxy is spoken
+    to in plain HTTP; the tunnel carries the TLS)."""
+    from urllib.parse import urlsplit
+
+    value = _nonempty(value)
+    form = "expected http://HOST:PORT"
+    if "@" in value:  # never echoed: it may hold a password
+        raise Invalid(
+            "no user name or password in the URL: use --proxy-user and --proxy-password-file"
+        )
+    if any(ch.isspace() for ch in value):
+        raise Invalid(f"{value!r} contains white space: {form}")
+    try:
+        parts = urlsplit(value)
+        number = parts.port
+    except ValueError:
+        raise Invalid(f"{value!r} is not a URL: {form}") from None
+    if parts.scheme.lower() == "https":
+        raise Invalid(f"{value!r}: an https:// proxy is not supported, {form}")
+    if parts.scheme.lower() != "http" or not parts.hostname:
+        raise Invalid(f"{value!r} is not a proxy URL: {form}")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise Invalid(f"{value!r} has a path: {form}")
+    if number is None or number == 0:
+        raise Invalid(f"{value!r} has no port: {form}")
+    host_name = parts.hostname
+    if addresses.packed(host_name) is None:
+        try:
+            host_name = host(host_name)
+        except Invalid:
+            host_name = ""
+        if not host_name or not all(ch.isalnum() or ch in "-._" for ch in host_name):
+            raise Invalid(f"{value!r} has no usable host name: {form}")
+    return host_name, number

@@ -2,9 +2,9 @@
 
 Autodiscover (when asked) -> the host and addresses -> one TLS probe per address, concurrently
 -> the RPC proxy of every node (when asked) -> the CRLs and OCSP answers of every chain sent
-(``--revocation``).  What it learned goes to the judgement as one
-:class:`~outlook_anywhere.judgement.CheckFacts`, failures included, with the performance data
-that needs no judgement.  It decides no state.
+(``--revocation``); with ``--proxy``, the tunnels the proxy opened.  What it learned goes to
+the judgement as one :class:`~outlook_anywhere.judgement.CheckFacts`, failures included, with
+the performance data that needs no judgement.  It decides no state.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from ..autodiscover.lookup import Request as AutodiscoverRequest
     from ..facts.http import AutodiscoverFacts
     from ..probes.revocation import Settings
+    from ..transport.proxy import Proxy
 
 
 class Target:
@@ -40,6 +41,7 @@ class Target:
         autodiscover: AutodiscoverRequest | None = None,
         rpc: bool = False,
         revocation: Settings | None = None,
+        proxy: Proxy | None = None,
     ) -> None:
         self.host = host  # None: the Server that Autodiscover publishes
         self.port = port
@@ -50,6 +52,8 @@ class Target:
         self.autodiscover = autodiscover
         self.rpc = rpc
         self.revocation = revocation  # --revocation: how its URLs are resolved, the anchors
+        # --proxy: already every connection's way out (transport.PROXY); its tunnels are facts
+        self.proxy = proxy
 
 
 def perf_label(address: str) -> str:
@@ -97,7 +101,10 @@ class OutlookAnywhere(nagiosplugin.Resource):
             from ..probes import revocation as lookup
 
             revocation = lookup.check(nodes, t.revocation, self.deadline)
-        facts = CheckFacts(now, host, resolution, nodes, published, rpc, revocation)
+        proxy = t.proxy.facts if t.proxy is not None else None
+        facts = CheckFacts(
+            now, host, resolution, nodes, published, rpc, revocation=revocation, proxy=proxy
+        )
         yield nagiosplugin.Metric("findings", facts, context="findings")
         yield from _perfdata(facts)
 

@@ -387,6 +387,54 @@ def _intermediate_supplied(ev: dict[str, object], limit: int) -> str:
     )
 
 
+# -- --proxy ----------------------------------------------------------------------------------
+
+# The proxy's own failures: nothing is known about the array.
+_OF_PROXY = (k.PROXY_UNREACHABLE, k.PROXY_AUTH, k.PROXY_REFUSED)
+_NOTHING_KNOWN = ", so nothing is known about the array"
+
+
+def _proxy(ev: dict[str, object], limit: int) -> str:
+    kind, detail = ev["kind"], wire(ev.get("detail", ""), limit)
+    status = wire(ev.get("status", ""), limit)
+    if kind == k.PROXY_REFUSED:
+        what = f"refused CONNECT to {shown(ev['target'], limit)} ({status or detail})"
+    elif kind == k.PROXY_AUTH:
+        what = detail or "wants authentication"
+    else:  # unreachable, or not speaking HTTP: the evidence says which
+        what = detail or "unreachable"
+    return what + _NOTHING_KNOWN
+
+
+def _through_proxy(ev: dict[str, object], limit: int) -> str:
+    kind, status = ev["kind"], wire(ev.get("status", ""), limit)
+    if kind == k.PROXY_GATEWAY:
+        return f"unreachable through the proxy ({status})"
+    if kind == k.PROXY_TIMEOUT:
+        return "unreachable through the proxy: no answer to CONNECT within the deadline"
+    failure = ev.get("failure")
+    if failure == "proxy-refused":
+        return f"not probed: the proxy refused CONNECT ({status})"
+    if failure == "proxy-auth":
+        return "not probed: no proxy authentication"
+    return "not probed: no tunnel through the proxy"
+
+
+def proxy_text(facts: object) -> str:
+    """The proxy's long-output line: the tunnels it opened, and how the check authenticated."""
+    from ..facts.proxy import ProxyFacts
+
+    assert isinstance(facts, ProxyFacts)
+    opened = [t for t in facts.tunnels if not t.kind]
+    parts = [f"{len(opened)}/{len(facts.tunnels)} tunnels opened (CONNECT)"]
+    schemes = dict.fromkeys(t.scheme for t in facts.tunnels if t.scheme)
+    if schemes:
+        parts.append(f"{', '.join(schemes)} as {shown(facts.user)}")
+    else:
+        parts.append("no proxy authentication")
+    return "; ".join(parts)
+
+
 _PHRASES = {
     k.PRINCIPAL_MISMATCH: _mismatch,
     k.SAN_ONLY: _san_only,
@@ -418,6 +466,10 @@ _PHRASES = {
     k.REVOCATION_UNAVAILABLE: _revocation_unavailable,
     k.REVOCATION_BAD_SIGNATURE: _revocation_bad_signature,
     k.INTERMEDIATE_SUPPLIED: _intermediate_supplied,
+    **{kind: _proxy for kind in _OF_PROXY},
+    k.PROXY_GATEWAY: _through_proxy,
+    k.PROXY_TIMEOUT: _through_proxy,
+    k.PROXY_BLOCKED: _through_proxy,
     **{
         kind: _rpc
         for kind in (
@@ -437,7 +489,7 @@ _PHRASES = {
 def phrase(finding: Finding, limit: int = LONG) -> str:
     """What is wrong, without its subject or fix: the same words on the first line and below."""
     ev = finding.evidence
-    if finding.kind.startswith("rpc-"):
+    if finding.kind.startswith(("rpc-", "proxy-")):
         ev = {**ev, "kind": finding.kind}
     return _PHRASES[finding.kind](ev, limit)
 
@@ -448,6 +500,8 @@ def subject(finding: Finding, limit: int = LONG) -> str:
         return finding.node
     if finding.kind == k.NO_ADDRESS:
         return shown(finding.evidence["host"], limit)
+    if finding.kind in _OF_PROXY:
+        return f"proxy {shown(finding.evidence['proxy'], limit)}"
     return ""
 
 
@@ -674,11 +728,20 @@ def long_output(verdict: Verdict, facts: CheckFacts, verbosity: int) -> list[str
     from nagiosplugin.state import Ok
 
     lines = []
+    if facts.proxy is not None:  # its state only when it failed itself (nodes say the rest)
+        about = [f for f in verdict.findings if f.kind in _OF_PROXY]
+        said = "; ".join(phrase(f) for f in about)
+        state = f" {_state(max(f.state for f in about))}: {said}" if about else ""
+        lines.append(f"proxy {shown(facts.proxy.proxy)}{state} -- {proxy_text(facts.proxy)}")
     for finding in verdict.findings:
         if finding.kind == k.NO_ADDRESS:
             lines.append(f"{_state(finding.state)}: {subject(finding)}: {phrase(finding)}")
     if facts.autodiscover is not None:
-        about = [f for f in verdict.findings if f.node is None and f.kind != k.NO_ADDRESS]
+        about = [
+            f
+            for f in verdict.findings
+            if f.node is None and f.kind != k.NO_ADDRESS and f.kind not in _OF_PROXY
+        ]
         state = max((f.state for f in about), default=Ok)
         said = "; ".join(_with_fix(f) for f in about)
         lines.append(

@@ -11,6 +11,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up
 if TYPE_CHECKING:
     from .certificate import CertFacts
     from .http import AutodiscoverFacts, RpcFacts
+    from .proxy import ProxyFacts
     from .revocation import RevocationFacts
 
 
@@ -26,8 +27,9 @@ class NodeFacts:
         self.tls_version = ""
         self.cipher = ""
         # How the probe failed before a certificate could be judged, as a kind: refused, reset,
-        # timeout, closed, not-tls, tls-alert, tls-failed, network, unparsable, internal; ""
-        # when a certificate was seen.  ``detail`` is its evidence (OpenSSL's reason in words,
+        # timeout, closed, not-tls, tls-alert, tls-failed, network, unparsable, internal, and
+        # with --proxy the kinds of facts.proxy (proxy-gateway...); "" when a certificate was
+        # seen.  ``detail`` is its evidence (OpenSSL's reason in words,
         # the first bytes of a server that is not TLS, the system's error text).
         self.failure = ""
         self.detail = ""
@@ -91,6 +93,7 @@ class CheckFacts:
         autodiscover: AutodiscoverFacts | None = None,
         rpc: list[RpcFacts] | None = None,
         revocation: RevocationFacts | None = None,
+        proxy: ProxyFacts | None = None,
     ) -> None:
         self.now = now  # the one clock of this check
         self.host = host
@@ -99,3 +102,4 @@ class CheckFacts:
         self.autodiscover = autodiscover
         self.rpc = rpc
         self.revocation = revocation  # --revocation: the CRLs and OCSP answers of every chain
+        self.proxy = proxy  # --proxy: every tunnel asked of it (facts.proxy)

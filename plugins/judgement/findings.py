@@ -32,6 +32,14 @@ NO_CERTIFICATE = "no-certificate"
 # A node's connection (evidence "failure": refused, reset, timeout, closed, not-tls, tls-alert,
 # tls-failed, network, internal)
 CONNECTION = "connection"
+# --proxy: the proxy itself (node None: nothing is known about the array), and a node the
+# proxy could not reach, or did not open a tunnel to
+PROXY_UNREACHABLE = "proxy-unreachable"
+PROXY_AUTH = "proxy-auth"
+PROXY_REFUSED = "proxy-refused"
+PROXY_GATEWAY = "proxy-gateway"
+PROXY_TIMEOUT = "proxy-timeout"
+PROXY_BLOCKED = "proxy-blocked"
 # This installation (a module needed on this path cannot be imported)
 BROKEN_INSTALLATION = "broken-installation"
 # The array

@@ -202,6 +202,10 @@ def judge_node(
 ) -> list[Finding]:
     """Every finding about one node's TLS endpoint; an empty list means OK."""
     at = node.address
+    if node.failure.startswith("proxy-"):  # --proxy: the tunnel to this node was not opened
+        from .proxy import judge_tunnel
+
+        return [judge_tunnel(node)]
     if node.failure == "broken":
         return [Finding(k.BROKEN_INSTALLATION, Unknown, at, {"module": node.detail})]
     if node.failure == "unparsable":
@@ -308,9 +312,15 @@ def judge_resolution(resolution: Resolution | None) -> list[Finding]:
 # -- everything -------------------------------------------------------------------------------
 
 # Among findings of the same state, the first line names the one that usually explains the
-# others: no address at all, then Autodiscover, a renewal that reached only some nodes, then the
-# nodes in address order.
-_RANK = {k.NO_ADDRESS: 0, k.DIFFERENT_CERTIFICATE: 2}
+# others: the proxy every connection went through, no address at all, then Autodiscover, a
+# renewal that reached only some nodes, then the nodes in address order.
+_RANK = {
+    k.PROXY_UNREACHABLE: -1,
+    k.PROXY_AUTH: -1,
+    k.PROXY_REFUSED: -1,
+    k.NO_ADDRESS: 0,
+    k.DIFFERENT_CERTIFICATE: 2,
+}
 
 
 def _rank(finding: Finding) -> int:
@@ -350,6 +360,10 @@ def judge(facts: CheckFacts, policy: Policy) -> Verdict:
     if facts.revocation is not None:
         found = _with_revocation(found, facts)
     found += judge_fleet(facts.nodes)
+    if facts.proxy is not None:
+        from .proxy import judge_proxy
+
+        found += judge_proxy(facts.proxy, [(n.address, n.port) for n in facts.nodes])
     order = {n.address: i for i, n in enumerate(facts.nodes)}
     found.sort(key=lambda f: (-int(f.state), _rank(f), order.get(f.node or "", -1)))
     failing = {f.node for f in found if f.node is not None and f.state != Ok}

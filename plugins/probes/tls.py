@@ -23,7 +23,15 @@ import time
 
 from ..facts import NodeFacts
 from ..facts.certificate import CertFacts, Unreadable, describe_strength, from_info
-from ..transport import TRACE, Deadline, TlsChannel, client_context, connect, fan_out
+from ..transport import (
+    TRACE,
+    Deadline,
+    ProxyError,
+    TlsChannel,
+    client_context,
+    connect,
+    fan_out,
+)
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
@@ -106,7 +114,9 @@ def _fail(facts: NodeFacts, kind: str, detail: str = "") -> None:
 
 def _classify(exc: BaseException, facts: NodeFacts, first_bytes: bytes) -> None:
     """The failure's kind and evidence; ``facts.phase`` says when it happened."""
-    if isinstance(exc, ConnectionRefusedError):
+    if isinstance(exc, ProxyError):  # --proxy: the proxy's answer to CONNECT, as its kind
+        _fail(facts, exc.kind, exc.status or exc.detail)
+    elif isinstance(exc, ConnectionRefusedError):
         _fail(facts, "refused")
     elif isinstance(exc, ConnectionResetError):
         _fail(facts, "reset")

@@ -1,7 +1,9 @@
 """The transport every probe shares: one of each, tested once.
 
 * :class:`Deadline`: the one deadline from ``-t`` that every socket and DNS query shares.
-* :func:`connect`: a TCP connection whose connect is bounded by the deadline.
+* :func:`connect`: a TCP connection whose connect is bounded by the deadline; through the HTTP
+  CONNECT proxy of ``--proxy`` when :data:`PROXY` is set (``transport.proxy``), for every
+  connection of the check alike.
 * :class:`TlsChannel`: TLS over memory BIOs on a connected socket.  The probe does its own socket
   reads, so every read is bounded by the deadline (a server dripping one byte a second cannot
   stretch a handshake), the first bytes of a server that does not speak TLS can be shown, and the
@@ -32,6 +34,8 @@ from ..output import conceal, printable
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
     from typing import Any, TypeVar
+
+    from .proxy import Proxy
 
     T = TypeVar("T")
     R = TypeVar("R")
@@ -92,8 +96,38 @@ TRACE = Trace()
 # -- connect and TLS -----------------------------------------------------------------------------
 
 
-def connect(address: str, port: int, deadline: Deadline) -> socket.socket:
-    """A connected TCP socket; raises OSError (TimeoutError at the deadline)."""
+class ProxyError(OSError):
+    """A connection the ``--proxy`` proxy did not open; ``kind`` says how: proxy-unreachable,
+    proxy-auth, proxy-refused (the proxy's own failures), proxy-gateway, proxy-timeout (the
+    proxy could not reach the target, or not in time).  An OSError, so that every caller's
+    handling of a failed connect applies; its own kind is recorded where the caller keeps kinds.
+    """
+
+    def __init__(self, kind: str, text: str, status: str = "", detail: str = "") -> None:
+        super().__init__(text)
+        self.kind = kind
+        self.text = text  # what happened, for a caller that quotes it ("proxy ...: ...")
+        self.status = status  # the proxy's status line ("403 Forbidden"), "" without one
+        self.detail = detail  # the evidence alone: the system's error, the schemes offered
+        self.strerror = text
+
+
+# The HTTP CONNECT proxy every connection of this check goes through (``transport.proxy.Proxy``),
+# set once by the check's assembly for ``--proxy``; None: connect directly.  Never taken from the
+# environment (http_proxy, https_proxy, no_proxy): a check behaves the same under every daemon.
+PROXY: Proxy | None = None
+
+
+def connect(address: str, port: int, deadline: Deadline, *, direct: bool = False) -> socket.socket:
+    """A connected TCP socket to ``address``:``port``; raises OSError (TimeoutError at the
+    deadline, :class:`ProxyError` for what the proxy did).
+
+    With a proxy configured (:data:`PROXY`), the socket is a tunnel the proxy opened with
+    ``CONNECT address:port`` and the caller speaks through it as if connected directly: TLS
+    probes, HTTP requests and any later fetch are proxied here, none has its own proxy code.
+    ``direct``: connect to this address itself (the proxy's own connection)."""
+    if PROXY is not None and not direct:
+        return PROXY.open(address, port, deadline)
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ssl
 import time
 
-from . import READ_SIZE, TRACE, Deadline, TlsChannel, connect, wire_text
+from . import READ_SIZE, TRACE, Deadline, ProxyError, TlsChannel, connect, wire_text
 
 # The largest response body read: an Autodiscover answer is a few kilobytes.
 MAX_BODY = 1024 * 1024
@@ -75,6 +75,8 @@ class Connection:
         self._tls: TlsChannel | None = None
         try:
             self.sock = connect(address, port, deadline)
+        except ProxyError as exc:  # --proxy: its kind (proxy-refused, proxy-gateway...) kept
+            raise HttpError(exc.kind, exc.text) from None
         except ConnectionRefusedError:
             raise HttpError("refused", "connection refused") from None
         except TimeoutError:

@@ -197,7 +197,7 @@ def test_basket_restores_the_command_fields_and_template(restored: Director) -> 
     template = restored.show("service", SERVICE)
     assert template["object_type"] == "template"
     assert template["check_command"] == "outlook_anywhere"
-    # the password is a hidden (sensitive) field, every other string field is visible
+    # the passwords are hidden (sensitive) fields, every other string field is visible
     rows = restored.db.sql(
         "SELECT df.varname, s.setting_value FROM director_datafield df"
         " JOIN director_datafield_setting s ON s.datafield_id = df.id"
@@ -206,6 +206,7 @@ def test_basket_restores_the_command_fields_and_template(restored: Director) -> 
     )
     visibility = dict(line.split("\t") for line in rows.splitlines())
     assert visibility.pop("outlook_anywhere_password") == "hidden"
+    assert visibility.pop("outlook_anywhere_proxy_password") == "hidden"
     assert set(visibility.values()) == {"visible"}
     # restoring again changes nothing (a basket may be restored on every upgrade)
     restored.cli("basket", "restore", stdin=BASKET.read_text(encoding="utf-8"))
