@@ -11,6 +11,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up
 if TYPE_CHECKING:
     from .certificate import CertFacts
     from .http import AutodiscoverFacts, RpcFacts
+    from .logon import LogonFacts, MapiProbe
 
 
 class NodeFacts:
@@ -89,6 +90,8 @@ class CheckFacts:
         nodes: list[NodeFacts],
         autodiscover: AutodiscoverFacts | None = None,
         rpc: list[RpcFacts] | None = None,
+        mapi: list[MapiProbe] | None = None,
+        logon: LogonFacts | None = None,
     ) -> None:
         self.now = now  # the one clock of this check
         self.host = host
@@ -96,3 +99,5 @@ class CheckFacts:
         self.nodes = nodes
         self.autodiscover = autodiscover
         self.rpc = rpc
+        self.mapi = mapi  # --mapi, without credentials
+        self.logon = logon  # --logon
