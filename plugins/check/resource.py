@@ -40,6 +40,7 @@ class Target:
         rpc: bool = False,
         mapi: bool = False,
         logon: bool = False,
+        extended_protection: str = "accept",
     ) -> None:
         self.host = host  # None: the Server that Autodiscover publishes
         self.port = port
@@ -51,6 +52,7 @@ class Target:
         self.rpc = rpc
         self.mapi = mapi  # --mapi
         self.logon = logon  # --logon: with the Autodiscover credentials
+        self.extended_protection = extended_protection  # off | accept | require
 
 
 def perf_label(address: str) -> str:
@@ -148,6 +150,7 @@ class OutlookAnywhere(nagiosplugin.Resource):
             ca_file=request.ca_file,
             deadline=self.deadline,
             mapi_url=document.mapi_mailstore,
+            unbound=t.extended_protection == "require",
         )
         return facts
 

@@ -37,6 +37,7 @@ class Authentication(_Plain):
         "outcome",
         "retry_outcome",
         "scheme",
+        "unbound_outcome",
     )
 
     def __init__(
@@ -56,6 +57,9 @@ class Authentication(_Plain):
         self.retry_outcome = retry_outcome
         self.detail = detail
         self.elapsed = elapsed
+        # --extended-protection require: a logon without binding after one with it was
+        # accepted (accepted: Extended Protection is not enforced)
+        self.unbound_outcome = NOT_TRIED
 
     @property
     def accepted(self) -> bool:

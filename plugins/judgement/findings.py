@@ -53,6 +53,23 @@ RPC_REDIRECT = "rpc-redirect"
 RPC_NOT_INSTALLED = "rpc-not-installed"
 RPC_FORBIDDEN = "rpc-forbidden"
 RPC_FAILURE = "rpc-failure"
+# MAPI over HTTP of a node, without credentials (--mapi)
+MAPI_HEALTH = "mapi-health"
+MAPI_UNREACHABLE = "mapi-unreachable"
+MAPI_NO_SCHEME = "mapi-no-scheme"
+MAPI_MISSING_SCHEME = "mapi-missing-scheme"
+MAPI_FAILURE = "mapi-failure"
+# Logging on (--logon); evidence "protocol": RPC or MAPI
+LOGON_NO_SERVER = "logon-no-server"
+LOGON_BINDING_REFUSED = "logon-binding-refused"
+LOGON_UNBOUND = "logon-unbound"
+LOGON_REFUSED = "logon-refused"
+LOGON_FAILED = "logon-failed"
+LOGON_NO_SCHEME = "logon-no-scheme"
+LOGON_NTLM_MISSING = "logon-ntlm-missing"
+ECHO_FAILED = "echo-failed"
+ENDPOINT_FAILED = "endpoint-failed"
+PING_FAILED = "ping-failed"
 
 
 class Fix:

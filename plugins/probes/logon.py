@@ -76,7 +76,9 @@ class _Node:
         account: Account,
         ctx: ssl.SSLContext,
         deadline: Deadline,
+        unbound: bool = False,
     ) -> None:
+        self.unbound = unbound  # --extended-protection require: also try without binding
         self.address = address
         self.port = port
         self.host = host
@@ -119,6 +121,8 @@ class _Node:
         auth.binding_sent = True
         conn, response = self._attempt(conn, True, auth, method, path, headers, body, stream)
         auth.outcome = _outcome(response)
+        if auth.outcome == f.ACCEPTED and self.unbound:
+            self._unbound(auth, method, path, headers, body)
         if auth.outcome != f.REFUSED:
             return conn, response if auth.outcome == f.ACCEPTED else None
         conn.close()
@@ -126,6 +130,28 @@ class _Node:
         conn, response = self._attempt(None, False, auth, method, path, headers, body, stream)
         auth.retry_outcome = _outcome(response)
         return conn, response if auth.retry_outcome == f.ACCEPTED else None
+
+    def _unbound(
+        self,
+        auth: f.Authentication,
+        method: str,
+        path: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+    ) -> None:
+        """Would the node also accept the logon without binding?  (Its answer, not read
+        further, on a connection of its own.)"""
+        conn = None
+        try:
+            conn, response = self._attempt(
+                None, False, auth, method, path, headers, body, True, record=False
+            )
+            auth.unbound_outcome = _outcome(response)
+        except (HttpError, httpauth.AuthError):
+            auth.unbound_outcome = f.FAILED
+        finally:
+            if conn is not None:
+                conn.close()
 
     def channel(
         self,
@@ -448,11 +474,12 @@ def logon_all(
     ca_file: str | None,
     deadline: Deadline,
     mapi_url: str = "",
+    unbound: bool = False,
 ) -> None:
     """Every node concurrently, RPC and MAPI side by side on each; fills ``facts``."""
     ctx = client_context(verify=True, ca_file=ca_file, check_hostname=True)
     path = mapi_path(facts.mailbox, mapi_url)
-    nodes = [_Node(a, port, host, account, ctx, deadline) for a in addresses]
+    nodes = [_Node(a, port, host, account, ctx, deadline, unbound) for a in addresses]
     if rpc:
         facts.rpc = [f.RpcLogon(a) for a in addresses]
     if mapi:
