@@ -83,11 +83,19 @@ states:
   WARNING   principal only in a SAN (--match cn), only by wildcard expansion, several CNs,
             fewer than -w days left, nodes serving different certificates, weak key/signature;
             Autodiscover publishes CertPrincipalName None, neither EXPR nor EXHTTP, or SSL Off;
-            rpcproxy.dll answers 200 (anonymous) or lacks a scheme of --expect-auth
+            rpcproxy.dll answers 200 (anonymous) or lacks a scheme of --expect-auth;
+            /mapi/emsmdb/ likewise; --extended-protection require and a node accepts a
+            logon without channel binding
   CRITICAL  no match, fewer than -c days left, expired or not yet valid, untrusted chain,
             connection refused/reset/timed out, TLS failure, no such DNS name or no address;
             Autodiscover unreachable, wrong credentials, an error response, an unusable
-            document, a principal other than -P; rpcproxy.dll 3xx/403/404/5xx or no answer
+            document, a principal other than -P; rpcproxy.dll 3xx/403/404/5xx or no answer;
+            /mapi/healthcheck.htm not 200; with --logon: a node refuses the logon with
+            channel binding but accepts it without (it binds another certificate than it
+            presents: a TLS-offloading device?), refuses the account Autodiscover accepted,
+            no RPC echo, an endpoint (6001 mail store, 6002 directory referral, 6004
+            address book) answers "503 RPC Error" or no CONN/C2 within the deadline, a MAPI
+            PING with X-ResponseCode other than 0
   UNKNOWN   bad arguments and configuration mistakes (named), a broken installation
 
 The first line names the worst finding, "(+N more)" and "[k/n nodes OK]", in at most 200
@@ -100,6 +108,8 @@ examples:
   check_outlook_anywhere -H mail.contoso.com --dns-server 192.0.2.53 -4
   check_outlook_anywhere --autodiscover monitor@contoso.com --password-file /etc/icinga2/oa.pw
   check_outlook_anywhere -H mail.contoso.com --rpc --expect-auth Negotiate,NTLM
+  check_outlook_anywhere --autodiscover monitor@contoso.com --password-file /etc/icinga2/oa.pw \
+      --rpc --mapi --logon
 
 The Autodiscover password is read from --password-file or OUTLOOK_ANYWHERE_PASSWORD, never from
 the command line.
@@ -238,11 +248,35 @@ def build_parser() -> Parser:
         " the authentication schemes is healthy",
     )
     rpc.add_argument(
+        "--mapi",
+        action="store_true",
+        help="probe MAPI over HTTP on every node: /mapi/healthcheck.htm must answer 200 and"
+        " /mapi/emsmdb/ 401 with the authentication schemes",
+    )
+    rpc.add_argument(
         "--expect-auth",
         type=options.schemes,
         default=(),
         metavar="SCHEMES",
-        help="with --rpc: WARNING unless the 401 offers each of these, e.g. Negotiate,NTLM",
+        help="with --rpc/--mapi: WARNING unless the 401 offers each of these, e.g. Negotiate,NTLM",
+    )
+
+    logon = p.add_argument_group("logon (log on to every node as Outlook does)")
+    logon.add_argument(
+        "--logon",
+        action="store_true",
+        help="with --autodiscover and --rpc/--mapi: log on to every node with the Autodiscover"
+        " credentials (NTLM/Negotiate with channel binding): RPC echo and the endpoints 6001,"
+        " 6002, 6004 with --rpc, a MAPI PING with --mapi; only after Autodiscover accepted"
+        " the credentials",
+    )
+    logon.add_argument(
+        "--extended-protection",
+        type=options.extended_protection,
+        metavar="off|accept|require",
+        help="with --logon: accept (default): a logon refused with channel binding but"
+        " accepted without it is CRITICAL; require: also WARNING when a node accepts a logon"
+        " without binding; off: Extended Protection is not judged",
     )
 
     general = p.add_argument_group("general")
@@ -280,8 +314,15 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
                             (args.autodiscover_port, "--autodiscover-port")):  # fmt: skip
             if given is not None:
                 raise UsageError(f"{name} needs --autodiscover EMAIL")
-    if args.expect_auth and not args.rpc:
-        raise UsageError("--expect-auth needs --rpc")
+    if args.expect_auth and not (args.rpc or args.mapi):
+        raise UsageError("--expect-auth needs --rpc or --mapi")
+    if args.logon and args.autodiscover is None:
+        raise UsageError("--logon needs --autodiscover EMAIL (its credentials are logged on with)")
+    if args.logon and not (args.rpc or args.mapi):
+        raise UsageError("--logon needs --rpc or --mapi (what to log on to)")
+    if args.extended_protection is not None and not args.logon:
+        raise UsageError("--extended-protection needs --logon")
+    args.extended_protection = args.extended_protection or "accept"
     _consistent(args)
     args.password = ""
     if args.autodiscover:
@@ -327,6 +368,9 @@ def build_check(args: argparse.Namespace, deadline: Deadline) -> nagiosplugin.Ch
         args.ipv6,
         autodiscover=_autodiscover_request(args) if args.autodiscover else None,
         rpc=args.rpc,
+        mapi=args.mapi,
+        logon=args.logon,
+        extended_protection=args.extended_protection,
     )
     policy = Policy(
         principal=args.principal,
@@ -336,6 +380,7 @@ def build_check(args: argparse.Namespace, deadline: Deadline) -> nagiosplugin.Ch
         critical=args.critical,
         check_trust=not args.ignore_trust,
         expect_auth=args.expect_auth,
+        extended_protection=args.extended_protection,
     )
     return nagiosplugin.Check(
         OutlookAnywhere(target, store, deadline),
@@ -360,6 +405,7 @@ def _autodiscover_request(args: argparse.Namespace) -> AutodiscoverRequest:
         ca_file=args.ca_file,
         dns_server=args.dns_server,
         port=args.autodiscover_port,
+        mapi=args.mapi,
     )
 
 

@@ -107,6 +107,13 @@ def match_mode(value: str) -> str:
     return value
 
 
+def extended_protection(value: str) -> str:
+    value = _nonempty(value).lower()
+    if value not in ("off", "accept", "require"):
+        raise Invalid(f"{value!r} is not one of off, accept, require")
+    return value
+
+
 class Threshold:
     """``-w``/``-c``: a plain number N means "fewer than N days" (the range ``N:``); anything
     with ``:``, ``@`` or ``~`` is a Nagios range applied to days_left as written."""
