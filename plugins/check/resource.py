@@ -102,7 +102,7 @@ class OutlookAnywhere(nagiosplugin.Resource):
             served = tuple(n.address for n in nodes)
             mapi = mapi_probe.probe_all(served, t.port, host, self.deadline)
         logon = None
-        if t.logon and host is not None:
+        if t.logon:
             logon = self._logon(published, nodes, host)
         facts = CheckFacts(now, host, resolution, nodes, published, rpc, mapi, logon)
         yield nagiosplugin.Metric("findings", facts, context="findings")
@@ -115,7 +115,7 @@ class OutlookAnywhere(nagiosplugin.Resource):
         return discover(self.target.autodiscover, budget(self.deadline))
 
     def _logon(
-        self, published: AutodiscoverFacts | None, nodes: list[NodeFacts], host: str
+        self, published: AutodiscoverFacts | None, nodes: list[NodeFacts], host: str | None
     ) -> LogonFacts:
         """Log on to every node that completed a TLS handshake, only once Autodiscover accepted
         the credentials (a wrong password costs one failed logon per check, not one per node)."""
@@ -134,7 +134,7 @@ class OutlookAnywhere(nagiosplugin.Resource):
             facts.skipped = "no-server"
             return facts
         reachable = tuple(n.address for n in nodes if not n.failure and n.leaf is not None)
-        if not reachable:
+        if not reachable or host is None:
             facts.skipped = "no-node"
             return facts
         credentials = request.credentials

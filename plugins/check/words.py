@@ -414,8 +414,9 @@ def _logon(ev: dict[str, object], limit: int) -> str:
             )
         return "Autodiscover publishes no EXCH Server: the RPC endpoints cannot be tried"
     if kind == k.LOGON_BINDING_REFUSED:
+        what = "binding" if limit < LONG else "channel binding"  # the first line is short
         text = (
-            f"{protocol} logon refused with channel binding, accepted without: the node binds"
+            f"{protocol} logon refused with {what}, accepted without: the node binds"
             " another certificate than it presents (a TLS-offloading device?)"
         )
         if limit < LONG:
@@ -823,17 +824,16 @@ def _all_well(verdict: Verdict, facts: CheckFacts, policy: Policy) -> str:
         text += ", as Autodiscover publishes"
     if not policy.check_trust:
         text += ", trust not checked"
-    if facts.rpc:
+    logon = facts.logon
+    logged_on = logon is not None and not logon.skipped
+    if facts.rpc and not (logged_on and logon is not None and logon.rpc):
         schemes = dict.fromkeys(s for r in facts.rpc for s in r.schemes)
         text += f", rpcproxy.dll 401 ({', '.join(wire(s, 20) for s in schemes)})"
-    if facts.mapi:
+    if logged_on and logon is not None:
+        done = (["echo, 6001/6002/6004"] if logon.rpc else []) + (["PING"] if logon.mapi else [])
+        text += f", logged on: {', '.join(done)}"
+    elif facts.mapi:
         text += ", MAPI over HTTP answers"
-    logon = facts.logon
-    if logon is not None and not logon.skipped:
-        if logon.rpc:
-            text += ", RPC logon, echo and 6001/6002/6004 OK"
-        if logon.mapi:
-            text += ", MAPI PING OK"
     return text
 
 

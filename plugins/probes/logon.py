@@ -392,7 +392,7 @@ def _read_out_channel(endpoint: f.Endpoint, conn: Connection, started: float) ->
             endpoint.detail = "closed"
             break
         for pdu in reader.feed(data):
-            if len(names) < MAX_PDU_NAMES:
+            if len(names) < MAX_PDU_NAMES and pdu.name not in names:
                 names.append(pdu.name)
             if pdu.name == rts.CONN_C2:
                 endpoint.outcome, endpoint.elapsed = f.REACHED, time.monotonic() - started
