@@ -252,7 +252,7 @@ def _failure(auth: f.Authentication, exc: Exception) -> None:
     else:
         auth.outcome = f.FAILED
     if isinstance(exc, HttpError):
-        auth.detail = exc.kind if exc.kind != "untrusted" else "untrusted"
+        auth.detail = exc.kind  # timeout, untrusted (credentials not sent), tls, closed...
     elif isinstance(exc, httpauth.AuthError):
         auth.detail = exc.kind
     else:
@@ -507,3 +507,7 @@ def logon_all(
             item.auth.outcome = item.auth.outcome or f.FAILED
         elif not finished and not item.auth.outcome:
             item.auth.outcome, item.auth.detail = f.FAILED, "timeout"
+        elif not finished and isinstance(item, f.RpcLogon):
+            for endpoint in item.endpoints:  # still waiting at the deadline
+                if not endpoint.outcome:
+                    endpoint.outcome, endpoint.detail = f.CHANNEL_FAILED, "timeout"
