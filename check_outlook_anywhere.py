@@ -13,12 +13,12 @@ docstring maps them).
 
 from __future__ import annotations
 
-import argparse
 import os
 import signal
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from types import SimpleNamespace
 
 
 def _checkout_package() -> None:
@@ -66,7 +66,7 @@ else:
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
-    from typing import NoReturn
+    from typing import Any, NoReturn
 
     from outlook_anywhere.autodiscover.lookup import Request as AutodiscoverRequest
 
@@ -120,14 +120,203 @@ class UsageError(Exception):
     """A bad command line: one UNKNOWN line, exit 3."""
 
 
-class Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:  # argparse would exit 2 (CRITICAL) on stderr
-        from outlook_anywhere.check.credentials import redact_unrecognized
+class Option:
+    """One command-line option: the single source of the fast reader below and of the argparse
+    parser that prints ``--help``, words every mistake, and feeds the man page and the Director
+    basket.  ``action``: store (a value), append, store_true or count."""
 
-        raise UsageError(redact_unrecognized(message))
+    __slots__ = ("action", "default", "dest", "flags", "group", "help", "metavar", "type")
+
+    def __init__(
+        self,
+        group: str,
+        flags: tuple[str, ...],
+        help: str,
+        type: Callable[[str], object] | None = None,
+        *,
+        action: str = "store",
+        default: object = None,
+        metavar: str | None = None,
+        dest: str = "",
+    ) -> None:
+        self.group = group
+        self.flags = flags
+        self.help = help
+        self.type = type
+        self.action = action
+        self.default = default
+        self.metavar = metavar
+        self.dest = dest or flags[-1].lstrip("-").replace("-", "_")
 
 
-def build_parser() -> Parser:
+TARGET, CERT, AUTODISCOVER, RPC, LOGON, GENERAL = (
+    "target",
+    "certificate",
+    "Autodiscover (the published principal)",
+    "RPC proxy",
+    "logon (log on to every node as Outlook does)",
+    "general",
+)
+
+OPTIONS = (
+    Option(TARGET, ("-H", "--host"),
+           "Outlook Anywhere host name (the EXPR Server): DNS, SNI and the default principal",
+           options.host, metavar="NAME"),
+    Option(TARGET, ("-p", "--port"), "TCP port (default: 443)",
+           options.port, default=443, metavar="N"),
+    Option(TARGET, ("-I", "--address"),
+           "connect to this IP address instead of resolving the host; repeat for each node",
+           options.address, action="append", default=(), metavar="ADDR"),
+    Option(TARGET, ("--dns-server",),
+           "resolve the host through this DNS server instead of the system resolver",
+           options.dns_server, metavar="IP[:PORT]"),
+    Option(TARGET, ("-4",), "IPv4 addresses only", action="store_true", dest="ipv4"),
+    Option(TARGET, ("-6",), "IPv6 addresses only", action="store_true", dest="ipv6"),
+    Option(CERT, ("-P", "--principal"),
+           "expected principal, msstd:FQDN; the prefix is optional (default: msstd:<host>)",
+           options.principal, metavar="NAME"),
+    Option(CERT, ("--match",),
+           "cn: the Subject CN must match (older Windows, the Remote Connectivity Analyzer);"
+           " cn-or-san: a SAN match also counts (Vista SP1 and later) (default: cn)",
+           options.match_mode, default="cn", metavar="cn|cn-or-san"),
+    Option(CERT, ("-w", "--warning"),
+           "WARNING below DAYS days of validity, or a Nagios range (default: 30)",
+           options.threshold, default=options.threshold("30"), metavar="DAYS"),
+    Option(CERT, ("-c", "--critical"),
+           "CRITICAL below DAYS days of validity, or a Nagios range (default: 14)",
+           options.threshold, default=options.threshold("14"), metavar="DAYS"),
+    Option(CERT, ("--ca-file",),
+           "trust anchors (PEM) for chain validation (default: system store)",
+           options.ca_file, metavar="FILE"),
+    Option(CERT, ("--ignore-trust",),
+           "skip chain validation; names and dates are still checked", action="store_true"),
+    Option(AUTODISCOVER, ("--autodiscover",),
+           "read the Outlook provider settings for this mailbox and check the EXPR"
+           " CertPrincipalName against every node; its Server is the host when -H is not given",
+           options.email, metavar="EMAIL"),
+    Option(AUTODISCOVER, ("--autodiscover-url",),
+           "use this Autodiscover endpoint instead of the standard lookup",
+           options.https_url, metavar="URL"),
+    Option(AUTODISCOVER, ("--autodiscover-port",),
+           "port of the standard lookup's https and http candidates (default: 443 and 80;"
+           " for a test array on another port)",
+           options.port, metavar="N"),
+    Option(AUTODISCOVER, ("--username",), "(default: the e-mail address)",
+           options.username, metavar="USER"),
+    Option(AUTODISCOVER, ("--password-file",),
+           f"the password on the first line; or the environment variable {options.PASSWORD_ENV}",
+           options.readable_file, metavar="FILE"),
+    Option(RPC, ("--rpc",),
+           "send an unauthenticated RPC_IN_DATA /rpc/rpcproxy.dll to every node: 401 with"
+           " the authentication schemes is healthy", action="store_true"),
+    Option(RPC, ("--mapi",),
+           "probe MAPI over HTTP on every node: /mapi/healthcheck.htm must answer 200 and"
+           " /mapi/emsmdb/ 401 with the authentication schemes", action="store_true"),
+    Option(RPC, ("--expect-auth",),
+           "with --rpc/--mapi: WARNING unless the 401 offers each of these, e.g."
+           " Negotiate,NTLM",
+           options.schemes, default=(), metavar="SCHEMES"),
+    Option(LOGON, ("--logon",),
+           "with --autodiscover and --rpc/--mapi: log on to every node with the Autodiscover"
+           " credentials (NTLM/Negotiate with channel binding): RPC echo and the endpoints 6001,"
+           " 6002, 6004 with --rpc, a MAPI PING with --mapi; only after Autodiscover accepted"
+           " the credentials", action="store_true"),
+    Option(LOGON, ("--extended-protection",),
+           "with --logon: accept (default): a logon refused with channel binding but"
+           " accepted without it is CRITICAL; require: also WARNING when a node accepts a logon"
+           " without binding; off: Extended Protection is not judged",
+           options.extended_protection, metavar="off|accept|require"),
+    Option(GENERAL, ("-t", "--timeout"), "deadline for the whole check (default: 10)",
+           options.timeout, default=10.0, metavar="SECONDS"),
+    Option(GENERAL, ("-v", "--verbose"),
+           "more detail: -v the certificate chain of every node; -vvv a step-by-step trace"
+           " (DNS, each connect, handshake, HTTP request and Autodiscover hop; never a secret)",
+           action="count", default=0),
+    Option(GENERAL, ("-V", "--version"), "print the version", action="store_true"),
+    Option(GENERAL, ("-h", "--help"), "show this help", action="store_true"),
+)  # fmt: skip
+
+
+def _defaults() -> SimpleNamespace:
+    args = SimpleNamespace()
+    for option in OPTIONS:
+        default = option.default
+        if option.action == "store_true":
+            default = False
+        elif option.action == "append":
+            default = list(default or ())  # type: ignore[call-overload]
+        setattr(args, option.dest, default)
+    return args
+
+
+def read_fast(argv: Sequence[str]) -> SimpleNamespace | None:
+    """The command line as the argparse parser reads it, for the forms monitoring definitions
+    write (``-H NAME``, ``--port 443``, ``--port=443``, ``-vvv``), without importing argparse:
+    argparse and gettext, with the ``locale`` module gettext loads on argparse's first message,
+    cost a poller about as much as the whole check.  Anything else (a value that looks like an
+    option, ``-p443``, ``--``, a bad value, an unknown option, a positional argument) returns
+    None, and the argparse parser reads the line and words the mistake: the two never disagree
+    on a line this accepts (tests/test_arguments.py holds them side by side)."""
+    by_flag = {flag: option for option in OPTIONS for flag in option.flags}
+    args = _defaults()
+    i = 0
+    while i < len(argv):
+        word = argv[i]
+        i += 1
+        flag, inline = word, None
+        if word.startswith("--") and "=" in word:
+            flag, _, inline = word.partition("=")
+        option = by_flag.get(flag)
+        if option is None:
+            if len(word) > 2 and word.strip("v") == "-":  # -vv, -vvv
+                args.verbose += len(word) - 1
+                continue
+            return None
+        if option.action in ("store_true", "count"):
+            if inline is not None:
+                return None
+            if option.action == "count":
+                args.verbose += 1
+            else:
+                setattr(args, option.dest, True)
+            continue
+        if inline is None:
+            if i >= len(argv) or argv[i].startswith("-"):
+                return None
+            inline = argv[i]
+            i += 1
+        assert option.type is not None
+        try:
+            value = option.type(inline)
+        except Exception:
+            return None
+        if option.action == "append":
+            getattr(args, option.dest).append(value)
+        else:
+            setattr(args, option.dest, value)
+    return args
+
+
+def build_parser() -> Any:
+    """The argparse parser of ``OPTIONS`` (help, mistakes, the man page and Director basket)."""
+    import argparse
+
+    class Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> NoReturn:  # argparse would exit 2 (CRITICAL) on stderr
+            from outlook_anywhere.check.credentials import redact_unrecognized
+
+            raise UsageError(redact_unrecognized(message))
+
+    def argparse_type(convert: Callable[[str], object]) -> Callable[[str], object]:
+        def checked(value: str) -> object:
+            try:
+                return convert(value)
+            except options.Invalid as exc:  # argparse words only its own exception's text
+                raise argparse.ArgumentTypeError(str(exc)) from None
+
+        checked.__name__ = convert.__name__
+        return checked
+
     p = Parser(
         prog="check_outlook_anywhere",
         description=DESCRIPTION,
@@ -136,173 +325,26 @@ def build_parser() -> Parser:
         allow_abbrev=False,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    target = p.add_argument_group("target")
-    target.add_argument(
-        "-H",
-        "--host",
-        type=options.host,
-        metavar="NAME",
-        help="Outlook Anywhere host name (the EXPR Server): DNS, SNI and the default principal",
-    )
-    target.add_argument(
-        "-p", "--port", type=options.port, default=443, metavar="N", help="TCP port (default: 443)"
-    )
-    target.add_argument(
-        "-I",
-        "--address",
-        type=options.address,
-        action="append",
-        default=[],
-        metavar="ADDR",
-        help="connect to this IP address instead of resolving the host; repeat for each node",
-    )
-    target.add_argument(
-        "--dns-server",
-        type=options.dns_server,
-        metavar="IP[:PORT]",
-        help="resolve the host through this DNS server instead of the system resolver",
-    )
-    target.add_argument("-4", dest="ipv4", action="store_true", help="IPv4 addresses only")
-    target.add_argument("-6", dest="ipv6", action="store_true", help="IPv6 addresses only")
-
-    cert = p.add_argument_group("certificate")
-    cert.add_argument(
-        "-P",
-        "--principal",
-        type=options.principal,
-        metavar="NAME",
-        help="expected principal, msstd:FQDN; the prefix is optional (default: msstd:<host>)",
-    )
-    cert.add_argument(
-        "--match",
-        type=options.match_mode,
-        default="cn",
-        metavar="cn|cn-or-san",
-        help="cn: the Subject CN must match (older Windows, the Remote Connectivity Analyzer);"
-        " cn-or-san: a SAN match also counts (Vista SP1 and later) (default: cn)",
-    )
-    cert.add_argument(
-        "-w",
-        "--warning",
-        type=options.threshold,
-        default=options.threshold("30"),
-        metavar="DAYS",
-        help="WARNING below DAYS days of validity, or a Nagios range (default: 30)",
-    )
-    cert.add_argument(
-        "-c",
-        "--critical",
-        type=options.threshold,
-        default=options.threshold("14"),
-        metavar="DAYS",
-        help="CRITICAL below DAYS days of validity, or a Nagios range (default: 14)",
-    )
-    cert.add_argument(
-        "--ca-file",
-        type=options.ca_file,
-        metavar="FILE",
-        help="trust anchors (PEM) for chain validation (default: system store)",
-    )
-    cert.add_argument(
-        "--ignore-trust",
-        action="store_true",
-        help="skip chain validation; names and dates are still checked",
-    )
-
-    autodiscover = p.add_argument_group("Autodiscover (the published principal)")
-    autodiscover.add_argument(
-        "--autodiscover",
-        type=options.email,
-        metavar="EMAIL",
-        help="read the Outlook provider settings for this mailbox and check the EXPR"
-        " CertPrincipalName against every node; its Server is the host when -H is not given",
-    )
-    autodiscover.add_argument(
-        "--autodiscover-url",
-        type=options.https_url,
-        metavar="URL",
-        help="use this Autodiscover endpoint instead of the standard lookup",
-    )
-    autodiscover.add_argument(
-        "--autodiscover-port",
-        type=options.port,
-        metavar="N",
-        help="port of the standard lookup's https and http candidates (default: 443 and 80;"
-        " for a test array on another port)",
-    )
-    autodiscover.add_argument(
-        "--username", type=options.username, metavar="USER", help="(default: the e-mail address)"
-    )
-    autodiscover.add_argument(
-        "--password-file",
-        type=options.readable_file,
-        metavar="FILE",
-        help=f"the password on the first line; or the environment variable {options.PASSWORD_ENV}",
-    )
-
-    rpc = p.add_argument_group("RPC proxy")
-    rpc.add_argument(
-        "--rpc",
-        action="store_true",
-        help="send an unauthenticated RPC_IN_DATA /rpc/rpcproxy.dll to every node: 401 with"
-        " the authentication schemes is healthy",
-    )
-    rpc.add_argument(
-        "--mapi",
-        action="store_true",
-        help="probe MAPI over HTTP on every node: /mapi/healthcheck.htm must answer 200 and"
-        " /mapi/emsmdb/ 401 with the authentication schemes",
-    )
-    rpc.add_argument(
-        "--expect-auth",
-        type=options.schemes,
-        default=(),
-        metavar="SCHEMES",
-        help="with --rpc/--mapi: WARNING unless the 401 offers each of these, e.g. Negotiate,NTLM",
-    )
-
-    logon = p.add_argument_group("logon (log on to every node as Outlook does)")
-    logon.add_argument(
-        "--logon",
-        action="store_true",
-        help="with --autodiscover and --rpc/--mapi: log on to every node with the Autodiscover"
-        " credentials (NTLM/Negotiate with channel binding): RPC echo and the endpoints 6001,"
-        " 6002, 6004 with --rpc, a MAPI PING with --mapi; only after Autodiscover accepted"
-        " the credentials",
-    )
-    logon.add_argument(
-        "--extended-protection",
-        type=options.extended_protection,
-        metavar="off|accept|require",
-        help="with --logon: accept (default): a logon refused with channel binding but"
-        " accepted without it is CRITICAL; require: also WARNING when a node accepts a logon"
-        " without binding; off: Extended Protection is not judged",
-    )
-
-    general = p.add_argument_group("general")
-    general.add_argument(
-        "-t",
-        "--timeout",
-        type=options.timeout,
-        default=10.0,
-        metavar="SECONDS",
-        help="deadline for the whole check (default: 10)",
-    )
-    general.add_argument(
-        "-v",
-        "--verbose",
-        action="count",
-        default=0,
-        help="more detail: -v the certificate chain of every node; -vvv a step-by-step trace"
-        " (DNS, each connect, handshake, HTTP request and Autodiscover hop; never a secret)",
-    )
-    general.add_argument("-V", "--version", action="store_true", help="print the version")
-    general.add_argument("-h", "--help", action="store_true", help="show this help")
+    groups: dict[str, Any] = {}
+    for option in OPTIONS:
+        group = groups.get(option.group) or groups.setdefault(
+            option.group, p.add_argument_group(option.group)
+        )
+        kwargs: dict[str, Any] = {"help": option.help, "dest": option.dest}
+        if option.action in ("store", "append"):
+            assert option.type is not None
+            kwargs.update(type=argparse_type(option.type), metavar=option.metavar)
+            kwargs["default"] = [] if option.action == "append" else option.default
+        elif option.action == "count":
+            kwargs["default"] = option.default
+        if option.action != "store":
+            kwargs["action"] = option.action
+        group.add_argument(*option.flags, **kwargs)
     return p
 
 
-def parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    args = build_parser().parse_args(argv)
+def parse(argv: Sequence[str]) -> SimpleNamespace:
+    args = read_fast(argv) or SimpleNamespace(**vars(build_parser().parse_args(argv)))
     if args.help or args.version:
         return args
     if args.host is None and args.autodiscover is None:
@@ -330,7 +372,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def _consistent(args: argparse.Namespace) -> None:
+def _consistent(args: SimpleNamespace) -> None:
     """Options that are each fine but cannot go together: a configuration mistake, UNKNOWN."""
     w, c = args.warning, args.critical
     if w.plain and c.plain and float(w.given) < float(c.given):
@@ -353,7 +395,7 @@ def _password(password_file: str | None) -> str:
         raise UsageError(str(exc)) from None
 
 
-def build_check(args: argparse.Namespace, deadline: Deadline) -> nagiosplugin.Check:
+def build_check(args: SimpleNamespace, deadline: Deadline) -> nagiosplugin.Check:
     store = TrustStore(ca_file=args.ca_file, verify=not args.ignore_trust)
     try:
         store.context()  # a CA file OpenSSL cannot use is a usage error, not a probe failure
@@ -392,7 +434,7 @@ def build_check(args: argparse.Namespace, deadline: Deadline) -> nagiosplugin.Ch
     )
 
 
-def _autodiscover_request(args: argparse.Namespace) -> AutodiscoverRequest:
+def _autodiscover_request(args: SimpleNamespace) -> AutodiscoverRequest:
     from outlook_anywhere.autodiscover.lookup import Credentials, Request
     from outlook_anywhere.check.credentials import remember
 
@@ -420,7 +462,7 @@ def _overrun(signum: int, frame: object) -> NoReturn:
 def run(argv: Sequence[str] | None = None) -> tuple[str, int]:
     """The whole check: the text to print and the exit code.  Never raises."""
     try:
-        args = parse(argv)
+        args = parse(sys.argv[1:] if argv is None else argv)
         if args.help:
             return build_parser().format_help(), 0
         if args.version:

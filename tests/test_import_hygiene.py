@@ -35,6 +35,11 @@ FORBIDDEN = (
     "calendar",
     "ipaddress",
     "_hashlib",
+    # argparse reads only --help and a mistake: argparse and gettext, and the locale module
+    # gettext loads on argparse's first message, cost about as much as a whole check.
+    "argparse",
+    "gettext",
+    "locale",
 )
 
 PROBE = """

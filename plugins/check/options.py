@@ -1,21 +1,24 @@
 """Argument types and checks for the command line: every bad value becomes one clear sentence.
 
-Each function is an argparse ``type=``: it raises ``argparse.ArgumentTypeError`` with a message
-naming the problem; the parser (check_outlook_anywhere.py) turns that into an UNKNOWN line.
+Each function converts one value or raises :class:`Invalid` with a message naming the problem;
+the parser (check_outlook_anywhere.py) turns that into an UNKNOWN line naming the option.
 """
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
 
 from nagiosplugin import Range
 
 from ..judgement.principal import has_control_chars, problem, strip_prefix
+from ..judgement.verdict import Threshold
 from ..probes import addresses
 
-Invalid = argparse.ArgumentTypeError
+
+class Invalid(ValueError):
+    """A value the option cannot take; its text is the sentence the admin reads."""
+
 
 # The Autodiscover password's environment variable (check/credentials.py reads it).
 PASSWORD_ENV = "OUTLOOK_ANYWHERE_PASSWORD"
@@ -112,19 +115,6 @@ def extended_protection(value: str) -> str:
     if value not in ("off", "accept", "require"):
         raise Invalid(f"{value!r} is not one of off, accept, require")
     return value
-
-
-class Threshold:
-    """``-w``/``-c``: a plain number N means "fewer than N days" (the range ``N:``); anything
-    with ``:``, ``@`` or ``~`` is a Nagios range applied to days_left as written."""
-
-    __slots__ = ("given", "plain", "range", "text")
-
-    def __init__(self, text: str, range: Range, plain: bool = False, given: str = "") -> None:
-        self.text = text  # as printed in the perfdata
-        self.range = range
-        self.plain = plain  # a number of days, not a range: the findings need not name it
-        self.given = given or text  # as the user wrote it
 
 
 def threshold(value: str) -> Threshold:

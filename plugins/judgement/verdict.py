@@ -18,13 +18,27 @@ from .principal import Match, match, normalize, problem
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
-    from ..check.options import Threshold
+    from nagiosplugin import Range
+
     from ..facts import NodeFacts
     from ..facts.http import AutodiscoverFacts
 
 # What a key and a signature must at least be (OpenSSL's default security level says the same).
 MIN_RSA_BITS = 2048
 WEAK_HASHES = ("sha1", "md5")
+
+
+class Threshold:
+    """``-w``/``-c``: a plain number N means "fewer than N days" (the range ``N:``); anything
+    with ``:``, ``@`` or ``~`` is a Nagios range applied to days_left as written."""
+
+    __slots__ = ("given", "plain", "range", "text")
+
+    def __init__(self, text: str, range: Range, plain: bool = False, given: str = "") -> None:
+        self.text = text  # as printed in the perfdata
+        self.range = range
+        self.plain = plain  # a number of days, not a range: the findings need not name it
+        self.given = given or text  # as the user wrote it
 
 
 class Policy:
