@@ -191,6 +191,27 @@ class _Node:
         ``length`` was declared (nothing is read).  Raises HttpError, AuthError."""
         if conn is None or conn.closed:
             conn = self.connect(conn.deadline if conn is not None else None)
+        try:
+            return self._legs(
+                conn, binding, auth, method, path, headers, body, stream, length, record
+            )
+        except httpauth.AuthError:
+            conn.close()  # an HttpError closed it already
+            raise
+
+    def _legs(
+        self,
+        conn: Connection,
+        binding: bool | None,
+        auth: f.Authentication,
+        method: str,
+        path: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        stream: bool,
+        length: int | None,
+        record: bool,
+    ) -> tuple[Connection, Response | None]:
         token = None
         if binding:
             token = httpauth.channel_binding(conn.peer_certificate())
@@ -332,12 +353,11 @@ def _virtual_connection(
     path = f"{RPC_PATH}?{server}:{endpoint.port}"
     stream_deadline = Deadline(node.deadline.seconds, reserve=0)
     stream_deadline.at = node.deadline.at - STREAM_MARGIN
-    cookie = os.urandom
-    connection, group = cookie(16), cookie(16)
+    connection, group = os.urandom(16), os.urandom(16)  # virtual connection, association
     out_conn: Connection | None = None
     in_conn: Connection | None = None
     try:
-        a1 = rts.conn_a1(connection, cookie(16))
+        a1 = rts.conn_a1(connection, os.urandom(16))
         started = time.monotonic()
         out_conn, response = node.channel(
             auth, "RPC_OUT_DATA", path, RPC_HEADERS, a1, stream=True, deadline=stream_deadline
@@ -345,7 +365,7 @@ def _virtual_connection(
         assert response is not None
         if not _channel_answer(endpoint, response):
             return
-        b1 = rts.conn_b1(connection, cookie(16), group)
+        b1 = rts.conn_b1(connection, os.urandom(16), group)
         in_conn, _ = node.channel(
             auth, "RPC_IN_DATA", path, RPC_HEADERS, b1, length=rts.IN_CHANNEL_LENGTH,
             deadline=stream_deadline,
