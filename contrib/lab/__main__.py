@@ -100,12 +100,15 @@ def summary(lab: Lab, password_file: Path, hostile: bool) -> str:
         f" --password-file {password_file} {common}",
         f"  $PLUGIN -H rpc-ok.contoso.test -p {lab.web.port} --dns-server {dns} --ca-file {ca}"
         " --rpc --expect-auth Negotiate,NTLM",
-        f"  $PLUGIN --autodiscover logon-ok@contoso.test --autodiscover-url {ad_url}"
-        f" --password-file {password_file} --logon --rpc --mapi -p {lab.web.port}"
-        f" --dns-server {dns} --ca-file {ca}",
     ]
     if hostile:
         lines.append(f"  $PLUGIN -H drip.contoso.test {common} -t 5")
+    # Logging on to the Exchange front ends (contrib/lab/exchange.py) as Outlook does.
+    lines.append(
+        f"  $PLUGIN --autodiscover logon-ok@contoso.test --autodiscover-url {ad_url}"
+        f" --password-file {password_file} --logon --rpc --mapi -p {lab.web.port}"
+        f" --dns-server {dns} --ca-file {ca}"
+    )
     lines += [
         "",
         f"Scenarios: $PLUGIN -H <host> {common}",
