@@ -15,9 +15,11 @@ play Client Access nodes the way Outlook meets them:
   <server>:<port>`` carrying CONN/A1 opens an OUT channel: ``200 Success``, Content-Length 1 GiB,
   CONN/A3, and CONN/C2 once the IN channel with the same virtual connection cookie (an
   ``RPC_IN_DATA`` to the same ``<server>:<port>`` whose body starts with CONN/B1) arrived. Both
-  channels stay open until the client closes them. ``<server>`` must be the host's
-  :func:`exchange_server` value and ``<port>`` one of 6001, 6002, 6004; anything else is
-  ``503 RPC Error: 6ba`` as well.
+  channels stay open until the client closes them. A 401 to a request whose 1 GiB body was
+  not read ends the connection, so an IN channel sends its NTLM NEGOTIATE with
+  Content-Length 0 first (as Outlook does) and CONN/B1 with the AUTHENTICATE. ``<server>``
+  must be the host's :func:`exchange_server` value and ``<port>`` one of 6001, 6002, 6004;
+  anything else, and 6002 on ``logon-503``, is answered ``503 RPC Error: 6ba``.
 * ``/mapi/healthcheck.htm`` (no logon), ``/mapi/emsmdb/`` and ``/mapi/nspi/``: 401 without
   credentials; an authenticated ``POST ...?MailboxId=<exchange_server(host)>`` with
   ``X-RequestType: PING`` is answered 200 with ``X-ResponseCode`` (0, or 10 on

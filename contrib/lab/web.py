@@ -187,16 +187,16 @@ REDIRECTORS = ("contoso.test", "autodiscover.contoso.test")
 class Seen:
     """One request as the lab received it.
 
-        ``auth`` is the scheme of its Authorization header ("" without one). ``binding``: whether
-        its NTLM AUTHENTICATE carried a non-zero channel binding (None: no AUTHENTICATE).
-        ``outcome``: "accepted" or "refused" for a request that completed an authentication,
-        "challenged" for an NTLM NEGOTIATE answered with a challenge, "" without credentials (also
-        on a connection that authenticated before). ``rts``: the names of the RTS PDUs the lab read
-        from the body (``CONN/A1``, ``CONN/B1``, other ``RTS``, ``invalid``); ``sent``: what the lab
+    ``auth`` is the scheme of its Authorization header ("" without one). ``binding``: whether
+    its NTLM AUTHENTICATE carried a non-zero channel binding (None: no AUTHENTICATE).
+    ``outcome``: "accepted" or "refused" for a request that completed an authentication,
+    "challenged" for an NTLM NEGOTIATE answered with a challenge, "" without credentials (also
+    on a connection that authenticated before). ``rts``: the names of the RTS PDUs the lab read
+    from the body (``CONN/A1``, ``CONN/B1``, other ``RTS``, ``invalid``). ``sent``: what the lab
     sent on an OUT channel, in order (``CONN/A3``, ``CONN/C2``, ``padding``, ``garbage``), each
-    recorded before it is sent. ``mapi_capability``:
-        the request carried ``X-MapiHttpCapability: 1``. ``status``: the HTTP status answered (0
-        before the answer, or for a channel that got none).
+    recorded before it is sent. ``mapi_capability``: the request carried
+    ``X-MapiHttpCapability: 1``. ``status``: the HTTP status answered (0 before the answer, and
+    for an IN channel, which gets none).
     """
 
     address: str
