@@ -69,6 +69,7 @@ class Site:
     # this node refuses the lab account.
     protection: str = "off"
     refuses: bool = False
+    about: str = ""  # what the site is for, in the lab's summary
 
 
 def _ad(n: int) -> str:
@@ -94,6 +95,7 @@ def _logon_sites() -> tuple[Site, ...]:
                     label=f"EX{n:02d}.contoso.test",
                     protection=host.protection(node),
                     refuses=host.refuses(node),
+                    about=host.description,
                 )
             )
     return tuple(sites)
@@ -207,7 +209,6 @@ class Seen:
     host: str
     authorization: str  # the raw header ("" when absent)
     mailbox: str  # the EMailAddress of an Autodiscover request
-    user: str = ""  # the user name Basic or NTLM authenticated (or tried)
     auth: str = ""
     binding: bool | None = None
     outcome: str = ""
@@ -215,6 +216,7 @@ class Seen:
     sent: list[str] = field(default_factory=list)
     mapi_capability: bool = False
     status: int = 0
+    user: str = ""  # the user name Basic or NTLM authenticated (or tried)
 
 
 def _certs() -> tuple[CertSpec, ...]:
@@ -501,9 +503,9 @@ class LabWeb:
                 request.headers.get("host", ""),
                 request.headers.get("authorization", ""),
                 found.group(1).decode("utf-8", "replace") if found else "",
-                auth=request.headers.get("authorization", "").partition(" ")[0],
-                mapi_capability=request.headers.get("x-mapihttpcapability", "").strip() == "1",
             )
+            seen.auth = request.headers.get("authorization", "").partition(" ")[0]
+            seen.mapi_capability = request.headers.get("x-mapihttpcapability", "").strip() == "1"
             with self._lock:
                 self.seen.append(seen)
             if tls and site.kind == "exchange":
