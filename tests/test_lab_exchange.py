@@ -208,13 +208,16 @@ def test_hosts_resolve_to_their_nodes(lab: Lab) -> None:
 # -- authentication and Extended Protection ---------------------------------------------------
 
 
+WRONG_BINDING = b"tls-server-end-point:" + bytes(32)
+
+
 @pytest.mark.parametrize(
     ("host", "node", "bind", "status"),
     [
         ("logon-ok.contoso.test", 1, True, 200),
         ("logon-ok.contoso.test", 3, True, 200),
         ("logon-ok.contoso.test", 2, None, 401),
-        ("logon-ok.contoso.test", 1, b"tls-server-end-point:" + bytes(32), 401),
+        ("logon-ok.contoso.test", 1, WRONG_BINDING, 401),
         ("logon-ep-broken.contoso.test", 1, True, 200),
         ("logon-ep-broken.contoso.test", 1, None, 401),
         ("logon-ep-broken.contoso.test", 2, True, 401),
@@ -225,6 +228,11 @@ def test_hosts_resolve_to_their_nodes(lab: Lab) -> None:
         ("logon-refuse.contoso.test", 3, True, 401),
         ("logon-refuse.contoso.test", 3, None, 401),
     ],
+    ids=lambda v: (
+        {True: "binding", None: "no-binding", WRONG_BINDING: "wrong-binding"}.get(v)
+        if isinstance(v, (bool, bytes, type(None)))
+        else None
+    ),
 )
 def test_extended_protection(
     lab: Lab, connect: object, host: str, node: int, bind: object, status: int
