@@ -11,9 +11,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import select
 import socket
 import ssl
 import struct
+import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 
@@ -206,13 +208,16 @@ def test_hosts_resolve_to_their_nodes(lab: Lab) -> None:
 # -- authentication and Extended Protection ---------------------------------------------------
 
 
+WRONG_BINDING = b"tls-server-end-point:" + bytes(32)
+
+
 @pytest.mark.parametrize(
     ("host", "node", "bind", "status"),
     [
         ("logon-ok.contoso.test", 1, True, 200),
         ("logon-ok.contoso.test", 3, True, 200),
         ("logon-ok.contoso.test", 2, None, 401),
-        ("logon-ok.contoso.test", 1, b"tls-server-end-point:" + bytes(32), 401),
+        ("logon-ok.contoso.test", 1, WRONG_BINDING, 401),
         ("logon-ep-broken.contoso.test", 1, True, 200),
         ("logon-ep-broken.contoso.test", 1, None, 401),
         ("logon-ep-broken.contoso.test", 2, True, 401),
@@ -223,6 +228,11 @@ def test_hosts_resolve_to_their_nodes(lab: Lab) -> None:
         ("logon-refuse.contoso.test", 3, True, 401),
         ("logon-refuse.contoso.test", 3, None, 401),
     ],
+    ids=lambda v: (
+        {True: "binding", None: "no-binding", WRONG_BINDING: "wrong-binding"}.get(v)
+        if isinstance(v, (bool, bytes, type(None)))
+        else None
+    ),
 )
 def test_extended_protection(
     lab: Lab, connect: object, host: str, node: int, bind: object, status: int
@@ -369,6 +379,47 @@ def test_endpoints_answer_a3_then_c2(lab: Lab, connect: object, port: int) -> No
         ("RPC_IN_DATA", "accepted", True, ["CONN/B1"]),
     ]
     assert {s.path for s in lab.web.requests(address=address)} == {path}
+    assert lab.web.requests(address=address, method="RPC_OUT_DATA")[1].sent == [
+        "CONN/A3",
+        "CONN/C2",
+    ]
+
+
+def wait_for(lab: Lab, **match: object) -> None:
+    """Until the lab logged such a request (bounded by the number of looks, not by a clock)."""
+    for _ in range(500):
+        if lab.web.requests(**match):
+            return
+        threading.Event().wait(0.01)
+    raise AssertionError(f"the lab logged no request {match}")
+
+
+def test_no_c2_endpoint(lab: Lab, connect: object) -> None:
+    host = "logon-no-c2.contoso.test"
+    silent, answer, _in_6004 = open_channels(connect, host, 6004)
+    assert answer.status == 200 and read_pdu(silent)[1] == [2]
+    wait_for(
+        lab,
+        method="RPC_IN_DATA",
+        rts=["CONN/B1"],
+        path=f"/rpc/rpcproxy.dll?{exchange_server(host)}:6004",
+    )
+    # Another endpoint of the same node, opened after: its C2 comes at once.
+    out, answer, _in_6001 = open_channels(connect, host, 6001)
+    assert read_pdu(out)[1] == [2] and read_pdu(out)[1] == [6, 0, 2]
+    out_6004 = lab.web.requests(method="RPC_OUT_DATA", rts=["CONN/A1"])[0]
+    assert out_6004.path.endswith(":6004") and out_6004.sent == ["CONN/A3"]
+    assert not select.select([silent.sock], [], [], 0)[0] and not silent.sock.pending()
+
+
+def test_in_channel_without_authentication_ends_with_the_401(lab: Lab, connect: object) -> None:
+    host = "logon-ok.contoso.test"
+    client = connect(host)  # type: ignore[operator]
+    path = f"/rpc/rpcproxy.dll?{exchange_server(host)}:6001"
+    client.send("RPC_IN_DATA", path, {"Content-Length": str(ONE_GIB)}, conn_b1(os.urandom(16)))
+    reply = client.reply()
+    assert reply.status == 401 and reply.header("Connection") == "close"
+    assert client.sock.recv(1) == b""
 
 
 def test_endpoint_503(lab: Lab, connect: object) -> None:
@@ -439,10 +490,8 @@ def test_mapi(lab: Lab, connect: object, host: str, health: int, code: str) -> N
 # -- Autodiscover -----------------------------------------------------------------------------
 
 
-def autodiscover(lab: Lab, mailbox: str, capability: bool) -> ET.Element:
-    url = lab.web.url("autodiscover.contoso.test")
-    host = "autodiscover.contoso.test"
-    context = ssl.create_default_context(cafile=lab.ca_file)
+def autodiscover(connect: object, lab: Lab, mailbox: str, capability: bool) -> ET.Element:
+    client = connect("autodiscover.contoso.test")  # type: ignore[operator]
     request = (
         '<?xml version="1.0" encoding="utf-8"?><Autodiscover xmlns="http://schemas.microsoft.com/'
         'exchange/autodiscover/outlook/requestschema/2006"><Request>'
@@ -451,29 +500,21 @@ def autodiscover(lab: Lab, mailbox: str, capability: bool) -> ET.Element:
         "</AcceptableResponseSchema></Request></Autodiscover>"
     ).encode()
     basic = base64.b64encode(f"{mailbox}:{PASSWORD}".encode()).decode()
-    headers = [f"POST {url.split(str(lab.web.port), 1)[1]} HTTP/1.1", f"Host: {host}"]
-    headers += ["Content-Type: text/xml", f"Authorization: Basic {basic}"]
-    headers += [f"Content-Length: {len(request)}", "Connection: close"]
+    headers = {"Content-Type": "text/xml", "Authorization": f"Basic {basic}"}
     if capability:
-        headers.append("X-MapiHttpCapability: 1")
-    address = lab.web.addresses(host)[0]
-    raw = socket.create_connection((address, lab.web.port), timeout=10)
-    with context.wrap_socket(raw, server_hostname=host) as sock:
-        sock.sendall(("\r\n".join(headers) + "\r\n\r\n").encode() + request)
-        data = b""
-        while chunk := sock.recv(65536):
-            data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.1 200 "), head
+        headers["X-MapiHttpCapability"] = "1"
+    client.send("POST", "/autodiscover/autodiscover.xml", headers, request)
+    reply = client.reply()
+    assert reply.status == 200
     seen = lab.web.requests(mailbox=mailbox)[-1]
     assert seen.mapi_capability is capability
-    return ET.fromstring(body)
+    return ET.fromstring(reply.body)
 
 
 @pytest.mark.parametrize("capability", [False, True])
-def test_autodiscover_mailbox(lab: Lab, capability: bool) -> None:
+def test_autodiscover_mailbox(lab: Lab, connect: object, capability: bool) -> None:
     host = "logon-ok.contoso.test"
-    root = autodiscover(lab, "logon-ok@contoso.test", capability)
+    root = autodiscover(connect, lab, "logon-ok@contoso.test", capability)
     ns = "{http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a}"
     protocols = {(p.findtext(f"{ns}Type") or p.get("Type")): p for p in root.iter(f"{ns}Protocol")}
     server = exchange_server(host)
@@ -487,3 +528,44 @@ def test_autodiscover_mailbox(lab: Lab, capability: bool) -> None:
     if capability:
         store = protocols["mapiHttp"].findtext(f"{ns}MailStore/{ns}ExternalUrl")
         assert store == f"https://{host}:{lab.web.port}/mapi/emsmdb/?MailboxId={server}"
+
+
+# -- the lab's RTS encoder against the layout of MS-RPCH 2.2.3.6 ------------------------------
+
+
+def test_rts_encoder_layout() -> None:
+    from contrib.lab import rts as lab_rts
+
+    connection, channel, group = bytes(range(16)), bytes(range(16, 32)), bytes(range(32, 48))
+    header = "0500140310000000"  # version 5.0, rts, first|last; little-endian
+    assert lab_rts.echo().hex() == header + "140000000000000040000000"
+    assert lab_rts.conn_a3().hex() == (header + "1c000000000000000000010002000000c0d40100")
+    assert lab_rts.conn_c2().hex() == (
+        header + "2c00" "0000" "00000000" "0000" "0300"
+        "06000000" "01000000" "00000000" "00000100" "02000000" "c0d40100"
+    )  # fmt: skip
+    assert lab_rts.conn_a1(connection, channel).hex() == (
+        header + "4c00" "0000" "00000000" "0000" "0400" "06000000" "01000000"
+        "03000000" + connection.hex() + "03000000" + channel.hex() + "00000000" "00000100"
+    )  # fmt: skip
+    assert lab_rts.conn_b1(connection, channel, group).hex() == (
+        header + "6800" "0000" "00000000" "0000" "0600" "06000000" "01000000"
+        "03000000" + connection.hex() + "03000000" + channel.hex()
+        + "04000000" "00000040" "05000000" "e0930400" "0c000000" + group.hex()
+    )  # fmt: skip
+    parsed = lab_rts.parse(lab_rts.conn_b1(connection, channel, group))
+    assert parsed.name == "CONN/B1" and parsed.values(lab_rts.COOKIE) == [connection, channel]
+    assert lab_rts.parse(lab_rts.padding(100)).name == "RTS"
+    for broken in (b"", b"\xff" * 20, lab_rts.conn_a3()[:-1], lab_rts.conn_a3() + b"\0"):
+        with pytest.raises(lab_rts.RtsError):
+            lab_rts.parse(broken)
+
+
+def test_autodiscover_basic_mailbox(lab: Lab, connect: object) -> None:
+    root = autodiscover(connect, lab, "logon-basic@contoso.test", True)
+    ns = "{http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a}"
+    packages = {p.findtext(f"{ns}AuthPackage") for p in root.iter(f"{ns}Protocol")}
+    assert packages == {"Anonymous", "Basic", None}  # EXCH, EXPR/EXHTTP, mapiHttp
+    assert lab.web.describe()["exchange_servers"]["logon-basic.contoso.test"] == exchange_server(  # type: ignore[index]
+        "logon-basic.contoso.test"
+    )

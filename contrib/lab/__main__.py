@@ -72,7 +72,6 @@ def _rows(rows: list[tuple[str, ...]], indent: str = "  ") -> list[str]:
 def summary(lab: Lab, password_file: Path, hostile: bool) -> str:
     """What a person needs to use the running lab by hand."""
     from . import hostile as hostile_mod
-    from .exchange import BY_HOST
     from .web import MAILBOXES, PASSWORD, SITES
 
     plugin = plugin_command()
@@ -100,12 +99,15 @@ def summary(lab: Lab, password_file: Path, hostile: bool) -> str:
         f" --password-file {password_file} {common}",
         f"  $PLUGIN -H rpc-ok.contoso.test -p {lab.web.port} --dns-server {dns} --ca-file {ca}"
         " --rpc --expect-auth Negotiate,NTLM",
-        f"  $PLUGIN --autodiscover logon-ok@contoso.test --autodiscover-url {ad_url}"
-        f" --password-file {password_file} --logon --rpc --mapi -p {lab.web.port}"
-        f" --dns-server {dns} --ca-file {ca}",
     ]
     if hostile:
         lines.append(f"  $PLUGIN -H drip.contoso.test {common} -t 5")
+    # Logging on to the Exchange front ends (contrib/lab/exchange.py) as Outlook does.
+    lines.append(
+        f"  $PLUGIN --autodiscover logon-ok@contoso.test --autodiscover-url {ad_url}"
+        f" --password-file {password_file} --logon --rpc --mapi -p {lab.web.port}"
+        f" --dns-server {dns} --ca-file {ca}"
+    )
     lines += [
         "",
         f"Scenarios: $PLUGIN -H <host> {common}",
@@ -150,8 +152,8 @@ def summary(lab: Lab, password_file: Path, hostile: bool) -> str:
     for site in SITES:
         by_host.setdefault(site.host, []).append(site.address)
         detail = site.kind + (f" {site.rpc}" if site.rpc else "")
-        if site.kind == "exchange":
-            detail += f": {BY_HOST[site.host].description}"
+        if site.about:
+            detail += f": {site.about}"
         if site.auth != ("Basic",) and site.kind == "autodiscover":
             detail += " " + "/".join(site.auth)
         if site.tls != "good":

@@ -15,9 +15,11 @@ play Client Access nodes the way Outlook meets them:
   <server>:<port>`` carrying CONN/A1 opens an OUT channel: ``200 Success``, Content-Length 1 GiB,
   CONN/A3, and CONN/C2 once the IN channel with the same virtual connection cookie (an
   ``RPC_IN_DATA`` to the same ``<server>:<port>`` whose body starts with CONN/B1) arrived. Both
-  channels stay open until the client closes them. ``<server>`` must be the host's
-  :func:`exchange_server` value and ``<port>`` one of 6001, 6002, 6004; anything else is
-  ``503 RPC Error: 6ba`` as well.
+  channels stay open until the client closes them. A 401 to a request whose 1 GiB body was
+  not read ends the connection, so an IN channel sends its NTLM NEGOTIATE with
+  Content-Length 0 first (as Outlook does) and CONN/B1 with the AUTHENTICATE. ``<server>``
+  must be the host's :func:`exchange_server` value and ``<port>`` one of 6001, 6002, 6004;
+  anything else, and 6002 on ``logon-503``, is answered ``503 RPC Error: 6ba``.
 * ``/mapi/healthcheck.htm`` (no logon), ``/mapi/emsmdb/`` and ``/mapi/nspi/``: 401 without
   credentials; an authenticated ``POST ...?MailboxId=<exchange_server(host)>`` with
   ``X-RequestType: PING`` is answered 200 with ``X-ResponseCode`` (0, or 10 on
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import select
 import socket
 import struct
 import threading
@@ -250,6 +253,9 @@ class Front:
                 host, request, query, fe
             )
         if path == "/rpc/rpcproxy.dll":
+            if request.length > 16 and not request.streamed:
+                pdu = _first_pdu(request, stream)
+                seen.rts = [pdu.name if pdu else "invalid"]
             refused = self._authenticated(site, request, seen, state, fe)
             if refused is not None:
                 return refused
@@ -345,7 +351,7 @@ class Front:
             return Response(400, "Bad Request", fe, b"", close=True)
         seen.status = 200
         sock.sendall(head(200, "Success", [*application, ("Content-Length", str(ONE_GIB))]))
-        self._out_channel(host, first, target, port_text, sock, stream)
+        self._out_channel(host, first, target, port_text, seen, sock, stream)
         return None
 
     def _out_channel(
@@ -354,16 +360,20 @@ class Front:
         a1: rts.Pdu,
         target: str,
         port: str,
+        seen: Seen,
         sock: socket.socket,
         stream: Stream,
     ) -> None:
         if host.name == "logon-rts-garbage":
+            seen.sent.append("garbage")
             sock.sendall(_garbage(64))
             _hold(sock, stream)
             return
+        seen.sent.append("CONN/A3")
         sock.sendall(rts.conn_a3())
         if host.name == "logon-endless-out":
             block = rts.padding(4096 - 28) * 4
+            seen.sent.append("padding")
             while self.running():
                 sock.sendall(block)
                 time.sleep(0.01)
@@ -374,15 +384,12 @@ class Front:
         cookie = a1.values(rts.COOKIE)[0]
         event, targets = self.channels.waiter(cookie)
         try:
-            sock.settimeout(0.25)
             ends = time.monotonic() + HOLD
-            while not event.is_set():
-                if not self.running() or time.monotonic() > ends:
+            while not event.wait(0.25):
+                if not self.running() or time.monotonic() > ends or _closed(sock):
                     return
-                with contextlib.suppress(TimeoutError):
-                    if not sock.recv(65536):
-                        return  # the client closed the OUT channel first
             if target in targets:
+                seen.sent.append("CONN/C2")
                 sock.sendall(rts.conn_c2())
         finally:
             self.channels.forget(cookie)
@@ -401,6 +408,19 @@ def _first_pdu(request: Request, stream: Stream) -> rts.Pdu | None:
         return None if rest is None else rts.parse(header + rest)
     except rts.RtsError:
         return None
+
+
+def _closed(sock: socket.socket) -> bool:
+    """Whether the client closed a channel it sends nothing more on (read without waiting)."""
+    if not select.select([sock], [], [], 0)[0]:
+        return False
+    sock.settimeout(0.05)
+    try:
+        return not sock.recv(65536)
+    except TimeoutError:
+        return False
+    finally:
+        sock.settimeout(HOLD)
 
 
 def _hold(sock: socket.socket, stream: Stream) -> None:

@@ -69,6 +69,7 @@ class Site:
     # this node refuses the lab account.
     protection: str = "off"
     refuses: bool = False
+    about: str = ""  # what the site is for, in the lab's summary
 
 
 def _ad(n: int) -> str:
@@ -94,6 +95,7 @@ def _logon_sites() -> tuple[Site, ...]:
                     label=f"EX{n:02d}.contoso.test",
                     protection=host.protection(node),
                     refuses=host.refuses(node),
+                    about=host.description,
                 )
             )
     return tuple(sites)
@@ -192,9 +194,11 @@ class Seen:
     ``outcome``: "accepted" or "refused" for a request that completed an authentication,
     "challenged" for an NTLM NEGOTIATE answered with a challenge, "" without credentials (also
     on a connection that authenticated before). ``rts``: the names of the RTS PDUs the lab read
-    from the body (``CONN/A1``, ``CONN/B1``, other ``RTS``, ``invalid``). ``mapi_capability``:
-    the request carried ``X-MapiHttpCapability: 1``. ``status``: the HTTP status answered (0
-    before the answer, or for a channel that got none).
+    from the body (``CONN/A1``, ``CONN/B1``, other ``RTS``, ``invalid``). ``sent``: what the lab
+    sent on an OUT channel, in order (``CONN/A3``, ``CONN/C2``, ``padding``, ``garbage``), each
+    recorded before it is sent. ``mapi_capability``: the request carried
+    ``X-MapiHttpCapability: 1``. ``status``: the HTTP status answered (0 before the answer, and
+    for an IN channel, which gets none).
     """
 
     address: str
@@ -205,13 +209,14 @@ class Seen:
     host: str
     authorization: str  # the raw header ("" when absent)
     mailbox: str  # the EMailAddress of an Autodiscover request
-    user: str = ""  # the user name Basic or NTLM authenticated (or tried)
     auth: str = ""
     binding: bool | None = None
     outcome: str = ""
     rts: list[str] = field(default_factory=list)
+    sent: list[str] = field(default_factory=list)
     mapi_capability: bool = False
     status: int = 0
+    user: str = ""  # the user name Basic or NTLM authenticated (or tried)
 
 
 def _certs() -> tuple[CertSpec, ...]:
@@ -411,6 +416,7 @@ class LabWeb:
             "password": PASSWORD,
             "sites": {f"{s.host} {s.address}": s.kind for s in SITES},
             "mailboxes": MAILBOXES,
+            "exchange_servers": {h.host: exchange_server(h.host) for h in LOGON_HOSTS},
         }
 
     def clear(self) -> None:
@@ -497,9 +503,9 @@ class LabWeb:
                 request.headers.get("host", ""),
                 request.headers.get("authorization", ""),
                 found.group(1).decode("utf-8", "replace") if found else "",
-                auth=request.headers.get("authorization", "").partition(" ")[0],
-                mapi_capability=request.headers.get("x-mapihttpcapability", "").strip() == "1",
             )
+            seen.auth = request.headers.get("authorization", "").partition(" ")[0]
+            seen.mapi_capability = request.headers.get("x-mapihttpcapability", "").strip() == "1"
             with self._lock:
                 self.seen.append(seen)
             if tls and site.kind == "exchange":
