@@ -131,6 +131,29 @@ def test_every_node_sees_the_echo_and_three_virtual_connections_with_bindings(
         assert ping and all(exch in s.path for s in ping)
 
 
+@pytest.mark.parametrize(
+    ("options", "done", "capability"),
+    [
+        (("--rpc", "--logon"), "echo, 6001/6002/6004", False),
+        (("--mapi", "--logon"), "PING", True),
+    ],
+)
+def test_one_protocol_at_a_time(
+    lab: Lab, password_file: str, options: tuple[str, ...], done: str, capability: bool
+) -> None:
+    out = logon(lab, password_file, "logon-ok", options=options)
+    consistent(out)
+    assert out.code == 0, out.stdout
+    assert out.status.endswith(f", as Autodiscover publishes, logged on: {done}"), out.status
+    [asked] = lab.web.requests(host=ENDPOINT, outcome="accepted")
+    assert asked.mapi_capability is capability
+    protocol = "/mapi/" if "--mapi" in options else "/rpc/"
+    other = "/rpc/" if protocol == "/mapi/" else "/mapi/"
+    nodes = lab.web.requests(host="logon-ok.contoso.test")
+    assert [s for s in nodes if s.auth and s.path.startswith(protocol)]
+    assert not [s for s in nodes if s.path.startswith(other)]
+
+
 def test_no_credentials_reach_a_node_without_logon(lab: Lab, password_file: str) -> None:
     out = logon(lab, password_file, "logon-ok", options=("--rpc", "--mapi"))
     consistent(out)
