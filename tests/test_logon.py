@@ -278,6 +278,17 @@ def test_a_mapi_health_check_that_is_down(lab: Lab, password_file: str) -> None:
     )
 
 
+def test_expect_auth_applies_to_mapi(lab: Lab, password_file: str) -> None:
+    out = logon(lab, password_file, "logon-ok", "--expect-auth", "Basic", options=("--mapi",))
+    consistent(out)
+    first = addresses(lab, "logon-ok")[0]
+    assert out.code == 1, out.stdout
+    assert out.status == (
+        f"OUTLOOK_ANYWHERE WARNING - {first}: /mapi/emsmdb/ does not offer Basic (offers"
+        " Negotiate, NTLM) (+2 more) [0/3 nodes OK]"
+    )
+
+
 def test_basic_only(lab: Lab, password_file: str) -> None:
     out = logon(lab, password_file, "logon-basic")
     consistent(out)
