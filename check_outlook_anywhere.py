@@ -69,6 +69,7 @@ if TYPE_CHECKING:
     from typing import Any, NoReturn
 
     from outlook_anywhere.autodiscover.lookup import Request as AutodiscoverRequest
+    from outlook_anywhere.probes.revocation import Settings as RevocationSettings
 
 DESCRIPTION = """\
 Check the certificate that every Client Access node behind an Outlook Anywhere host name serves
@@ -85,7 +86,11 @@ states:
             Autodiscover publishes CertPrincipalName None, neither EXPR nor EXHTTP, or SSL Off;
             rpcproxy.dll answers 200 (anonymous) or lacks a scheme of --expect-auth;
             /mapi/emsmdb/ likewise; --extended-protection require and a node accepts a
-            logon without channel binding
+            logon without channel binding;
+            --revocation: a CRL whose nextUpdate is less than 24 hours away, a certificate
+            without an HTTP CRL distribution point or OCSP URL (only ldap:), every revocation
+            source of a certificate unreachable or unusable, a missing intermediate that the
+            AIA caIssuers URL supplies (Windows fetches it, other clients fail)
   CRITICAL  no match, fewer than -c days left, expired or not yet valid, untrusted chain,
             connection refused/reset/timed out, TLS failure, no such DNS name or no address;
             Autodiscover unreachable, wrong credentials, an error response, an unusable
@@ -95,7 +100,9 @@ states:
             presents: a TLS-offloading device?), refuses the account Autodiscover accepted,
             no RPC echo, an endpoint (6001 mail store, 6002 directory referral, 6004
             address book) answers "503 RPC Error" or no CONN/C2 within the deadline, a MAPI
-            PING with X-ResponseCode other than 0
+            PING with X-ResponseCode other than 0;
+            --revocation: a certificate revoked (CRL or OCSP), a CRL past its nextUpdate, a
+            CRL or OCSP response with a bad signature
   UNKNOWN   bad arguments and configuration mistakes (named), a broken installation
 
 The first line names the worst finding, "(+N more)" and "[k/n nodes OK]", in at most 200
@@ -108,8 +115,9 @@ examples:
   check_outlook_anywhere -H mail.contoso.com --dns-server 192.0.2.53 -4
   check_outlook_anywhere --autodiscover monitor@contoso.com --password-file /etc/icinga2/oa.pw
   check_outlook_anywhere -H mail.contoso.com --rpc --expect-auth Negotiate,NTLM
-  check_outlook_anywhere --autodiscover monitor@contoso.com --password-file /etc/icinga2/oa.pw \
+  check_outlook_anywhere --autodiscover monitor@contoso.com --password-file /etc/icinga2/oa.pw \\
       --rpc --mapi --logon
+  check_outlook_anywhere -H mail.contoso.com --revocation
 
 The Autodiscover password is read from --password-file or OUTLOOK_ANYWHERE_PASSWORD, never from
 the command line.
@@ -149,92 +157,104 @@ class Option:
         self.dest = dest or flags[-1].lstrip("-").replace("-", "_")
 
 
-TARGET, CERT, AUTODISCOVER, RPC, LOGON, GENERAL = (
+TARGET, CERT, AUTODISCOVER, RPC, LOGON, REVOCATION, GENERAL = (
     "target",
     "certificate",
     "Autodiscover (the published principal)",
     "RPC proxy",
     "logon (log on to every node as Outlook does)",
+    "revocation",
     "general",
 )
 
-OPTIONS = (
-    Option(TARGET, ("-H", "--host"),
-           "Outlook Anywhere host name (the EXPR Server): DNS, SNI and the default principal",
-           options.host, metavar="NAME"),
-    Option(TARGET, ("-p", "--port"), "TCP port (default: 443)",
-           options.port, default=443, metavar="N"),
-    Option(TARGET, ("-I", "--address"),
-           "connect to this IP address instead of resolving the host; repeat for each node",
-           options.address, action="append", default=(), metavar="ADDR"),
-    Option(TARGET, ("--dns-server",),
-           "resolve the host through this DNS server instead of the system resolver",
-           options.dns_server, metavar="IP[:PORT]"),
-    Option(TARGET, ("-4",), "IPv4 addresses only", action="store_true", dest="ipv4"),
-    Option(TARGET, ("-6",), "IPv6 addresses only", action="store_true", dest="ipv6"),
-    Option(CERT, ("-P", "--principal"),
-           "expected principal, msstd:FQDN; the prefix is optional (default: msstd:<host>)",
-           options.principal, metavar="NAME"),
-    Option(CERT, ("--match",),
-           "cn: the Subject CN must match (older Windows, the Remote Connectivity Analyzer);"
-           " cn-or-san: a SAN match also counts (Vista SP1 and later) (default: cn)",
-           options.match_mode, default="cn", metavar="cn|cn-or-san"),
-    Option(CERT, ("-w", "--warning"),
-           "WARNING below DAYS days of validity, or a Nagios range (default: 30)",
-           options.threshold, default=options.threshold("30"), metavar="DAYS"),
-    Option(CERT, ("-c", "--critical"),
-           "CRITICAL below DAYS days of validity, or a Nagios range (default: 14)",
-           options.threshold, default=options.threshold("14"), metavar="DAYS"),
-    Option(CERT, ("--ca-file",),
-           "trust anchors (PEM) for chain validation (default: system store)",
-           options.ca_file, metavar="FILE"),
-    Option(CERT, ("--ignore-trust",),
-           "skip chain validation; names and dates are still checked", action="store_true"),
-    Option(AUTODISCOVER, ("--autodiscover",),
-           "read the Outlook provider settings for this mailbox and check the EXPR"
-           " CertPrincipalName against every node; its Server is the host when -H is not given",
-           options.email, metavar="EMAIL"),
-    Option(AUTODISCOVER, ("--autodiscover-url",),
-           "use this Autodiscover endpoint instead of the standard lookup",
-           options.https_url, metavar="URL"),
-    Option(AUTODISCOVER, ("--autodiscover-port",),
-           "port of the standard lookup's https and http candidates (default: 443 and 80;"
-           " for a test array on another port)",
-           options.port, metavar="N"),
-    Option(AUTODISCOVER, ("--username",), "(default: the e-mail address)",
-           options.username, metavar="USER"),
-    Option(AUTODISCOVER, ("--password-file",),
-           f"the password on the first line; or the environment variable {options.PASSWORD_ENV}",
-           options.readable_file, metavar="FILE"),
-    Option(RPC, ("--rpc",),
-           "send an unauthenticated RPC_IN_DATA /rpc/rpcproxy.dll to every node: 401 with"
-           " the authentication schemes is healthy", action="store_true"),
-    Option(RPC, ("--mapi",),
-           "probe MAPI over HTTP on every node: /mapi/healthcheck.htm must answer 200 and"
-           " /mapi/emsmdb/ 401 with the authentication schemes", action="store_true"),
-    Option(RPC, ("--expect-auth",),
-           "with --rpc/--mapi: WARNING unless the 401 offers each of these, e.g."
-           " Negotiate,NTLM",
-           options.schemes, default=(), metavar="SCHEMES"),
-    Option(LOGON, ("--logon",),
-           "with --autodiscover and --rpc/--mapi: log on to every node with the Autodiscover"
-           " credentials (NTLM/Negotiate with channel binding): RPC echo and the endpoints 6001,"
-           " 6002, 6004 with --rpc, a MAPI PING with --mapi; only after Autodiscover accepted"
-           " the credentials", action="store_true"),
-    Option(LOGON, ("--extended-protection",),
-           "with --logon: accept (default): a logon refused with channel binding but"
-           " accepted without it is CRITICAL; require: also WARNING when a node accepts a logon"
-           " without binding; off: Extended Protection is not judged",
-           options.extended_protection, metavar="off|accept|require"),
-    Option(GENERAL, ("-t", "--timeout"), "deadline for the whole check (default: 10)",
-           options.timeout, default=10.0, metavar="SECONDS"),
-    Option(GENERAL, ("-v", "--verbose"),
-           "more detail: -v the certificate chain of every node; -vvv a step-by-step trace"
-           " (DNS, each connect, handshake, HTTP request and Autodiscover hop; never a secret)",
-           action="count", default=0),
-    Option(GENERAL, ("-V", "--version"), "print the version", action="store_true"),
-    Option(GENERAL, ("-h", "--help"), "show this help", action="store_true"),
-)  # fmt: skip
+
+def _table() -> tuple[Option, ...]:
+    return (
+        Option(TARGET, ("-H", "--host"),
+               "Outlook Anywhere host name (the EXPR Server): DNS, SNI and the default principal",
+               options.host, metavar="NAME"),
+        Option(TARGET, ("-p", "--port"), "TCP port (default: 443)",
+               options.port, default=443, metavar="N"),
+        Option(TARGET, ("-I", "--address"),
+               "connect to this IP address instead of resolving the host; repeat for each node",
+               options.address, action="append", default=(), metavar="ADDR"),
+        Option(TARGET, ("--dns-server",),
+               "resolve the host through this DNS server instead of the system resolver",
+               options.dns_server, metavar="IP[:PORT]"),
+        Option(TARGET, ("-4",), "IPv4 addresses only", action="store_true", dest="ipv4"),
+        Option(TARGET, ("-6",), "IPv6 addresses only", action="store_true", dest="ipv6"),
+        Option(CERT, ("-P", "--principal"),
+               "expected principal, msstd:FQDN; the prefix is optional (default: msstd:<host>)",
+               options.principal, metavar="NAME"),
+        Option(CERT, ("--match",),
+               "cn: the Subject CN must match (older Windows, the Remote Connectivity Analyzer);"
+               " cn-or-san: a SAN match also counts (Vista SP1 and later) (default: cn)",
+               options.match_mode, default="cn", metavar="cn|cn-or-san"),
+        Option(CERT, ("-w", "--warning"),
+               "WARNING below DAYS days of validity, or a Nagios range (default: 30)",
+               options.threshold, default=options.threshold("30"), metavar="DAYS"),
+        Option(CERT, ("-c", "--critical"),
+               "CRITICAL below DAYS days of validity, or a Nagios range (default: 14)",
+               options.threshold, default=options.threshold("14"), metavar="DAYS"),
+        Option(CERT, ("--ca-file",),
+               "trust anchors (PEM) for chain validation (default: system store)",
+               options.ca_file, metavar="FILE"),
+        Option(CERT, ("--ignore-trust",),
+               "skip chain validation; names and dates are still checked", action="store_true"),
+        Option(AUTODISCOVER, ("--autodiscover",),
+               "read the Outlook provider settings for this mailbox and check the EXPR"
+               " CertPrincipalName against every node; its Server is the host when -H is not given",
+               options.email, metavar="EMAIL"),
+        Option(AUTODISCOVER, ("--autodiscover-url",),
+               "use this Autodiscover endpoint instead of the standard lookup",
+               options.https_url, metavar="URL"),
+        Option(AUTODISCOVER, ("--autodiscover-port",),
+               "port of the standard lookup's https and http candidates (default: 443 and 80;"
+               " for a test array on another port)",
+               options.port, metavar="N"),
+        Option(AUTODISCOVER, ("--username",), "(default: the e-mail address)",
+               options.username, metavar="USER"),
+        Option(AUTODISCOVER, ("--password-file",),
+               "the password on the first line; or the environment variable"
+               f" {options.PASSWORD_ENV}",
+               options.readable_file, metavar="FILE"),
+        Option(RPC, ("--rpc",),
+               "send an unauthenticated RPC_IN_DATA /rpc/rpcproxy.dll to every node: 401 with"
+               " the authentication schemes is healthy", action="store_true"),
+        Option(RPC, ("--mapi",),
+               "probe MAPI over HTTP on every node: /mapi/healthcheck.htm must answer 200 and"
+               " /mapi/emsmdb/ 401 with the authentication schemes", action="store_true"),
+        Option(RPC, ("--expect-auth",),
+               "with --rpc/--mapi: WARNING unless the 401 offers each of these, e.g."
+               " Negotiate,NTLM",
+               options.schemes, default=(), metavar="SCHEMES"),
+        Option(LOGON, ("--logon",),
+               "with --autodiscover and --rpc/--mapi: log on to every node with the"
+               " Autodiscover credentials (NTLM/Negotiate with channel binding): RPC echo and the"
+               " endpoints 6001, 6002, 6004 with --rpc, a MAPI PING with --mapi; only after"
+               " Autodiscover accepted the credentials", action="store_true"),
+        Option(LOGON, ("--extended-protection",),
+               "with --logon: accept (default): a logon refused with channel binding but"
+               " accepted without it is CRITICAL; require: also WARNING when a node accepts a"
+               " logon without binding; off: Extended Protection is not judged",
+               options.extended_protection, metavar="off|accept|require"),
+        Option(REVOCATION, ("--revocation",),
+               "check the CRLs and OCSP responders of every certificate the nodes send, but the"
+               " trust anchor, as Windows does (plain HTTP GETs; ldap: and file: URLs are only"
+               " named)", action="store_true"),
+        Option(GENERAL, ("-t", "--timeout"), "deadline for the whole check (default: 10)",
+               options.timeout, default=10.0, metavar="SECONDS"),
+        Option(GENERAL, ("-v", "--verbose"),
+               "more detail: -v the certificate chain of every node; -vvv a step-by-step trace"
+               " (DNS, each connect, handshake, HTTP request and Autodiscover hop; never a secret)",
+               action="count", default=0),
+        Option(GENERAL, ("-V", "--version"), "print the version", action="store_true"),
+        Option(GENERAL, ("-h", "--help"), "show this help", action="store_true"),
+    )  # fmt: skip
+
+
+# Empty when a dependency is broken: main() says so before any option is read.
+OPTIONS = _table() if _BROKEN is None else ()
 
 
 def _defaults() -> SimpleNamespace:
@@ -413,6 +433,7 @@ def build_check(args: SimpleNamespace, deadline: Deadline) -> nagiosplugin.Check
         mapi=args.mapi,
         logon=args.logon,
         extended_protection=args.extended_protection,
+        revocation=_revocation_settings(args) if args.revocation else None,
     )
     policy = Policy(
         principal=args.principal,
@@ -430,8 +451,15 @@ def build_check(args: SimpleNamespace, deadline: Deadline) -> nagiosplugin.Check
         PerfdataContext("days_left", args.warning.text, args.critical.text),
         PerfdataContext("time"),
         PerfdataContext("nodes"),
+        *([PerfdataContext("crl_hours_left")] if args.revocation else []),
         CheckSummary(policy, args.verbose),
     )
+
+
+def _revocation_settings(args: SimpleNamespace) -> RevocationSettings:
+    from outlook_anywhere.probes.revocation import Settings
+
+    return Settings(args.dns_server, args.ipv4, args.ipv6, args.ca_file, not args.ignore_trust)
 
 
 def _autodiscover_request(args: SimpleNamespace) -> AutodiscoverRequest:

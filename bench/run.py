@@ -59,6 +59,7 @@ EXPECTED_EXIT = {
     "dns-server": 0,
     "rpc": 0,
     "autodiscover": 0,
+    "revocation": 0,
 }
 
 
@@ -143,7 +144,7 @@ def build_rows(lab: Lab, venv: Path, workdir: Path, notes: list[str]) -> list[Ro
     ]  # fmt: skip
     helptext = plugin_help(venv).split()
     web = getattr(lab, "web", None)
-    for option in ("--rpc", "--autodiscover"):
+    for option in ("--rpc", "--autodiscover", "--revocation"):
         if option not in helptext:
             notes.append(f"`{option}`: not in `check_outlook_anywhere -h` yet; row skipped.")
         elif web is None:
@@ -231,7 +232,14 @@ def curl_row(lab: Lab, host: str, node: str, port: str) -> Row:
 
 
 def optional_row(lab: Lab, web: Any, option: str, plugin: str, workdir: Path) -> Row:
-    """The HTTP options, on the lab's web side (contrib/lab/web.py)."""
+    """The HTTP options, on the lab's web side (contrib/lab/web.py) and its PKI site
+    (contrib/lab/revocation.py)."""
+    if option == "--revocation":
+        # rev-ok: 2 CRLs and 2 OCSP answers; pki.contoso.test resolves through the lab's DNS.
+        s = lab.scenario("rev-ok")
+        argv = [plugin, "-H", s.host, "-I", s.addresses[0], "-p", str(lab.port)]
+        argv += ["--ca-file", lab.ca_file, "--dns-server", lab.dns_server, "--revocation"]
+        return Row("revocation", "plugin: 1 node with --revocation", argv, "plugin", "CRL+OCSP")
     if option == "--rpc":
         host = "rpc-ok.contoso.test"
         argv = [plugin, "-H", host, "-I", web.addresses(host)[0], "-p", str(web.port)]

@@ -23,6 +23,7 @@ from typing import Any
 from .dns import LabDNS
 from .nodes import NodeArray, NodeConfig, TLSHandler
 from .pki import Chain, LabPKI
+from .revocation import RevocationSite
 from .scenarios import BY_NAME, CERTS, DEMO, SCENARIOS, Scenario, node_configs
 from .web import LabWeb
 
@@ -45,6 +46,8 @@ class Lab:
         self.dns = LabDNS(port=dns_port)
         self.web = LabWeb(self.pki, self.dns, self.workdir / "web")
         """Autodiscover endpoints and RPC proxy nodes (contrib/lab/web.py), on their own port."""
+        self.revocation = RevocationSite(self.pki, self.dns)
+        """CRLs, OCSP and caIssuers of the ``rev-`` scenarios (contrib/lab/revocation.py)."""
         self._lock = threading.Lock()
         self._running = False
 
@@ -56,13 +59,17 @@ class Lab:
                 return self
             self.workdir.mkdir(parents=True, exist_ok=True)
             self.pki.load_keys()
+            self.revocation.bind()  # the rev- certificates' URLs carry its port
             self.pki.issue_all(CERTS)
             self._load_zone()
             self.dns.start()
             try:
                 self.nodes.start(self._table_configs())
                 self.web.start()
+                self.revocation.start()
             except BaseException:
+                self.revocation.stop()
+                self.web.stop()
                 self.nodes.stop()
                 self.dns.stop()
                 raise
@@ -74,6 +81,7 @@ class Lab:
             if not self._running:
                 return
             self._running = False
+            self.revocation.stop()
             self.web.stop()
             self.nodes.stop()
             self.dns.stop()
@@ -141,6 +149,7 @@ class Lab:
             "dns_server": self.dns_server,
             "demo": list(DEMO),
             "web": self.web.describe(),
+            "revocation": self.revocation.describe(),
             "scenarios": {
                 s.name: {
                     "host": s.host,
@@ -230,3 +239,4 @@ class Lab:
                 if v6:
                     dns.set_records(s.host, "AAAA", v6)
         self.web.load_zone()
+        self.revocation.load_zone()

@@ -83,6 +83,8 @@ def summary(lab: Lab, password_file: Path, hostile: bool) -> str:
         "",
         f"  TLS nodes      127.0.0.0/8 (and ::1), all on port {port}, SNI honoured",
         f"  web nodes      Autodiscover and RPC proxy sites on port {lab.web.port}",
+        f"  PKI site       CRLs, OCSP, caIssuers: http://pki.contoso.test:{lab.revocation.port}"
+        " (the rev- scenarios, --revocation)",
         f"  DNS server     {dns}   (the plugin's --dns-server; dig @{dns.rsplit(':', 1)[0]}"
         f" -p {dns.rsplit(':', 1)[1]} healthy.contoso.test)",
         f"  CA file        {ca}   (--ca-file; the rogue CA: {lab.rogue_ca_file})",
@@ -99,6 +101,7 @@ def summary(lab: Lab, password_file: Path, hostile: bool) -> str:
         f" --password-file {password_file} {common}",
         f"  $PLUGIN -H rpc-ok.contoso.test -p {lab.web.port} --dns-server {dns} --ca-file {ca}"
         " --rpc --expect-auth Negotiate,NTLM",
+        f"  $PLUGIN -H rev-crl-revoked.contoso.test {common} --revocation",
     ]
     if hostile:
         lines.append(f"  $PLUGIN -H drip.contoso.test {common} -t 5")

@@ -6,7 +6,7 @@ days left on a leaf are always what the scenario table says.
 
 Layout of the work directory::
 
-    keys/{root,rogue,issuing,leaf,weak}.key.pem   cached private keys (0600)
+    keys/{root,rogue,issuing,leaf,weak,rev}.key.pem   cached private keys (0600)
     keys/{ec,ed25519,dsa}.key.pem                  the same for the other key types
     certs/<id>.pem                                 served chain of leaf <id> (leaf first)
     ca.pem                                         the lab root (the one trust anchor)
@@ -28,7 +28,7 @@ from typing import Any, Literal
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, padding, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 ROOT_CN = "Contoso Lab Root CA"
 ISSUING_CN = "Contoso Lab Issuing CA"
@@ -37,18 +37,34 @@ NOT_CA_CN = "web01.contoso.test"
 """Subject of the ``not-ca`` issuer: a server certificate (CA:FALSE) that signed a leaf."""
 DSA_CN = "Contoso Lab DSA CA"
 """An issuing CA with a 1024-bit DSA key (``dsa`` issuer): too short for OpenSSL's default."""
+REV_CN = "Contoso Lab Revocation CA"
+"""The issuing CA of the ``rev-`` scenarios: CRL distribution point and OCSP URL of its own
+(its issuer's CRL and OCSP responder on the lab's PKI site)."""
+REV_REVOKED_CN = "Contoso Lab Revoked CA"
+"""An issuing CA that the root's CRL lists as revoked."""
+OCSP_RESPONDER_CN = "Contoso Lab Revocation CA OCSP Responder"
+"""The responder certificate the Revocation CA delegated OCSP signing to."""
 ROGUE_CN = "Rogue Root CA"
 ORG = "Contoso Lab"
 ROGUE_ORG = "Rogue"
 
-Issuer = Literal["issuing", "issuing-expired", "rogue", "self", "not-ca", "dsa"]
+Issuer = Literal[
+    "issuing", "issuing-expired", "rogue", "self", "not-ca", "dsa", "rev", "rev-revoked"
+]
 Serve = Literal["issuer", "leaf", "full"]
 KeyName = Literal["shared", "weak", "ec", "ed25519"]
 Purpose = Literal["server", "client"]
 Signature = Literal["good", "bad"]
 HashName = Literal["sha256", "sha1"]
 
-_KEY_SIZES = {"root": 2048, "rogue": 2048, "issuing": 2048, "leaf": 2048, "weak": 1024}
+_KEY_SIZES = {
+    "root": 2048,
+    "rogue": 2048,
+    "issuing": 2048,
+    "leaf": 2048,
+    "weak": 1024,
+    "rev": 2048,
+}
 # Keys of the other types (cached like the RSA ones): a P-256 and an Ed25519 leaf key, and the
 # 1024-bit DSA key of the DSA issuing CA.
 _OTHER_KEYS = {
@@ -68,7 +84,10 @@ class CertSpec:
     ``full`` = leaf + issuing CA + root.  ``not-ca`` and ``dsa`` issuers are served with the
     issuing CA above them (``not-ca``) or alone (``dsa``, issued by the root).  ``purpose``
     ``client``: the extended key usage says TLS client only.  ``signature`` ``bad``: the leaf's
-    signature has one byte changed, so it no longer verifies.
+    signature has one byte changed, so it no longer verifies.  ``cdp``, ``ocsp`` and
+    ``ca_issuers`` are the URLs of the CRL distribution points and the Authority Information
+    Access (``{pki}`` stands for the lab's PKI site, ``{down}`` for a name where nothing
+    listens); ``serial`` a fixed serial number instead of a random one.
     """
 
     id: str
@@ -83,6 +102,10 @@ class CertSpec:
     email: str | None = None
     purpose: Purpose = "server"
     signature: Signature = "good"
+    cdp: tuple[str, ...] = ()
+    ocsp: tuple[str, ...] = ()
+    ca_issuers: tuple[str, ...] = ()
+    serial: int | None = None
 
 
 @dataclass
@@ -194,6 +217,11 @@ class LabPKI:
         self.rogue: x509.Certificate | None = None
         self.not_ca: x509.Certificate | None = None
         self.dsa_ca: x509.Certificate | None = None
+        self.rev_ca: x509.Certificate | None = None
+        self.rev_revoked_ca: x509.Certificate | None = None
+        self.ocsp_responder: x509.Certificate | None = None
+        # The URL bases the ``rev-`` certificates point at (empty until the PKI site is bound).
+        self.urls: dict[str, str] = {}
         self.chains: dict[str, Chain] = {}
         self.now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 
@@ -328,8 +356,101 @@ class LabPKI:
             1825,
             0,  # type: ignore[arg-type]
         )
+        if self.urls:
+            self._issue_revocation_cas()
         _atomic_write(self.ca_file, _pem(self.root))
         _atomic_write(self.rogue_ca_file, _pem(self.rogue))
+
+    def url(self, template: str) -> str:
+        return template.format(**self.urls)
+
+    def _revocation_access(
+        self,
+        builder: x509.CertificateBuilder,
+        cdp: tuple[str, ...],
+        ocsp: tuple[str, ...],
+        ca_issuers: tuple[str, ...] = (),
+    ) -> x509.CertificateBuilder:
+        if cdp:
+            points = [
+                x509.DistributionPoint(
+                    [x509.UniformResourceIdentifier(self.url(u))], None, None, None
+                )
+                for u in cdp
+            ]
+            builder = builder.add_extension(x509.CRLDistributionPoints(points), critical=False)
+        access = [
+            x509.AccessDescription(
+                AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(self.url(u))
+            )
+            for u in ocsp
+        ] + [
+            x509.AccessDescription(
+                AuthorityInformationAccessOID.CA_ISSUERS,
+                x509.UniformResourceIdentifier(self.url(u)),
+            )
+            for u in ca_issuers
+        ]
+        if access:
+            builder = builder.add_extension(x509.AuthorityInformationAccess(access), critical=False)
+        return builder
+
+    def _issue_revocation_cas(self) -> None:
+        """The Revocation CA and the Revoked CA (issued by the root, each pointing at the root's
+        CRL and OCSP responder), and the Revocation CA's delegated OCSP responder."""
+        assert self.root is not None
+        k = self.keys
+        cas = []
+        for cn in (REV_CN, REV_REVOKED_CN):
+            builder = (
+                x509.CertificateBuilder()
+                .subject_name(_name(cn))
+                .issuer_name(self.root.subject)
+                .public_key(k["rev"].public_key())
+                .serial_number(x509.random_serial_number())
+                .not_valid_before(self._days(-365))
+                .not_valid_after(self._days(1825))
+                .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+                .add_extension(
+                    x509.KeyUsage(
+                        digital_signature=True,
+                        content_commitment=False,
+                        key_encipherment=False,
+                        data_encipherment=False,
+                        key_agreement=False,
+                        key_cert_sign=True,
+                        crl_sign=True,
+                        encipher_only=False,
+                        decipher_only=False,
+                    ),
+                    critical=True,
+                )
+                .add_extension(
+                    x509.SubjectKeyIdentifier.from_public_key(k["rev"].public_key()),
+                    critical=False,
+                )
+                .add_extension(
+                    x509.AuthorityKeyIdentifier.from_issuer_public_key(k["root"].public_key()),
+                    critical=False,
+                )
+            )
+            builder = self._revocation_access(builder, ("{pki}/root.crl",), ("{pki}/ocsp/root",))
+            cas.append(builder.sign(k["root"], hashes.SHA256()))
+        self.rev_ca, self.rev_revoked_ca = cas
+        self.ocsp_responder = (
+            x509.CertificateBuilder()
+            .subject_name(_name(OCSP_RESPONDER_CN))
+            .issuer_name(self.rev_ca.subject)
+            .public_key(k["leaf"].public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(self._days(-30))
+            .not_valid_after(self._days(300))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(
+                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING]), critical=False
+            )
+            .sign(k["rev"], hashes.SHA256())
+        )
 
     def issue(self, spec: CertSpec) -> Chain:
         """Issue the leaf described by ``spec`` and write its served chain file."""
@@ -358,6 +479,10 @@ class LabPKI:
             issuer_cert, issuer_key = self.issuing_expired, self.keys["issuing"]
         elif spec.issuer == "rogue":
             issuer_cert, issuer_key = self.rogue, self.keys["rogue"]
+        elif spec.issuer == "rev":
+            issuer_cert, issuer_key = self.rev_ca, self.keys["rev"]
+        elif spec.issuer == "rev-revoked":
+            issuer_cert, issuer_key = self.rev_revoked_ca, self.keys["rev"]
         else:
             issuer_cert, issuer_key = None, leaf_key
 
@@ -366,7 +491,7 @@ class LabPKI:
             .subject_name(subject)
             .issuer_name(issuer_cert.subject if issuer_cert is not None else subject)
             .public_key(leaf_key.public_key())
-            .serial_number(x509.random_serial_number())
+            .serial_number(spec.serial if spec.serial is not None else x509.random_serial_number())
             .not_valid_before(self._days(spec.valid_from))
             .not_valid_after(self._days(spec.valid_to))
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
@@ -409,6 +534,7 @@ class LabPKI:
                 x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
                 critical=False,
             )
+        builder = self._revocation_access(builder, spec.cdp, spec.ocsp, spec.ca_issuers)
         leaf = builder.sign(issuer_key, hashes.SHA256())
         if spec.hash == "sha1":
             leaf = _resign_sha1(leaf, issuer_key)
@@ -421,7 +547,7 @@ class LabPKI:
         if issuer_cert is not None and spec.serve in ("issuer", "full"):
             certs.append(issuer_cert)
             certs.extend(above)
-            if spec.serve == "full" and spec.issuer in ("issuing", "issuing-expired"):
+            if spec.serve == "full" and spec.issuer in ("issuing", "issuing-expired", "rev"):
                 certs.append(self.root)
         cert_file = self.workdir / "certs" / f"{spec.id}.pem"
         _atomic_write(cert_file, b"".join(_pem(c) for c in certs))

@@ -68,6 +68,14 @@ def _leaf(id: str, cn: str | None = None, **kw: object) -> CertSpec:
     return CertSpec(id=id, cn=(host,), **kw)  # type: ignore[arg-type]
 
 
+# The URLs of the rev- certificates ({pki}: the lab's PKI site, contrib/lab/revocation.py).
+_CRL = "{pki}/rev.crl"
+_OCSP = "{pki}/ocsp/rev"
+_LDAP = (
+    "ldap:///CN=Contoso%20Lab%20Revocation%20CA,CN=CDP,CN=Public%20Key%20Services,CN=Services,"
+    "CN=Configuration,DC=contoso,DC=test?certificateRevocationList?base?objectClass=cRLDistributionPoint"
+)
+
 CERTS: tuple[CertSpec, ...] = (
     _leaf("healthy", san=(_h("healthy"), _h("autodiscover"))),
     _leaf("single", san=(_h("single"), _h("autodiscover"))),
@@ -118,6 +126,43 @@ CERTS: tuple[CertSpec, ...] = (
     _leaf("dsa-issuer", issuer="dsa"),
     # Too weak, and once that is forgiven, meant for TLS clients only.
     _leaf("weak-client-auth", key="weak", purpose="client"),
+    *(
+        _leaf(id, cn, issuer=issuer, **kw)  # type: ignore[arg-type]
+        for id, cn, issuer, kw in (
+            ("rev-ok", None, "rev", {"cdp": (_CRL,), "ocsp": (_OCSP,), "serve": "full"}),
+            ("rev-crl-revoked", None, "rev", {"cdp": (_CRL,)}),
+            ("rev-ocsp-revoked", None, "rev", {"cdp": (_CRL,), "ocsp": (_OCSP,)}),
+            ("rev-ca-revoked", None, "rev-revoked", {"cdp": ("{pki}/rev-revoked-ca.crl",)}),
+            ("rev-lapsed", None, "rev", {"cdp": ("{pki}/lapsed.crl",)}),
+            ("rev-expiring", None, "rev", {"cdp": ("{pki}/expiring.crl",)}),
+            ("rev-ldap", None, "rev", {"cdp": (_LDAP,)}),
+            ("rev-unreachable", None, "rev", {"cdp": ("{down}/rev.crl",), "ocsp": ("{pki}/gone",)}),
+            (
+                "rev-garbage",
+                None,
+                "rev",
+                {"cdp": ("{pki}/garbage.crl",), "ocsp": ("{pki}/ocsp/garbage",)},
+            ),
+            ("rev-bad-crl", None, "rev", {"cdp": ("{pki}/badsig.crl",)}),
+            ("rev-bad-ocsp", None, "rev", {"cdp": (_CRL,), "ocsp": ("{pki}/ocsp/badsig",)}),
+            (
+                "rev-short-serial",
+                None,
+                "rev",
+                {"cdp": ("{pki}/redirect/rev.crl",), "ocsp": (_OCSP,), "serial": 0x0A},
+            ),
+            (
+                "rev-aia",
+                None,
+                "rev",
+                {"cdp": (_CRL,), "ca_issuers": ("{pki}/ca/rev-ca.cer",), "serve": "leaf"},
+            ),
+            ("rev-oversized", None, "rev", {"cdp": ("{pki}/huge.crl", "{pki}/endless.crl")}),
+            ("rev-silent", None, "rev", {"cdp": ("{pki}/silent.crl",)}),
+            ("rev-mixed-good", _h("rev-mixed"), "rev", {"cdp": (_CRL,), "ocsp": (_OCSP,)}),
+            ("rev-mixed-revoked", _h("rev-mixed"), "rev", {"cdp": (_CRL,)}),
+        )
+    ),
 )
 
 
@@ -263,7 +308,7 @@ def _build() -> list[Scenario]:
         "a 1024-bit RSA leaf whose extended key usage says TLS client only",
         _tls("weak-client-auth"),
     )
-    scenarios = t.scenarios
+    scenarios = t.scenarios + _revocation_scenarios()
 
     localhost = (NodeSpec("127.0.0.1", "tls", "localhost"), NodeSpec("::1", "tls", "localhost"))
     scenarios.append(
@@ -300,6 +345,38 @@ def _build() -> list[Scenario]:
     scenarios.append(Scenario("servfail", _h("servfail"), (), "DNS answers SERVFAIL", "servfail"))
     scenarios.append(Scenario("timeout", _h("timeout"), (), "DNS never answers", "timeout"))
     return scenarios
+
+
+def _revocation_scenarios() -> list[Scenario]:
+    """The ``rev-`` scenarios (``--revocation``), on 127.0.210.0/24 and up: their certificates
+    come from the Revocation CA and point at the lab's PKI site."""
+    t = _Table(k=210)
+    rows = (
+        ("rev-ok", "CRL and OCSP (delegated responder) good, leaf + CA + root served"),
+        ("rev-crl-revoked", "the leaf is on the Revocation CA's CRL (key compromise)"),
+        ("rev-ocsp-revoked", "the CRL says nothing, the OCSP responder says revoked"),
+        ("rev-ca-revoked", "the issuing CA is on the root's CRL"),
+        ("rev-lapsed", "the only CRL is past its nextUpdate (two days ago)"),
+        ("rev-expiring", "the only CRL's nextUpdate is 5 hours away"),
+        ("rev-ldap", "only an ldap: CRL distribution point, no OCSP"),
+        ("rev-unreachable", "CRL host refuses connections, OCSP URL answers 404"),
+        ("rev-garbage", "CRL and OCSP URLs answer something else"),
+        ("rev-bad-crl", "the CRL is signed with another key"),
+        ("rev-bad-ocsp", "the OCSP response is signed with another key"),
+        ("rev-short-serial", "serial 0x0A, the CRL lists 0x0A0B, 0xA0 and 0x0A00 (via a 302)"),
+        ("rev-aia", "leaf served alone, its caIssuers URL supplies the Revocation CA"),
+        ("rev-oversized", "CRLs of 50 MiB and of endless length"),
+        ("rev-silent", "the CRL URL accepts and never answers"),
+    )
+    for name, description in rows:
+        t.add(name, description, _tls(name))
+    t.add(
+        "rev-mixed",
+        "node 1 good, node 2 serves a certificate on the CRL",
+        _tls("rev-mixed-good"),
+        _tls("rev-mixed-revoked"),
+    )
+    return t.scenarios
 
 
 SCENARIOS: tuple[Scenario, ...] = tuple(_build())

@@ -1,7 +1,8 @@
 """The nagiosplugin Resource: the stages of one check, in order, each handed what it needs.
 
 Autodiscover (when asked) -> the host and addresses -> one TLS probe per address, concurrently
--> the RPC proxy of every node (when asked).  What it learned goes to the judgement as one
+-> the RPC proxy of every node (when asked) -> the CRLs and OCSP answers of every chain sent
+(``--revocation``).  What it learned goes to the judgement as one
 :class:`~outlook_anywhere.judgement.CheckFacts`, failures included, with the performance data
 that needs no judgement.  It decides no state.
 """
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from ..autodiscover.lookup import Request as AutodiscoverRequest
     from ..facts.http import AutodiscoverFacts
     from ..facts.logon import LogonFacts
+    from ..probes.revocation import Settings
 
 
 class Target:
@@ -41,6 +43,7 @@ class Target:
         mapi: bool = False,
         logon: bool = False,
         extended_protection: str = "accept",
+        revocation: Settings | None = None,
     ) -> None:
         self.host = host  # None: the Server that Autodiscover publishes
         self.port = port
@@ -53,6 +56,7 @@ class Target:
         self.mapi = mapi  # --mapi
         self.logon = logon  # --logon: with the Autodiscover credentials
         self.extended_protection = extended_protection  # off | accept | require
+        self.revocation = revocation  # --revocation: how its URLs are resolved, the anchors
 
 
 def perf_label(address: str) -> str:
@@ -104,7 +108,14 @@ class OutlookAnywhere(nagiosplugin.Resource):
         logon = None
         if t.logon:
             logon = self._logon(published, nodes, host)
-        facts = CheckFacts(now, host, resolution, nodes, published, rpc, mapi, logon)
+        revocation = None
+        if t.revocation is not None:
+            from ..probes import revocation as lookup
+
+            revocation = lookup.check(nodes, t.revocation, self.deadline)
+        facts = CheckFacts(
+            now, host, resolution, nodes, published, rpc, mapi, logon, revocation=revocation
+        )
         yield nagiosplugin.Metric("findings", facts, context="findings")
         yield from _perfdata(facts)
 
@@ -186,6 +197,11 @@ def _perfdata(facts: CheckFacts) -> Iterator[nagiosplugin.Metric]:
             yield nagiosplugin.Metric("mapi_time", slowest, "s", 0, context="time")
     if facts.logon is not None:
         yield from _logon_perfdata(facts.logon)
+    if facts.revocation is not None:
+        updates = facts.revocation.crl_next_updates()
+        if updates:
+            hours = round((min(updates) - now) / 3600.0, 1)
+            yield nagiosplugin.Metric("crl_hours_left", hours, context="crl_hours_left")
 
 
 def _logon_perfdata(logon: LogonFacts) -> Iterator[nagiosplugin.Metric]:

@@ -2,7 +2,7 @@
 
 Plain classes here and in the other modules of the default path: importing ``dataclasses`` (and
 ``inspect`` with it) would cost more start-up time than a whole handshake.  The facts of the
-HTTP checks are in ``facts.http``.
+HTTP checks are in ``facts.http``, those of ``--revocation`` in ``facts.revocation``.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from .certificate import CertFacts
     from .http import AutodiscoverFacts, RpcFacts
     from .logon import LogonFacts, MapiProbe
+    from .revocation import RevocationFacts
 
 
 class NodeFacts:
@@ -92,6 +93,7 @@ class CheckFacts:
         rpc: list[RpcFacts] | None = None,
         mapi: list[MapiProbe] | None = None,
         logon: LogonFacts | None = None,
+        revocation: RevocationFacts | None = None,
     ) -> None:
         self.now = now  # the one clock of this check
         self.host = host
@@ -101,3 +103,4 @@ class CheckFacts:
         self.rpc = rpc
         self.mapi = mapi  # --mapi, without credentials
         self.logon = logon  # --logon
+        self.revocation = revocation  # --revocation: the CRLs and OCSP answers of every chain

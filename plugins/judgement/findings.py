@@ -70,6 +70,14 @@ LOGON_NTLM_MISSING = "logon-ntlm-missing"
 ECHO_FAILED = "echo-failed"
 ENDPOINT_FAILED = "endpoint-failed"
 PING_FAILED = "ping-failed"
+# Revocation (--revocation) of a certificate of the chain a node sends
+REVOKED = "revoked"
+CRL_LAPSED = "crl-lapsed"
+CRL_EXPIRING = "crl-expiring"
+NO_REVOCATION_SOURCE = "no-revocation-source"
+REVOCATION_UNAVAILABLE = "revocation-unavailable"
+REVOCATION_BAD_SIGNATURE = "revocation-bad-signature"
+INTERMEDIATE_SUPPLIED = "intermediate-supplied"
 
 
 class Fix:

@@ -321,6 +321,18 @@ def _rank(finding: Finding) -> int:
     return 1 if finding.node is None else 3
 
 
+def _with_revocation(found: list[Finding], facts: CheckFacts) -> list[Finding]:
+    """The revocation findings; a node whose missing intermediate the AIA caIssuers URL
+    supplies is not CRITICAL for its chain (Windows fetches it): the revocation judgement
+    says WARNING instead."""
+    from .revocation import judge_revocation
+
+    assert facts.revocation is not None
+    supplied = facts.revocation.supplied_nodes()
+    kept = [f for f in found if not (f.kind == k.UNTRUSTED and f.node in supplied)]
+    return kept + judge_revocation(facts.revocation, facts.now)
+
+
 def judge(facts: CheckFacts, policy: Policy) -> Verdict:
     """Every finding of one check, worst first; then how many nodes are OK."""
     wanted = principals(policy, facts.autodiscover, facts.host)
@@ -344,6 +356,8 @@ def judge(facts: CheckFacts, policy: Policy) -> Verdict:
             found += judge_mapi(mapi, policy.expect_auth)
         if facts.logon is not None:
             found += judge_logon(facts.logon, policy.extended_protection)
+    if facts.revocation is not None:
+        found = _with_revocation(found, facts)
     found += judge_fleet(facts.nodes)
     order = {n.address: i for i, n in enumerate(facts.nodes)}
     found.sort(key=lambda f: (-int(f.state), _rank(f), order.get(f.node or "", -1)))
