@@ -118,8 +118,8 @@ def ready_made(summary: str) -> list[list[str]]:
 
 @pytest.mark.parametrize(
     ("index", "state"),
-    [(0, "OK"), (1, "CRITICAL"), (2, "OK"), (3, "OK"), (4, "CRITICAL"), (5, "OK")],
-    ids=["healthy", "wrong-cn-node", "autodiscover", "rpc", "hostile drip", "logon"],
+    [(0, "OK"), (1, "CRITICAL"), (2, "OK"), (3, "OK"), (4, "CRITICAL"), (5, "CRITICAL"), (6, "OK")],
+    ids=["healthy", "wrong-cn-node", "autodiscover", "rpc", "revocation", "hostile drip", "logon"],
 )
 def test_ready_made_commands_work_as_printed(summary: str, index: int, state: str) -> None:
     args = ready_made(summary)[index]
