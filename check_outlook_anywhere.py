@@ -86,6 +86,8 @@ states:
             fewer than -w days left, nodes serving different certificates, weak key/signature;
             Autodiscover publishes CertPrincipalName None, neither EXPR nor EXHTTP, or SSL Off;
             rpcproxy.dll answers 200 (anonymous) or lacks a scheme of --expect-auth;
+            /mapi/emsmdb/ likewise; --extended-protection require and a node accepts a
+            logon without channel binding;
             --revocation: a CRL whose nextUpdate is less than 24 hours away, a certificate
             without an HTTP CRL distribution point or OCSP URL (only ldap:), every revocation
             source of a certificate unreachable or unusable, a missing intermediate that the
@@ -94,6 +96,12 @@ states:
             connection refused/reset/timed out, TLS failure, no such DNS name or no address;
             Autodiscover unreachable, wrong credentials, an error response, an unusable
             document, a principal other than -P; rpcproxy.dll 3xx/403/404/5xx or no answer;
+            /mapi/healthcheck.htm not 200; with --logon: a node refuses the logon with
+            channel binding but accepts it without (it binds another certificate than it
+            presents: a TLS-offloading device?), refuses the account Autodiscover accepted,
+            no RPC echo, an endpoint (6001 mail store, 6002 directory referral, 6004
+            address book) answers "503 RPC Error" or no CONN/C2 within the deadline, a MAPI
+            PING with X-ResponseCode other than 0;
             --revocation: a certificate revoked (CRL or OCSP), a CRL past its nextUpdate, a
             CRL or OCSP response with a bad signature; --proxy: a node the proxy answers
             502/503/504 for (unreachable through it)
@@ -110,6 +118,8 @@ examples:
   check_outlook_anywhere -H mail.contoso.com --dns-server 192.0.2.53 -4
   check_outlook_anywhere --autodiscover monitor@contoso.com --password-file /etc/icinga2/oa.pw
   check_outlook_anywhere -H mail.contoso.com --rpc --expect-auth Negotiate,NTLM
+  check_outlook_anywhere --autodiscover monitor@contoso.com --password-file /etc/icinga2/oa.pw \\
+      --rpc --mapi --logon
   check_outlook_anywhere -H mail.contoso.com --revocation
   check_outlook_anywhere -H mail.contoso.com --proxy http://10.0.5.1:8080 --proxy-user monitor
 
@@ -153,11 +163,12 @@ class Option:
         self.dest = dest or flags[-1].lstrip("-").replace("-", "_")
 
 
-TARGET, CERT, AUTODISCOVER, RPC, REVOCATION, PROXY, GENERAL = (
+TARGET, CERT, AUTODISCOVER, RPC, LOGON, REVOCATION, PROXY, GENERAL = (
     "target",
     "certificate",
     "Autodiscover (the published principal)",
     "RPC proxy",
+    "logon (log on to every node as Outlook does)",
     "revocation",
     "proxy",
     "general",
@@ -217,17 +228,31 @@ def _table() -> tuple[Option, ...]:
         Option(RPC, ("--rpc",),
                "send an unauthenticated RPC_IN_DATA /rpc/rpcproxy.dll to every node: 401 with"
                " the authentication schemes is healthy", action="store_true"),
+        Option(RPC, ("--mapi",),
+               "probe MAPI over HTTP on every node: /mapi/healthcheck.htm must answer 200 and"
+               " /mapi/emsmdb/ 401 with the authentication schemes", action="store_true"),
         Option(RPC, ("--expect-auth",),
-               "with --rpc: WARNING unless the 401 offers each of these, e.g. Negotiate,NTLM",
+               "with --rpc/--mapi: WARNING unless the 401 offers each of these, e.g."
+               " Negotiate,NTLM",
                options.schemes, default=(), metavar="SCHEMES"),
+        Option(LOGON, ("--logon",),
+               "with --autodiscover and --rpc/--mapi: log on to every node with the"
+               " Autodiscover credentials (NTLM/Negotiate with channel binding): RPC echo and the"
+               " endpoints 6001, 6002, 6004 with --rpc, a MAPI PING with --mapi; only after"
+               " Autodiscover accepted the credentials", action="store_true"),
+        Option(LOGON, ("--extended-protection",),
+               "with --logon: accept (default): a logon refused with channel binding but"
+               " accepted without it is CRITICAL; require: also WARNING when a node accepts a"
+               " logon without binding; off: Extended Protection is not judged",
+               options.extended_protection, metavar="off|accept|require"),
         Option(REVOCATION, ("--revocation",),
                "check the CRLs and OCSP responders of every certificate the nodes send, but the"
                " trust anchor, as Windows does (plain HTTP GETs; ldap: and file: URLs are only"
                " named)", action="store_true"),
         Option(PROXY, ("--proxy",),
                "send every connection through this HTTP CONNECT proxy: each node's TLS probe as"
-               " CONNECT <node address>:<port>, Autodiscover, --rpc and --revocation alike (proxy"
-               " environment variables are ignored)",
+               " CONNECT <node address>:<port>, Autodiscover, --rpc, --mapi, --logon and"
+               " --revocation alike (proxy environment variables are ignored)",
                options.proxy, metavar="http://HOST:PORT"),
         Option(PROXY, ("--proxy-user",),
                "proxy user for Basic, NTLM or Negotiate; the password from"
@@ -369,8 +394,15 @@ def parse(argv: Sequence[str]) -> SimpleNamespace:
                             (args.autodiscover_port, "--autodiscover-port")):  # fmt: skip
             if given is not None:
                 raise UsageError(f"{name} needs --autodiscover EMAIL")
-    if args.expect_auth and not args.rpc:
-        raise UsageError("--expect-auth needs --rpc")
+    if args.expect_auth and not (args.rpc or args.mapi):
+        raise UsageError("--expect-auth needs --rpc or --mapi")
+    if args.logon and args.autodiscover is None:
+        raise UsageError("--logon needs --autodiscover EMAIL (its credentials are logged on with)")
+    if args.logon and not (args.rpc or args.mapi):
+        raise UsageError("--logon needs --rpc or --mapi (what to log on to)")
+    if args.extended_protection is not None and not args.logon:
+        raise UsageError("--extended-protection needs --logon")
+    args.extended_protection = args.extended_protection or "accept"
     if args.proxy_user is not None and args.proxy is None:
         raise UsageError("--proxy-user needs --proxy http://HOST:PORT")
     if args.proxy_password_file is not None and args.proxy_user is None:
@@ -428,6 +460,9 @@ def build_check(args: SimpleNamespace, deadline: Deadline) -> nagiosplugin.Check
         args.ipv6,
         autodiscover=autodiscover,
         rpc=args.rpc,
+        mapi=args.mapi,
+        logon=args.logon,
+        extended_protection=args.extended_protection,
         revocation=_revocation_settings(args) if args.revocation else None,
         proxy=_use_proxy(args),
     )
@@ -439,6 +474,7 @@ def build_check(args: SimpleNamespace, deadline: Deadline) -> nagiosplugin.Check
         critical=args.critical,
         check_trust=not args.ignore_trust,
         expect_auth=args.expect_auth,
+        extended_protection=args.extended_protection,
     )
     return nagiosplugin.Check(
         OutlookAnywhere(target, store, deadline),
@@ -470,6 +506,7 @@ def _autodiscover_request(args: SimpleNamespace) -> AutodiscoverRequest:
         ca_file=args.ca_file,
         dns_server=args.dns_server,
         port=args.autodiscover_port,
+        mapi=args.mapi,
     )
 
 

@@ -65,3 +65,33 @@ def test_values_are_cut_at_max_value() -> None:
     ))  # fmt: skip
     assert len(parsed.redirect_url) == MAX_VALUE
     assert parsed.redirect_url.startswith("https://mmm")
+
+
+def test_the_exch_server_and_the_mapi_http_urls() -> None:
+    guid = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0@contoso.com"
+    store = f"https://mail.contoso.com/mapi/emsmdb/?MailboxId={guid}"
+    parsed = parse(document(
+        f'<Response xmlns="{OUTLOOK}"><Account><Action>settings</Action>'
+        f"<Protocol><Type>EXCH</Type><Server>{guid}</Server></Protocol>"
+        "<Protocol><Type>EXPR</Type><Server>mail.contoso.com</Server></Protocol>"
+        '<Protocol Type="mapiHttp" Version="1"><MailStore>'
+        "<InternalUrl>https://internal/mapi/emsmdb/?MailboxId=x</InternalUrl>"
+        f"<ExternalUrl>{store}</ExternalUrl></MailStore>"
+        "<AddressBook><InternalUrl>https://internal/mapi/nspi/?MailboxId=x</InternalUrl>"
+        "</AddressBook></Protocol>"
+        "</Account></Response>"
+    ))  # fmt: skip
+    exch = parsed.provider("EXCH")
+    assert exch is not None and exch.server == guid
+    assert [p.type for p in parsed.providers] == ["EXCH", "EXPR"]
+    assert parsed.mapi_mailstore == store
+    assert parsed.mapi_addressbook == "https://internal/mapi/nspi/?MailboxId=x"
+
+
+def test_no_mapi_http_block() -> None:
+    parsed = parse(document(
+        f'<Response xmlns="{OUTLOOK}"><Account><Action>settings</Action>'
+        "<Protocol><Type>EXPR</Type><Server>mail.contoso.com</Server></Protocol>"
+        "</Account></Response>"
+    ))  # fmt: skip
+    assert (parsed.mapi_mailstore, parsed.mapi_addressbook) == ("", "")

@@ -20,8 +20,9 @@ import dns.rdatatype
 import pytest
 
 from contrib.lab import hostile
+from contrib.lab.exchange import LOGON_HOSTS
 from contrib.lab.scenarios import SCENARIOS
-from contrib.lab.web import PASSWORD
+from contrib.lab.web import PASSWORD, SITES
 from tests.conftest import REPO, SCRIPT
 
 STATES = {"OK": 0, "WARNING": 1, "CRITICAL": 2, "UNKNOWN": 3}
@@ -85,6 +86,13 @@ def test_summary_names_what_a_person_needs(summary: str) -> None:
     for kind in hostile.WEB_KINDS:
         host, address = hostile.web_target(kind)
         assert re.search(rf"(?m)^  {kind} +{re.escape(host)} +{re.escape(address)}$", summary)
+    # every Exchange front end with its first node, and its Autodiscover mailbox
+    for front in LOGON_HOSTS:
+        first = re.escape(next(s.address for s in SITES if s.host == front.host))
+        row = rf"(?m)^  {re.escape(front.host)} +{first}\b.* exchange: "
+        assert re.search(row, summary), front.host
+        mailbox = rf"(?m)^  {re.escape(front.name)} +settings for {re.escape(front.host)}"
+        assert re.search(mailbox, summary), front.name
 
 
 def test_every_hostile_name_resolves_to_its_nodes(summary: str) -> None:
@@ -110,8 +118,8 @@ def ready_made(summary: str) -> list[list[str]]:
 
 @pytest.mark.parametrize(
     ("index", "state"),
-    [(0, "OK"), (1, "CRITICAL"), (2, "OK"), (3, "OK"), (4, "CRITICAL")],
-    ids=["healthy", "wrong-cn-node", "autodiscover", "rpc", "hostile drip"],
+    [(0, "OK"), (1, "CRITICAL"), (2, "OK"), (3, "OK"), (4, "CRITICAL"), (5, "CRITICAL"), (6, "OK")],
+    ids=["healthy", "wrong-cn-node", "autodiscover", "rpc", "revocation", "hostile drip", "logon"],
 )
 def test_ready_made_commands_work_as_printed(summary: str, index: int, state: str) -> None:
     args = ready_made(summary)[index]

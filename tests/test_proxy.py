@@ -649,3 +649,32 @@ def test_the_default_path_imports_no_proxy_code(lab: Lab) -> None:
     code, _, modules = imported_by_check(*by_address(lab, "healthy"), *via(lab, "open"))
     assert code == 0
     assert "outlook_anywhere.transport.proxy" in modules
+
+
+def test_mapi_and_logon_go_through_the_proxy(lab: Lab, password_file: str) -> None:
+    """--rpc --mapi --logon: Autodiscover, each node's handshake, the echo, the three virtual
+    connections and the PING, every one tunnelled; no node saw the plugin itself."""
+    lab.web.load_zone()
+    lab.web.clear()
+    host = "logon-ok.contoso.test"
+    out = run_plugin(
+        "-p", str(lab.web.port),
+        "--dns-server", lab.dns_server,
+        "--ca-file", lab.ca_file,
+        "--autodiscover", "logon-ok@contoso.test",
+        "--autodiscover-url", lab.web.url("autodiscover.contoso.test"),
+        "--password-file", password_file,
+        "--rpc", "--mapi", "--logon",
+        *via(lab, "open"),
+    )  # fmt: skip
+    assert out.code == 0, out.stdout
+    assert out.status.startswith("OUTLOOK_ANYWHERE OK - 3/3 nodes OK: "), out.status
+    seen = lab.web.requests()
+    assert {r.peer for r in seen} == {PROXIES["open"]}
+    nodes = set(lab.web.addresses(host))
+    for address in nodes:
+        mine = [r for r in seen if r.address == address]
+        assert any(r.method == "RPC_OUT_DATA" and r.rts == ["CONN/A1"] for r in mine), address
+        assert any(r.path.startswith("/mapi/emsmdb/") and r.method == "POST" for r in mine)
+    opened = {s.target for s in lab.proxy.requests(proxy="open", status=200)}
+    assert {f"{a}:{lab.web.port}" for a in nodes} <= opened

@@ -10,7 +10,7 @@ writes it to the ready file; with ``--summary`` the text instead), then runs unt
 SIGINT.  ``python -m contrib.lab list`` prints the scenario table.
 
 The lab needs the plugin's runtime dependencies (``cryptography``, ``dnspython``; ``pyspnego``
-for the NTLM site): ``make lab`` runs it in a venv that has them.
+for the NTLM sites and the Exchange front ends): ``make lab`` runs it in a venv that has them.
 """
 
 from __future__ import annotations
@@ -108,6 +108,12 @@ def summary(lab: Lab, password_file: Path, hostile: bool) -> str:
     ]
     if hostile:
         lines.append(f"  $PLUGIN -H drip.contoso.test {common} -t 5")
+    # Logging on to the Exchange front ends (contrib/lab/exchange.py) as Outlook does.
+    lines.append(
+        f"  $PLUGIN --autodiscover logon-ok@contoso.test --autodiscover-url {ad_url}"
+        f" --password-file {password_file} --logon --rpc --mapi -p {lab.web.port}"
+        f" --dns-server {dns} --ca-file {ca}"
+    )
     lines += [
         "",
         f"Scenarios: $PLUGIN -H <host> {common}",
@@ -143,7 +149,8 @@ def summary(lab: Lab, password_file: Path, hostile: bool) -> str:
     lines += [
         "",
         f"Web sites (port {lab.web.port}); RPC proxy: $PLUGIN -H <host> -p {lab.web.port}"
-        f" --dns-server {dns} --ca-file {ca} --rpc",
+        f" --dns-server {dns} --ca-file {ca} --rpc; Exchange front ends (logon-*): their"
+        " mailbox <first label>@contoso.test with --autodiscover ... --logon --rpc --mapi",
         "",
     ]
     by_host: dict[str, list[str]] = {}
@@ -151,6 +158,8 @@ def summary(lab: Lab, password_file: Path, hostile: bool) -> str:
     for site in SITES:
         by_host.setdefault(site.host, []).append(site.address)
         detail = site.kind + (f" {site.rpc}" if site.rpc else "")
+        if site.about:
+            detail += f": {site.about}"
         if site.auth != ("Basic",) and site.kind == "autodiscover":
             detail += " " + "/".join(site.auth)
         if site.tls != "good":

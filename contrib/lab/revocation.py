@@ -38,9 +38,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
 from .dns import LabDNS
+from .http11 import Response as _Response
+from .http11 import Stream as _Stream
+from .http11 import send as _send
 from .nodes import bind_shared_port
 from .pki import LabPKI
-from .web import _Response, _send, _Stream
 
 PKI_HOST = "pki.contoso.test"
 PKI_ADDRESS = "127.0.203.1"

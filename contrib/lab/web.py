@@ -1,7 +1,8 @@
 """The lab's web side: Autodiscover endpoints and RPC proxy nodes, over real TLS and plain HTTP.
 
 Every site has its own loopback address (127.0.200.x for Autodiscover, 127.0.201.x for the RPC
-proxy nodes), all on one shared port that speaks TLS or plain HTTP depending on the first byte a
+proxy nodes, 127.0.202.x for the Exchange front ends of :mod:`contrib.lab.exchange`, which log
+on for real), all on one shared port that speaks TLS or plain HTTP depending on the first byte a
 client sends (so the standard lookup's https and http steps can share one port in a lab).
 A small HTTP/1.1 server reads each request (bounded), records it in :attr:`LabWeb.seen` (the
 tests assert on what really arrived: which host, with which credentials) and answers as the
@@ -9,7 +10,9 @@ site's table row says.
 
 Autodiscover answers are chosen by the mailbox's local part (``none@contoso.test`` publishes
 ``CertPrincipalName`` None, see :data:`MAILBOXES`); Basic and NTLM (pyspnego's acceptor,
-reading the NTLM user file the lab writes) check the password :data:`PASSWORD`.
+reading the NTLM user file the lab writes) check the password :data:`PASSWORD`. The mailboxes
+``logon-*@contoso.test`` publish the Exchange front ends; :func:`exchange_server` gives the EXCH
+server (and MAPI MailboxId) of a front-end host.
 """
 
 from __future__ import annotations
@@ -26,7 +29,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import exchange
 from .dns import LabDNS
+from .exchange import LOGON_HOSTS
+from .exchange import exchange_server as exchange_server  # part of this module's API
+from .http11 import Request as _Request
+from .http11 import Response as _Response
+from .http11 import Stream
+from .http11 import send as _send
 from .nodes import bind_shared_port, check_loopback
 from .pki import CertSpec, Chain, LabPKI
 
@@ -35,7 +45,6 @@ PASSWORD = "Lab-Secret-7d1f!monitor"
 XXE_MARKER = "LAB-XXE-MARKER root:x:0:0:root:/root:/bin/bash"
 """The content of the local file the external-entity document points at."""
 
-MAX_REQUEST = 256 * 1024
 READ_TIMEOUT = 10.0
 PATH = "/autodiscover/autodiscover.xml"
 
@@ -49,12 +58,18 @@ class Site:
 
     host: str
     address: str
-    kind: str  # autodiscover | rpc | redirect-http | none
-    auth: tuple[str, ...] = ("Basic",)  # accepted by an autodiscover site
+    kind: str  # autodiscover | rpc | exchange | redirect-http | none
+    auth: tuple[str, ...] = ("Basic",)  # accepted by an autodiscover or exchange site
     tls: str = "good"  # good | untrusted | wrong-name | refuse
     rpc: str = ""  # rpc behaviour: 401, 401-basic, 200, 404, 403, 302, 503, silent
     http_location: str = ""  # plain HTTP GET answer: 302 to this (with {port})
     label: str = ""  # the server name /rpc/healthcheck.htm reports
+    # exchange sites (contrib/lab/exchange.py): Extended Protection (require, off, or
+    # other-certificate: the binding of another certificate than the one served), and whether
+    # this node refuses the lab account.
+    protection: str = "off"
+    refuses: bool = False
+    about: str = ""  # what the site is for, in the lab's summary
 
 
 def _ad(n: int) -> str:
@@ -63,6 +78,27 @@ def _ad(n: int) -> str:
 
 def _rpc(n: int) -> str:
     return f"127.0.201.{n}"
+
+
+def _logon_sites() -> tuple[Site, ...]:
+    """The Exchange front-end nodes of :data:`exchange.LOGON_HOSTS`, on 127.0.202.x."""
+    sites: list[Site] = []
+    for host in LOGON_HOSTS:
+        for node in range(1, host.nodes + 1):
+            n = len(sites) + 1
+            sites.append(
+                Site(
+                    host.host,
+                    f"127.0.202.{n}",
+                    "exchange",
+                    auth=host.schemes(),
+                    label=f"EX{n:02d}.contoso.test",
+                    protection=host.protection(node),
+                    refuses=host.refuses(node),
+                    about=host.description,
+                )
+            )
+    return tuple(sites)
 
 
 SITES: tuple[Site, ...] = (
@@ -109,6 +145,8 @@ SITES: tuple[Site, ...] = (
     Site("rpc-redirect.contoso.test", _rpc(7), "rpc", rpc="302"),
     Site("rpc-error.contoso.test", _rpc(8), "rpc", rpc="503"),
     Site("rpc-silent.contoso.test", _rpc(9), "rpc", rpc="silent"),
+    # Exchange front ends with a real logon: RPC over HTTP and MAPI over HTTP.
+    *_logon_sites(),
 )
 
 SRV_RECORDS = {"_autodiscover._tcp.adatum.test": "0 0 {port} mail.adatum.test."}
@@ -138,6 +176,7 @@ MAILBOXES = {
     "ssl-off": "settings: EXPR and EXHTTP with SSL Off",
     "echo": "error response whose message echoes the password in every encoding",
     "echo-reason": "HTTP 500 whose reason phrase echoes the URL-encoded password",
+    **exchange.MAILBOXES,
 }
 
 
@@ -148,7 +187,19 @@ REDIRECTORS = ("contoso.test", "autodiscover.contoso.test")
 
 @dataclass
 class Seen:
-    """One request as the lab received it."""
+    """One request as the lab received it.
+
+    ``auth`` is the scheme of its Authorization header ("" without one). ``binding``: whether
+    its NTLM AUTHENTICATE carried a non-zero channel binding (None: no AUTHENTICATE).
+    ``outcome``: "accepted" or "refused" for a request that completed an authentication,
+    "challenged" for an NTLM NEGOTIATE answered with a challenge, "" without credentials (also
+    on a connection that authenticated before). ``rts``: the names of the RTS PDUs the lab read
+    from the body (``CONN/A1``, ``CONN/B1``, other ``RTS``, ``invalid``). ``sent``: what the lab
+    sent on an OUT channel, in order (``CONN/A3``, ``CONN/C2``, ``padding``, ``garbage``), each
+    recorded before it is sent. ``mapi_capability``: the request carried
+    ``X-MapiHttpCapability: 1``. ``status``: the HTTP status answered (0 before the answer, and
+    for an IN channel, which gets none).
+    """
 
     address: str
     tls: bool
@@ -158,25 +209,15 @@ class Seen:
     host: str
     authorization: str  # the raw header ("" when absent)
     mailbox: str  # the EMailAddress of an Autodiscover request
+    auth: str = ""
+    binding: bool | None = None
+    outcome: str = ""
+    rts: list[str] = field(default_factory=list)
+    sent: list[str] = field(default_factory=list)
+    mapi_capability: bool = False
+    status: int = 0
     user: str = ""  # the user name Basic or NTLM authenticated (or tried)
     peer: str = ""  # who connected: the plugin, or a lab proxy (127.0.204.x) for it
-
-
-@dataclass
-class _Request:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass
-class _Response:
-    status: int
-    reason: str
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    body: bytes | Iterable[bytes] = b""
-    close: bool = False
 
 
 def _certs() -> tuple[CertSpec, ...]:
@@ -192,7 +233,14 @@ def _certs() -> tuple[CertSpec, ...]:
             specs.append(CertSpec(ident, cn=(host,), san=(host,), issuer="rogue"))
         else:
             specs.append(CertSpec(ident, cn=(host,), san=(host,)))
+    # The certificate a TLS-offloading device in front of logon-ep-broken's node 2 would hold:
+    # that node binds its logons to it, never serves it.
+    offload = "offload.contoso.test"
+    specs.append(CertSpec(OFFLOAD_CERT, cn=(offload,), san=(offload,)))
     return tuple(specs)
+
+
+OFFLOAD_CERT = "web-offload"
 
 
 def _settings(server: str, principal: str | None, exhttp: bool = True) -> bytes:
@@ -287,57 +335,6 @@ def _drip() -> Iterator[bytes]:
         yield bytes([byte])
 
 
-class _Stream:
-    """Reads HTTP requests from a socket (TLS or plain), bounded."""
-
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
-        self.buffer = b""
-
-    def _fill(self) -> bool:
-        chunk = self.sock.recv(65536)
-        if not chunk:
-            return False
-        self.buffer += chunk
-        if len(self.buffer) > MAX_REQUEST:
-            raise ValueError("request too big")
-        return True
-
-    def request(self) -> _Request | None:
-        while b"\r\n\r\n" not in self.buffer:
-            if not self._fill():
-                return None
-        head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
-        lines = head.decode("latin-1").split("\r\n")
-        method, path, _version = [*lines[0].split(" ", 2), "", ""][:3]
-        headers: dict[str, str] = {}
-        for line in lines[1:]:
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
-        length = int(headers.get("content-length", "0") or 0)
-        while len(self.buffer) < length:
-            if not self._fill():
-                return None
-        body, self.buffer = self.buffer[:length], self.buffer[length:]
-        return _Request(method, path, headers, body)
-
-
-def _send(sock: socket.socket, response: _Response) -> None:
-    head = [f"HTTP/1.1 {response.status} {response.reason}", "Server: Microsoft-IIS/10.0"]
-    head += [f"{k}: {v}" for k, v in response.headers]
-    if isinstance(response.body, bytes):
-        head.append(f"Content-Length: {len(response.body)}")
-        if response.close:
-            head.append("Connection: close")
-        sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + response.body)
-        return
-    head.append("Transfer-Encoding: chunked")
-    sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
-    for part in response.body:
-        sock.sendall(f"{len(part):x}\r\n".encode() + part + b"\r\n")
-    sock.sendall(b"0\r\n\r\n")
-
-
 _MAILBOX = re.compile(rb"<EMailAddress>([^<]{1,320})</EMailAddress>")
 
 
@@ -356,7 +353,9 @@ class LabWeb:
         self._listeners: list[socket.socket] = []
         self._conns: set[socket.socket] = set()
         self._contexts: dict[str, ssl.SSLContext] = {}
+        self._bindings: dict[str, bytes] = {}  # tls-server-end-point by certificate id
         self._running = False
+        self.front = exchange.Front(self._authenticate, lambda: self._running)
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -366,12 +365,15 @@ class LabWeb:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.xxe_file.write_text(XXE_MARKER + "\n")
         users = [":monitor@contoso.test", ":monitor@fabrikam.test", "CONTOSO:monitor"]
+        for name in exchange.MAILBOXES:
+            users += [f":{name}@contoso.test", f"CONTOSO:{name}"]
         self.ntlm_file.write_text("".join(f"{user}:{PASSWORD}\n" for user in users))
         # pyspnego's NTLM acceptor reads its users from this file (and only from it).
         os.environ["NTLM_USER_FILE"] = str(self.ntlm_file)
         for spec in _certs():
             chain = self.pki.issue(spec)
             self._contexts[spec.id] = self._server_context(chain)
+            self._bindings[spec.id] = exchange.tls_server_end_point(chain.leaf)
         addresses = list(dict.fromkeys(check_loopback(s.address) for s in SITES))
         self.port, socks = bind_shared_port(addresses, (), self.port)
         self._running = True
@@ -415,6 +417,7 @@ class LabWeb:
             "password": PASSWORD,
             "sites": {f"{s.host} {s.address}": s.kind for s in SITES},
             "mailboxes": MAILBOXES,
+            "exchange_servers": {h.host: exchange_server(h.host) for h in LOGON_HOSTS},
         }
 
     def clear(self) -> None:
@@ -483,7 +486,7 @@ class LabWeb:
                 sock.close()
 
     def _loop(self, sock: socket.socket, site: Site, tls: bool, sni: str | None) -> None:
-        stream = _Stream(sock)
+        stream = Stream(sock)
         state: dict[str, object] = {}
         try:
             peer = str(sock.getpeername()[0])
@@ -493,6 +496,8 @@ class LabWeb:
             request = stream.request()
             if request is None:
                 return
+            if request.streamed and not (tls and site.kind == "exchange"):
+                return  # only an RPC over HTTP channel may declare a body this big
             found = _MAILBOX.search(request.body)
             seen = Seen(
                 site.address,
@@ -505,13 +510,21 @@ class LabWeb:
                 found.group(1).decode("utf-8", "replace") if found else "",
                 peer=peer,
             )
+            seen.auth = request.headers.get("authorization", "").partition(" ")[0]
+            seen.mapi_capability = request.headers.get("x-mapihttpcapability", "").strip() == "1"
             with self._lock:
                 self.seen.append(seen)
-            response = self._answer(site, tls, request, seen, state)
+            if tls and site.kind == "exchange":
+                response = self.front.answer(site, request, seen, state, sock, stream)
+                if response is None:  # a channel, served to its end
+                    return
+            else:
+                response = self._answer(site, tls, request, seen, state)
             if response is None:  # silent: keep the connection open, answer nothing
                 while sock.recv(65536):
                     pass
                 return
+            seen.status = response.status
             _send(sock, response)
             if response.close:
                 return
@@ -531,7 +544,7 @@ class LabWeb:
         user = self._authenticate(site, request, seen, state)
         if isinstance(user, _Response):
             return user
-        return self._autodiscover(site, seen.mailbox)
+        return self._autodiscover(site, seen.mailbox, seen.mapi_capability)
 
     # -- authentication -------------------------------------------------------------------
 
@@ -543,50 +556,94 @@ class LabWeb:
         body = b"401 - Unauthorized: Access is denied due to invalid credentials."
         return _Response(401, "Unauthorized", headers, body)
 
+    def _refuse(self, site: Site, seen: Seen) -> _Response:
+        seen.outcome = "refused"
+        return self._challenge(site)
+
     def _authenticate(
         self, site: Site, request: _Request, seen: Seen, state: dict[str, object]
     ) -> str | _Response:
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
+        if not header and site.kind == "exchange" and state.get("user"):
+            # NTLM authenticates the connection (as IIS keeps it): no header needed any more.
+            seen.user = str(state["user"])
+            return seen.user
         if scheme.lower() == "basic" and "Basic" in site.auth:
             try:
                 user, _, password = base64.b64decode(token).decode().partition(":")
             except (ValueError, UnicodeDecodeError):
-                return self._challenge(site)
+                return self._refuse(site, seen)
             seen.user = user
-            return user if password == PASSWORD else self._challenge(site)
+            if password != PASSWORD or site.refuses:
+                return self._refuse(site, seen)
+            seen.outcome = "accepted"
+            return user
         if scheme.lower() in ("ntlm", "negotiate") and scheme.lower() in (
             a.lower() for a in site.auth
         ):
             return self._ntlm(site, scheme, token, seen, state)
+        if header:
+            seen.outcome = "refused"
         return self._challenge(site)
 
     def _ntlm(
         self, site: Site, scheme: str, token: str, seen: Seen, state: dict[str, object]
     ) -> str | _Response:
         import spnego
+        from spnego.channel_bindings import GssChannelBindings
 
+        try:
+            message = base64.b64decode(token, validate=True)
+        except ValueError:
+            state.pop("ntlm", None)
+            return self._refuse(site, seen)
+        final = exchange.ntlm_message_type(message) == 3
+        if final:
+            seen.binding = exchange.carries_binding(message)
+        if site.host == "logon-ntlm-loop.contoso.test":
+            seen.outcome = "refused" if final else "challenged"
+            challenge = f"{scheme} {base64.b64encode(exchange.fresh_challenge()).decode()}"
+            return _Response(401, "Unauthorized", [("WWW-Authenticate", challenge)], b"")
+        bindings = None
+        if final and site.protection != "off":
+            if site.protection == "require" and not seen.binding:
+                state.pop("ntlm", None)  # Extended Protection required: no binding, no logon
+                return self._refuse(site, seen)
+            if seen.binding:
+                other = site.protection == "other-certificate"
+                key = OFFLOAD_CERT if other else f"web-{site.host}"
+                bindings = GssChannelBindings(application_data=self._bindings[key])
         server = state.get("ntlm")
         if server is None:
             server = spnego.server(protocol="ntlm")
             state["ntlm"] = server
         try:
-            answer = server.step(base64.b64decode(token))  # type: ignore[attr-defined]
-        except Exception:  # wrong password, unknown user, garbage: all a 401
+            answer = server.step(message, channel_bindings=bindings)  # type: ignore[attr-defined]
+        except Exception:  # wrong password, unknown user, wrong binding, garbage: all a 401
             state.pop("ntlm", None)
-            return self._challenge(site)
+            return self._refuse(site, seen)
         if server.complete:  # type: ignore[attr-defined]
             state.pop("ntlm", None)
             seen.user = str(server.client_principal or "")  # type: ignore[attr-defined]
+            if site.refuses:
+                return self._refuse(site, seen)
+            seen.outcome = "accepted"
+            state["user"] = seen.user
             return seen.user
+        seen.outcome = "challenged"
         challenge = f"{scheme} {base64.b64encode(answer or b'').decode()}"
         return _Response(401, "Unauthorized", [("WWW-Authenticate", challenge)], b"")
 
     # -- Autodiscover answers -------------------------------------------------------------
 
-    def _autodiscover(self, site: Site, mailbox: str) -> _Response:
+    def _autodiscover(self, site: Site, mailbox: str, mapi_capability: bool = False) -> _Response:
         local, _, domain = mailbox.partition("@")
         local = local.lower()
+        if local in exchange.MAILBOXES:
+            inner = exchange.protocols(f"{local}.{exchange.DOMAIN}", self.port, mapi_capability)
+            body_xml = _account(f"<AccountType>email</AccountType><Action>settings</Action>{inner}")
+            return _Response(200, "OK", [("Content-Type", "text/xml; charset=utf-8")], body_xml)
         if local in REDIRECTING and site.host not in REDIRECTORS:
             local = "monitor"  # the redirect's target answers with settings
         good = ("healthy.contoso.test", "msstd:healthy.contoso.test")

@@ -101,8 +101,13 @@ def _read(root: object) -> Document:
     if account is None:
         raise UnusableDocument("no Account element")
     providers = []
+    mailstore = addressbook = ""
     for child in account:  # type: ignore[attr-defined]
         if _local(child.tag) != "Protocol":
+            continue
+        if (child.get("Type") or "").lower() == "mapihttp":
+            mailstore = _url(_find(child, "MailStore")) or mailstore
+            addressbook = _url(_find(child, "AddressBook")) or addressbook
             continue
         providers.append(
             Provider(
@@ -118,4 +123,13 @@ def _read(root: object) -> Document:
         redirect_url=_text(account, "RedirectUrl") or "",
         redirect_addr=_text(account, "RedirectAddr") or "",
         providers=tuple(providers),
+        mapi_mailstore=mailstore,
+        mapi_addressbook=addressbook,
     )
+
+
+def _url(block: object | None) -> str:
+    """The ExternalUrl of a mapiHttp MailStore or AddressBook block, else its InternalUrl."""
+    if block is None:
+        return ""
+    return _text(block, "ExternalUrl") or _text(block, "InternalUrl") or ""

@@ -59,7 +59,7 @@ class Credentials:
 class Request:
     """What to look up (plain classes here: ``dataclasses`` costs start-up, see facts.http)."""
 
-    __slots__ = ("ca_file", "credentials", "dns_server", "email", "port", "url")
+    __slots__ = ("ca_file", "credentials", "dns_server", "email", "mapi", "port", "url")
 
     def __init__(
         self,
@@ -69,6 +69,7 @@ class Request:
         ca_file: str | None,
         dns_server: tuple[str, int] | None,
         port: int | None = None,  # --autodiscover-port: the standard lookup's ports (a lab)
+        mapi: bool = False,  # --mapi: ask for the mapiHttp block too
     ) -> None:
         self.email = email
         self.url = url
@@ -76,6 +77,7 @@ class Request:
         self.ca_file = ca_file
         self.dns_server = dns_server
         self.port = port
+        self.mapi = mapi
 
 
 class _Stop(Exception):
@@ -401,6 +403,8 @@ class Lookup:
             ("X-ClientCanHandle", "Negotiate,ExHttpInfo"),
             ("Connection", "keep-alive"),
         ]
+        if self.request.mapi:  # Exchange publishes the mapiHttp URLs only to clients that ask
+            headers.append(("X-MapiHttpCapability", "1"))
         response = conn.request("POST", target.path, target.host, headers, body)
         if response.status != 401:
             return self._outcome(response, "")

@@ -112,6 +112,13 @@ def match_mode(value: str) -> str:
     return value
 
 
+def extended_protection(value: str) -> str:
+    value = _nonempty(value).lower()
+    if value not in ("off", "accept", "require"):
+        raise Invalid(f"{value!r} is not one of off, accept, require")
+    return value
+
+
 def threshold(value: str) -> Threshold:
     value = _nonempty(value)
     if not any(ch in value for ch in ":@~"):

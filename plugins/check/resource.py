@@ -23,6 +23,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up
 if TYPE_CHECKING:
     from ..autodiscover.lookup import Request as AutodiscoverRequest
     from ..facts.http import AutodiscoverFacts
+    from ..facts.logon import LogonFacts
     from ..probes.revocation import Settings
     from ..transport.proxy import Proxy
 
@@ -40,6 +41,9 @@ class Target:
         ipv6: bool,
         autodiscover: AutodiscoverRequest | None = None,
         rpc: bool = False,
+        mapi: bool = False,
+        logon: bool = False,
+        extended_protection: str = "accept",
         revocation: Settings | None = None,
         proxy: Proxy | None = None,
     ) -> None:
@@ -51,6 +55,9 @@ class Target:
         self.ipv6 = ipv6
         self.autodiscover = autodiscover
         self.rpc = rpc
+        self.mapi = mapi  # --mapi
+        self.logon = logon  # --logon: with the Autodiscover credentials
+        self.extended_protection = extended_protection  # off | accept | require
         self.revocation = revocation  # --revocation: how its URLs are resolved, the anchors
         # --proxy: already every connection's way out (transport.PROXY); its tunnels are facts
         self.proxy = proxy
@@ -96,6 +103,15 @@ class OutlookAnywhere(nagiosplugin.Resource):
             from ..probes import rpcproxy
 
             rpc = rpcproxy.probe_all(tuple(n.address for n in nodes), t.port, host, self.deadline)
+        mapi = None
+        if t.mapi and host is not None:
+            from ..probes import mapi as mapi_probe
+
+            served = tuple(n.address for n in nodes)
+            mapi = mapi_probe.probe_all(served, t.port, host, self.deadline)
+        logon = None
+        if t.logon:
+            logon = self._logon(published, nodes, host)
         revocation = None
         if t.revocation is not None:
             from ..probes import revocation as lookup
@@ -103,7 +119,16 @@ class OutlookAnywhere(nagiosplugin.Resource):
             revocation = lookup.check(nodes, t.revocation, self.deadline)
         proxy = t.proxy.facts if t.proxy is not None else None
         facts = CheckFacts(
-            now, host, resolution, nodes, published, rpc, revocation=revocation, proxy=proxy
+            now,
+            host,
+            resolution,
+            nodes,
+            published,
+            rpc,
+            mapi,
+            logon,
+            revocation=revocation,
+            proxy=proxy,
         )
         yield nagiosplugin.Metric("findings", facts, context="findings")
         yield from _perfdata(facts)
@@ -113,6 +138,46 @@ class OutlookAnywhere(nagiosplugin.Resource):
 
         assert self.target.autodiscover is not None
         return discover(self.target.autodiscover, budget(self.deadline))
+
+    def _logon(
+        self, published: AutodiscoverFacts | None, nodes: list[NodeFacts], host: str | None
+    ) -> LogonFacts:
+        """Log on to every node that completed a TLS handshake, only once Autodiscover accepted
+        the credentials (a wrong password costs one failed logon per check, not one per node)."""
+        from ..facts.logon import LogonFacts
+        from ..probes import logon
+
+        t = self.target
+        request = t.autodiscover
+        document = published.document if published is not None else None
+        if request is None or published is None or published.error_kind or document is None:
+            return LogonFacts(skipped="autodiscover")
+        exch = document.provider("EXCH")
+        server = exch.server if exch is not None else ""
+        facts = LogonFacts(server=server, mailbox=server)
+        if not logon.usable_server(server):
+            facts.skipped = "no-server"
+            return facts
+        reachable = tuple(n.address for n in nodes if not n.failure and n.leaf is not None)
+        if not reachable or host is None:
+            facts.skipped = "no-node"
+            return facts
+        credentials = request.credentials
+        account = logon.Account(credentials.username or request.email, credentials.password)
+        logon.logon_all(
+            reachable,
+            t.port,
+            host,
+            account,
+            facts,
+            rpc=t.rpc,
+            mapi=t.mapi,
+            ca_file=request.ca_file,
+            deadline=self.deadline,
+            mapi_url=document.mapi_mailstore,
+            unbound=t.extended_protection == "require",
+        )
+        return facts
 
 
 def _perfdata(facts: CheckFacts) -> Iterator[nagiosplugin.Metric]:
@@ -139,8 +204,28 @@ def _perfdata(facts: CheckFacts) -> Iterator[nagiosplugin.Metric]:
         rpc_times = [r.elapsed for r in facts.rpc if r.elapsed is not None]
         if rpc_times:
             yield nagiosplugin.Metric("rpc_time", round(max(rpc_times), 4), "s", 0, context="time")
+    if facts.mapi:
+        mapi_times = [m.elapsed for m in facts.mapi if m.elapsed is not None]
+        if mapi_times:
+            slowest = round(max(mapi_times), 4)
+            yield nagiosplugin.Metric("mapi_time", slowest, "s", 0, context="time")
+    if facts.logon is not None:
+        yield from _logon_perfdata(facts.logon)
     if facts.revocation is not None:
         updates = facts.revocation.crl_next_updates()
         if updates:
             hours = round((min(updates) - now) / 3600.0, 1)
             yield nagiosplugin.Metric("crl_hours_left", hours, context="crl_hours_left")
+
+
+def _logon_perfdata(logon: LogonFacts) -> Iterator[nagiosplugin.Metric]:
+    """logon_time: the slowest node's accepted authentication; rpc_endpoint_time: the slowest
+    CONN/A1 -> CONN/C2."""
+    auths = [r.auth for r in logon.rpc or []] + [m.auth for m in logon.mapi or []]
+    times = [auth.elapsed for auth in auths if auth.elapsed is not None]
+    if times:
+        yield nagiosplugin.Metric("logon_time", round(max(times), 4), "s", 0, context="time")
+    reached = [e.elapsed for r in logon.rpc or [] for e in r.endpoints if e.elapsed is not None]
+    if reached:
+        slowest = round(max(reached), 4)
+        yield nagiosplugin.Metric("rpc_endpoint_time", slowest, "s", 0, context="time")

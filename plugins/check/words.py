@@ -303,6 +303,189 @@ def _rpc_what(ev: dict[str, object], limit: int) -> str:
     return f"answered {status}"
 
 
+# -- MAPI over HTTP and logging on (--mapi, --logon) ------------------------------------------
+
+# The RPC endpoints behind the proxy, as the Remote Connectivity Analyzer names them
+ENDPOINT_NAMES = {6001: "mail store", 6002: "directory referral", 6004: "address book"}
+# Win32 codes of "503 RPC Error: <hex>" and RTS faults
+RPC_ERRORS = {
+    "5": "access denied",
+    "6ba": "the RPC server is unavailable",
+    "6be": "the remote procedure call failed",
+    "6bf": "the remote procedure call failed and did not execute",
+    "6d9": "no such endpoint is registered",
+    "721": "a security package specific error occurred",
+}
+# [MS-OXCMAPIHTTP] 2.2.3.3.3 X-ResponseCode
+MAPI_RESPONSE_CODES = {
+    "0": "success",
+    "1": "unknown failure",
+    "2": "invalid verb",
+    "3": "invalid path",
+    "4": "invalid header",
+    "5": "invalid request type",
+    "6": "invalid context cookie",
+    "7": "missing header",
+    "8": "anonymous not allowed",
+    "9": "request too large",
+    "10": "session not found",
+    "11": "no privilege",
+    "12": "invalid request body",
+    "13": "missing cookie",
+    "15": "invalid sequence",
+    "16": "endpoint disabled",
+    "17": "invalid response",
+    "18": "endpoint shutting down",
+}
+# Why a logon or a channel got no verdict (Authentication.detail, Endpoint.detail)
+_NO_VERDICT = {
+    "timeout": "no answer within the deadline",
+    "untrusted": "the certificate does not verify for the host name, credentials not sent",
+    "tls": "TLS failure",
+    "network": "network failure",
+    "refused": "connection refused",
+    "closed": "the server closed the connection during the logon",
+    "protocol": "not an HTTP answer",
+    "too-big": "an answer too big",
+    "no-challenge": "no NTLM/Negotiate challenge in the 401",
+    "bad-challenge": "an invalid NTLM/Negotiate challenge",
+    "ntlm-start": "NTLM could not start",
+    "internal": "internal error",
+}
+# What an RTS reader found instead of RTS PDUs
+_NOT_RTS = {
+    "not-rts": "not RTS",
+    "bad-length": "an RTS PDU of impossible length",
+    "bad-command": "a malformed RTS command",
+    "empty": "an empty body",
+}
+
+
+def endpoint_name(port: object) -> str:
+    name = ENDPOINT_NAMES.get(port) if isinstance(port, int) else None
+    return f"{port} {name}" if name else f"{port}"
+
+
+def rpc_error_text(code: object) -> str:
+    meaning = RPC_ERRORS.get(str(code).lower())
+    return f"{shown(code, 16)} ({meaning})" if meaning else shown(code, 16)
+
+
+def response_code_text(code: object) -> str:
+    meaning = MAPI_RESPONSE_CODES.get(str(code))
+    return f"{shown(code, 16)} ({meaning})" if meaning else shown(code, 16)
+
+
+def _no_verdict(detail: object) -> str:
+    return _NO_VERDICT.get(str(detail), shown(detail, 40) or "no answer")
+
+
+def _mapi(ev: dict[str, object], limit: int) -> str:
+    kind = ev["kind"]
+    if kind == k.MAPI_HEALTH:
+        return f"MAPI healthcheck.htm answered {wire(ev['status'], limit)}"
+    if kind == k.MAPI_UNREACHABLE:
+        return f"MAPI over HTTP: {shown(ev.get('detail', ''), limit)}"
+    if kind == k.MAPI_NO_SCHEME:
+        return "/mapi/emsmdb/ answered 401 without any WWW-Authenticate scheme"
+    if kind == k.MAPI_MISSING_SCHEME:
+        missing, offered = ev["missing"], ev["offered"]
+        assert isinstance(missing, (list, tuple)) and isinstance(offered, (list, tuple))
+        return (
+            f"/mapi/emsmdb/ does not offer {', '.join(missing)}"
+            f" (offers {', '.join(wire(s, 40) for s in offered)})"
+        )
+    status = wire(ev.get("status", ""), limit)
+    if ev.get("code") == 200:
+        return "/mapi/emsmdb/ answered 200 without authentication (anonymous access enabled)"
+    if ev.get("code") == 404:
+        return f"/mapi/emsmdb/ answered {status}: MAPI over HTTP is not enabled"
+    return f"/mapi/emsmdb/ answered {status}"
+
+
+def _logon(ev: dict[str, object], limit: int) -> str:
+    kind, protocol = ev["kind"], ev.get("protocol", "")
+    scheme = f" ({ev['scheme']})" if ev.get("scheme") else ""
+    if kind == k.LOGON_NO_SERVER:
+        if ev.get("server"):
+            return (
+                f"Autodiscover publishes an EXCH Server {wire(ev['server'], limit)} that cannot"
+                " be used in a URL: no logon tried"
+            )
+        return "Autodiscover publishes no EXCH Server: the RPC endpoints cannot be tried"
+    if kind == k.LOGON_BINDING_REFUSED:
+        what = "binding" if limit < LONG else "channel binding"  # the first line is short
+        text = (
+            f"{protocol} logon refused with {what}, accepted without: the node binds"
+            " another certificate than it presents (a TLS-offloading device?)"
+        )
+        if limit < LONG:
+            return text
+        return text + ", Outlook on current Windows prompts for credentials"
+    if kind == k.LOGON_UNBOUND:
+        if ev.get("basic"):
+            return f"{protocol} offers only Basic: no channel binding (Extended Protection)"
+        return (
+            f"{protocol} logon accepted without channel binding: Extended Protection not enforced"
+        )
+    if kind == k.LOGON_REFUSED:
+        return f"{protocol} logon refused{scheme} although Autodiscover accepted the credentials"
+    if kind == k.LOGON_FAILED:
+        return f"{protocol} logon failed{scheme}: {_no_verdict(ev.get('detail'))}"
+    if kind == k.LOGON_NO_SCHEME:
+        offered = ev.get("offered") or []
+        assert isinstance(offered, (list, tuple))
+        names = ", ".join(wire(s, 40) for s in offered) or "none"
+        return f"{protocol} offers no scheme Outlook logs on with (offers {names})"
+    return (
+        "broken installation: Python module pyspnego is not installed"
+        f" ({protocol} accepts only NTLM/Negotiate)"
+    )
+
+
+def _echo(ev: dict[str, object], limit: int) -> str:
+    if ev.get("status"):
+        return f"RPC echo answered {wire(ev['status'], limit)}"
+    detail = str(ev.get("detail", ""))
+    found = _NOT_RTS.get(detail) or f"a {shown(detail, 20)} PDU"
+    return f"RPC echo answered 200 with {found} instead of an RTS echo"
+
+
+def _endpoint(ev: dict[str, object], limit: int) -> str:
+    who = f"endpoint {endpoint_name(ev['port'])}"
+    outcome, detail = ev.get("outcome"), str(ev.get("detail", ""))
+    if outcome == "rpc-error":
+        return f"{who}: RPC Error {rpc_error_text(ev.get('code', ''))}"
+    if outcome == "fault":
+        return f"{who}: RTS fault {rpc_error_text(ev.get('code', ''))}"
+    if outcome == "no-c2":
+        pdus = ev.get("pdus") or []
+        assert isinstance(pdus, (list, tuple))
+        if detail == "too-long":
+            why = "no CONN/C2 in 256 KiB of RTS PDUs"
+        elif detail == "closed":
+            why = "the proxy closed the OUT channel before CONN/C2"
+        else:
+            why = "no CONN/C2 within the deadline"
+        seen = f", only {', '.join(shown(p, 20) for p in pdus)}" if pdus else ""
+        return f"{who} did not answer through the RPC proxy ({why}{seen})"
+    if outcome == "garbage":
+        return f"{who}: the OUT channel sent {_NOT_RTS.get(detail, 'not RTS')}"
+    if outcome == "http":
+        return f"{who}: the OUT channel answered {wire(ev.get('status', ''), limit)}"
+    if outcome == "refused":
+        return f"{who}: the channel's logon was refused"
+    return f"{who}: {_no_verdict(detail)}"
+
+
+def _ping(ev: dict[str, object], limit: int) -> str:
+    status = str(ev.get("status", ""))
+    if ev.get("code") and status.startswith("200"):
+        return f"MAPI PING answered X-ResponseCode {response_code_text(ev['code'])}"
+    code = f", X-ResponseCode {response_code_text(ev['code'])}" if ev.get("code") else ""
+    return f"MAPI PING answered {wire(status, limit)}{code}"
+
+
 # -- revocation (--revocation) ---------------------------------------------------------------
 
 _VIA = {"crl": "CRL", "ocsp": "OCSP"}
@@ -483,13 +666,38 @@ _PHRASES = {
             k.RPC_FAILURE,
         )
     },
+    **{
+        kind: _mapi
+        for kind in (
+            k.MAPI_HEALTH,
+            k.MAPI_UNREACHABLE,
+            k.MAPI_NO_SCHEME,
+            k.MAPI_MISSING_SCHEME,
+            k.MAPI_FAILURE,
+        )
+    },
+    **{
+        kind: _logon
+        for kind in (
+            k.LOGON_NO_SERVER,
+            k.LOGON_BINDING_REFUSED,
+            k.LOGON_UNBOUND,
+            k.LOGON_REFUSED,
+            k.LOGON_FAILED,
+            k.LOGON_NO_SCHEME,
+            k.LOGON_NTLM_MISSING,
+        )
+    },
+    k.ECHO_FAILED: _echo,
+    k.ENDPOINT_FAILED: _endpoint,
+    k.PING_FAILED: _ping,
 }
 
 
 def phrase(finding: Finding, limit: int = LONG) -> str:
     """What is wrong, without its subject or fix: the same words on the first line and below."""
     ev = finding.evidence
-    if finding.kind.startswith(("rpc-", "proxy-")):
+    if finding.kind.startswith(("rpc-", "mapi-", "logon-", "proxy-")):
         ev = {**ev, "kind": finding.kind}
     return _PHRASES[finding.kind](ev, limit)
 
@@ -636,6 +844,75 @@ def rpc_text(facts: object) -> str:
     return "; ".join(parts)
 
 
+def mapi_text(facts: object) -> str:
+    """What one node's MAPI over HTTP answered without credentials."""
+    from ..facts.logon import MapiProbe
+
+    assert isinstance(facts, MapiProbe)
+    parts = []
+    if facts.health is not None:
+        parts.append(f"healthcheck.htm {facts.health}")
+    if facts.status is not None:
+        parts.append(f"/mapi/emsmdb/ {facts.status} {wire(facts.reason, 80)}".strip())
+    if facts.schemes:
+        parts.append(f"schemes {', '.join(wire(s, 40) for s in facts.schemes)}")
+    if facts.elapsed is not None:
+        parts.append(_ms(facts.elapsed))
+    return "; ".join(parts)
+
+
+def _binding_text(auth: object, protocol: str) -> str:
+    """How the node took the logon: the Extended Protection part of a long-output line."""
+    from ..facts.logon import ACCEPTED, Authentication
+
+    assert isinstance(auth, Authentication)
+    if not auth.scheme or not auth.outcome:
+        return ""
+    if auth.scheme == "Basic":
+        return f"{protocol} logon Basic {auth.outcome} (no channel binding)"
+    text = f"{protocol} logon {shown(auth.scheme, 20)}"
+    if auth.outcome == ACCEPTED:
+        text += ", Extended Protection: binding accepted"
+        if auth.unbound_outcome:
+            text += f", without binding {auth.unbound_outcome}"
+    elif auth.retry_outcome:
+        text += f", with binding {auth.outcome}, without binding {auth.retry_outcome}"
+    else:
+        text += f" {auth.outcome}"
+    if auth.elapsed is not None and auth.accepted:
+        text += f" in {_ms(auth.elapsed)}"
+    return text
+
+
+def logon_text(rpc: object | None, mapi: object | None) -> str:
+    """What logging on to one node showed: Extended Protection, echo, endpoints, PING."""
+    from ..facts.logon import REACHED, MapiLogon, RpcLogon
+
+    parts = []
+    if isinstance(rpc, RpcLogon):
+        said = _binding_text(rpc.auth, "RPC")
+        if said:
+            parts.append(said)
+        if rpc.echo == "ok":
+            parts.append("echo OK")
+        reached = [e for e in rpc.endpoints if e.outcome == REACHED]
+        if reached:
+            answered = ", ".join(f"{endpoint_name(e.port)} {_ms(e.elapsed)}" for e in reached)
+            parts.append(f"CONN/C2 from {answered}")
+    if isinstance(mapi, MapiLogon):
+        said = _binding_text(mapi.auth, "MAPI")
+        if said:
+            parts.append(said)
+        if mapi.status is not None and mapi.auth.accepted:
+            code = mapi.response_code
+            parts.append(
+                f"PING {mapi.status}"
+                + (f" X-ResponseCode {response_code_text(code)}" if code else "")
+                + (f" {_ms(mapi.elapsed)}" if mapi.elapsed is not None else "")
+            )
+    return "; ".join(parts)
+
+
 # -- the first line and the long output ---------------------------------------------------------
 
 
@@ -692,9 +969,16 @@ def _all_well(verdict: Verdict, facts: CheckFacts, policy: Policy) -> str:
         text += ", as Autodiscover publishes"
     if not policy.check_trust:
         text += ", trust not checked"
-    if facts.rpc:
+    logon = facts.logon
+    logged_on = logon is not None and not logon.skipped
+    if facts.rpc and not (logged_on and logon is not None and logon.rpc):
         schemes = dict.fromkeys(s for r in facts.rpc for s in r.schemes)
         text += f", rpcproxy.dll 401 ({', '.join(wire(s, 20) for s in schemes)})"
+    if logged_on and logon is not None:
+        done = (["echo, 6001/6002/6004"] if logon.rpc else []) + (["PING"] if logon.mapi else [])
+        text += f", logged on: {', '.join(done)}"
+    elif facts.mapi:
+        text += ", MAPI over HTTP answers"
     if facts.revocation is not None:
         text += _revocation_checked(facts.revocation)
     return text
@@ -750,6 +1034,12 @@ def long_output(verdict: Verdict, facts: CheckFacts, verbosity: int) -> list[str
             + f" -- {autodiscover_text(facts.autodiscover)}"
         )
     rpc = {r.address: r for r in facts.rpc or []}
+    mapi = {m.address: m for m in facts.mapi or []}
+    logon = facts.logon
+    if logon is not None and logon.skipped == "autodiscover":
+        lines.append("Logon not tried: Autodiscover did not accept the credentials")
+    rpc_logon = {r.address: r for r in logon.rpc or []} if logon else {}
+    mapi_logon = {m.address: m for m in logon.mapi or []} if logon else {}
     for node in facts.nodes:
         own = verdict.of(node.address)
         state = max((f.state for f in own), default=Ok)
@@ -759,6 +1049,11 @@ def long_output(verdict: Verdict, facts: CheckFacts, verbosity: int) -> list[str
         details = node_details(node, facts.now)
         if node.address in rpc:
             details = "; ".join(d for d in (details, rpc_text(rpc[node.address])) if d)
+        if node.address in mapi:
+            details = "; ".join(d for d in (details, mapi_text(mapi[node.address])) if d)
+        said = logon_text(rpc_logon.get(node.address), mapi_logon.get(node.address))
+        if said:
+            details = "; ".join(d for d in (details, said) if d)
         lines.append(line + (f" -- {details}" if details else ""))
         if facts.revocation is not None:
             lines += [

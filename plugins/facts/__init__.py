@@ -11,6 +11,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up
 if TYPE_CHECKING:
     from .certificate import CertFacts
     from .http import AutodiscoverFacts, RpcFacts
+    from .logon import LogonFacts, MapiProbe
     from .proxy import ProxyFacts
     from .revocation import RevocationFacts
 
@@ -92,6 +93,8 @@ class CheckFacts:
         nodes: list[NodeFacts],
         autodiscover: AutodiscoverFacts | None = None,
         rpc: list[RpcFacts] | None = None,
+        mapi: list[MapiProbe] | None = None,
+        logon: LogonFacts | None = None,
         revocation: RevocationFacts | None = None,
         proxy: ProxyFacts | None = None,
     ) -> None:
@@ -101,5 +104,7 @@ class CheckFacts:
         self.nodes = nodes
         self.autodiscover = autodiscover
         self.rpc = rpc
+        self.mapi = mapi  # --mapi, without credentials
+        self.logon = logon  # --logon
         self.revocation = revocation  # --revocation: the CRLs and OCSP answers of every chain
         self.proxy = proxy  # --proxy: every tunnel asked of it (facts.proxy)

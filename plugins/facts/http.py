@@ -98,6 +98,8 @@ class Document(_Plain):
         "action",
         "error_code",
         "error_message",
+        "mapi_addressbook",
+        "mapi_mailstore",
         "providers",
         "redirect_addr",
         "redirect_url",
@@ -111,6 +113,8 @@ class Document(_Plain):
         error_code: str = "",
         error_message: str = "",
         providers: tuple[Provider, ...] = (),
+        mapi_mailstore: str = "",
+        mapi_addressbook: str = "",
     ) -> None:
         self.action = action
         self.redirect_url = redirect_url
@@ -118,6 +122,10 @@ class Document(_Plain):
         self.error_code = error_code
         self.error_message = error_message
         self.providers = providers
+        # the mapiHttp block's URLs (published only to a request with X-MapiHttpCapability: 1),
+        # the external one where both are published
+        self.mapi_mailstore = mapi_mailstore
+        self.mapi_addressbook = mapi_addressbook
 
     def provider(self, kind: str) -> Provider | None:
         return next((p for p in self.providers if p.type.upper() == kind), None)

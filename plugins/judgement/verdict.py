@@ -53,6 +53,7 @@ class Policy:
         critical: Threshold,
         check_trust: bool,
         expect_auth: tuple[str, ...] = (),
+        extended_protection: str = "accept",
     ) -> None:
         self.principal = principal  # -P, without the msstd: prefix
         self.host = host  # -H
@@ -61,6 +62,7 @@ class Policy:
         self.critical = critical
         self.check_trust = check_trust
         self.expect_auth = expect_auth
+        self.extended_protection = extended_protection  # --extended-protection
 
 
 class Principal:
@@ -357,6 +359,13 @@ def judge(facts: CheckFacts, policy: Policy) -> Verdict:
 
         for rpc in facts.rpc:
             found += judge_rpc(rpc, policy.expect_auth)
+    if facts.mapi is not None or facts.logon is not None:
+        from .logon import judge_logon, judge_mapi
+
+        for mapi in facts.mapi or []:
+            found += judge_mapi(mapi, policy.expect_auth)
+        if facts.logon is not None:
+            found += judge_logon(facts.logon, policy.extended_protection)
     if facts.revocation is not None:
         found = _with_revocation(found, facts)
     found += judge_fleet(facts.nodes)

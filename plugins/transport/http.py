@@ -142,45 +142,89 @@ class Connection:
         headers: list[tuple[str, str]] | None = None,
         body: bytes = b"",
         read_body: bool = True,
+        length: int | None = None,
+        stream: bool = False,
     ) -> Response:
-        """Send one request and read its response; raise :class:`HttpError`."""
+        """Send one request and read its response; raise :class:`HttpError`.
+
+        ``length``: the Content-Length to declare when ``body`` is only the start of the body
+        (an RPC IN channel).  ``stream``: read the head only and keep the connection open; the
+        body is then read with :meth:`read_some` (an RPC OUT channel, whose body never ends)."""
+        started = time.monotonic()
+        self.send_request(method, path, host, headers, body, length)
+        try:
+            response = self._read_head()
+            response.elapsed = time.monotonic() - started
+            if stream:
+                pass
+            elif read_body and method != "HEAD" and response.status not in (204, 304):
+                response.body = self._read_body(response)
+            else:
+                response.keep_alive = False
+            response.elapsed = time.monotonic() - started
+        except BaseException as exc:
+            self._fail(exc)
+            raise  # pragma: no cover - _fail raises
+        TRACE(self.address, f"HTTP {response.status} {response.reason}".strip())
+        if not response.keep_alive and not stream:
+            self.close()
+        return response
+
+    def send_request(
+        self,
+        method: str,
+        path: str,
+        host: str,
+        headers: list[tuple[str, str]] | None = None,
+        body: bytes = b"",
+        length: int | None = None,
+    ) -> None:
+        """Send a request without waiting for its response (an RPC IN channel has none until
+        it is closed); raise :class:`HttpError`."""
         lines = [f"{method} {path} HTTP/1.1", f"Host: {host}"]
         lines += [f"{k}: {v}" for k, v in headers or []]
-        lines.append(f"Content-Length: {len(body)}")
+        lines.append(f"Content-Length: {len(body) if length is None else length}")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
         if TRACE.on:  # the request line and the authentication scheme, never a header's value
             auth = [v.split(" ", 1)[0] for k, v in headers or [] if k.lower() == "authorization"]
             scheme = f", Authorization: {auth[0]} ..." if auth else ""
             TRACE(self.address, f"{method} {path} (Host {host}{scheme})")
-        started = time.monotonic()
         try:
             self._send(head + body)
-            response = self._read_head()
-            response.elapsed = time.monotonic() - started
-            if read_body and method != "HEAD" and response.status not in (204, 304):
-                response.body = self._read_body(response)
-            else:
-                response.keep_alive = False
-            response.elapsed = time.monotonic() - started
-        except TimeoutError:
+        except BaseException as exc:
+            self._fail(exc)
+            raise  # pragma: no cover - _fail raises
+
+    def read_some(self) -> bytes:
+        """The next bytes of a streamed body (see ``stream``), b"" at its end; every read bounded
+        by the connection's deadline; raise :class:`HttpError`."""
+        if self.buffer:
+            data, self.buffer = self.buffer, b""
+            return data
+        try:
+            return self._recv()
+        except BaseException as exc:
+            self._fail(exc)
+            raise  # pragma: no cover - _fail raises
+
+    def _fail(self, exc: BaseException) -> None:
+        """Close the connection and raise ``exc`` as an :class:`HttpError`."""
+        if isinstance(exc, HttpError):
+            self.close()
+            raise exc
+        if isinstance(exc, TimeoutError):
             self.close()
             raise HttpError("timeout", "no answer in time") from None
-        except ssl.SSLError as exc:
+        if isinstance(exc, ssl.SSLError):
             self.close()
             raise HttpError("tls", f"TLS error: {exc.reason or exc}") from None
-        except ConnectionResetError:
+        if isinstance(exc, ConnectionResetError):
             self.close()
             raise HttpError("network", "connection reset") from None
-        except HttpError:
-            self.close()
-            raise
-        except OSError as exc:
+        if isinstance(exc, OSError):
             self.close()
             raise HttpError("network", exc.strerror or exc.__class__.__name__) from None
-        TRACE(self.address, f"HTTP {response.status} {response.reason}".strip())
-        if not response.keep_alive:
-            self.close()
-        return response
+        raise exc
 
     def _line(self) -> bytes:
         while b"\r\n" not in self.buffer:

@@ -1,0 +1,436 @@
+"""An Exchange front end in the lab: RPC over HTTP v2 and MAPI over HTTP behind a real logon.
+
+The hosts of :data:`LOGON_HOSTS` (``logon-*.contoso.test``, on 127.0.202.x, the web side's port)
+play Client Access nodes the way Outlook meets them:
+
+* Authentication on the HTTP layer: ``WWW-Authenticate: Negotiate`` and ``NTLM`` (pyspnego's
+  acceptor, the lab account of :mod:`contrib.lab.web`), or ``Basic`` alone on ``logon-basic``.
+  With Extended Protection on, an NTLM AUTHENTICATE must carry a channel binding equal to
+  ``tls-server-end-point`` of the certificate the node presents (:func:`tls_server_end_point`);
+  ``logon-ep-broken``'s second node binds another certificate (a TLS-offloading device): it
+  refuses the real binding and accepts a logon without one. NTLM is connection-based: once a
+  connection authenticated, its next requests need no ``Authorization`` header.
+* ``/rpc/rpcproxy.dll``: an echo (``RPC_IN_DATA``/``RPC_OUT_DATA`` with Content-Length 0..16)
+  is answered ``200 Success`` with an RTS echo PDU. ``RPC_OUT_DATA /rpc/rpcproxy.dll?
+  <server>:<port>`` carrying CONN/A1 opens an OUT channel: ``200 Success``, Content-Length 1 GiB,
+  CONN/A3, and CONN/C2 once the IN channel with the same virtual connection cookie (an
+  ``RPC_IN_DATA`` to the same ``<server>:<port>`` whose body starts with CONN/B1) arrived. Both
+  channels stay open until the client closes them. A 401 to a request whose 1 GiB body was
+  not read ends the connection, so an IN channel sends its NTLM NEGOTIATE with
+  Content-Length 0 first (as Outlook does) and CONN/B1 with the AUTHENTICATE. ``<server>``
+  must be the host's :func:`exchange_server` value and ``<port>`` one of 6001, 6002, 6004;
+  anything else, and 6002 on ``logon-503``, is answered ``503 RPC Error: 6ba``.
+* ``/mapi/healthcheck.htm`` (no logon), ``/mapi/emsmdb/`` and ``/mapi/nspi/``: 401 without
+  credentials; an authenticated ``POST ...?MailboxId=<exchange_server(host)>`` with
+  ``X-RequestType: PING`` is answered 200 with ``X-ResponseCode`` (0, or 10 on
+  ``logon-ping-error``); a MailboxId of another mailbox is a 404, a missing ``X-RequestType``
+  ``X-ResponseCode: 7``, another request type ``X-ResponseCode: 5``.
+
+The Autodiscover mailbox ``<first label>@contoso.test`` of each host publishes it
+(:func:`protocols`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import select
+import socket
+import struct
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qs, unquote
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+
+from . import rts
+from .http11 import Request, Response, Stream, head
+
+if TYPE_CHECKING:
+    from .web import Seen, Site
+
+DOMAIN = "contoso.test"
+PORTS = (6001, 6002, 6004)
+"""Mail store (EMSMDB), directory referral, address book (NSPI)."""
+ONE_GIB = 1 << 30
+HOLD = 300.0
+"""How long an open channel waits for its client at most (seconds)."""
+BINDING = 0x000A  # MsvAvChannelBindings ([MS-NLMP] 2.2.2.1)
+
+
+@dataclass(frozen=True)
+class LogonHost:
+    """One front-end host name: its nodes and how they behave."""
+
+    name: str  # the first label, and the Autodiscover mailbox's local part
+    nodes: int
+    description: str
+
+    @property
+    def host(self) -> str:
+        return f"{self.name}.{DOMAIN}"
+
+    def schemes(self) -> tuple[str, ...]:
+        return ("Basic",) if self.name == "logon-basic" else ("Negotiate", "NTLM")
+
+    def protection(self, node: int) -> str:
+        """Extended Protection of node ``node`` (1-based): require, other-certificate or off."""
+        if self.name in ("logon-ep-off", "logon-basic"):
+            return "off"
+        if self.name == "logon-ep-broken" and node == 2:
+            return "other-certificate"
+        return "require"
+
+    def refuses(self, node: int) -> bool:
+        return self.name == "logon-refuse" and node == 3
+
+
+LOGON_HOSTS: tuple[LogonHost, ...] = (
+    LogonHost("logon-ok", 3, "EP on, echo, 6001/6002/6004 answer A3 then C2, MAPI PING 0"),
+    LogonHost(
+        "logon-ep-broken", 3, "like logon-ok, node 2 binds another certificate than it presents"
+    ),
+    LogonHost("logon-ep-off", 1, "EP off: a logon with or without binding is accepted"),
+    LogonHost("logon-503", 1, "endpoint 6002 answers 503 RPC Error: 6ba"),
+    LogonHost("logon-no-c2", 1, "endpoint 6004: A3, then silence (never C2)"),
+    LogonHost("logon-refuse", 3, "node 3 refuses the account (always 401)"),
+    LogonHost("logon-ping-error", 1, "MAPI PING answers X-ResponseCode 10"),
+    LogonHost("logon-basic", 1, "Basic only (no binding possible)"),
+    LogonHost("logon-rts-garbage", 1, "hostile: echo and OUT channel answer random non-RTS bytes"),
+    LogonHost("logon-endless-out", 1, "hostile: the OUT channel streams padding PDUs forever"),
+    LogonHost("logon-ntlm-loop", 1, "hostile: every NTLM leg gets a fresh challenge, never OK"),
+    LogonHost("logon-mapi-down", 1, "/mapi/healthcheck.htm answers 503"),
+)
+BY_HOST = {h.host: h for h in LOGON_HOSTS}
+MAILBOXES = {h.name: f"settings for {h.host}: {h.description}" for h in LOGON_HOSTS}
+
+
+def exchange_server(host: str) -> str:
+    """The EXCH ``Server`` Autodiscover publishes for ``host``'s mailbox, ``<GUID>@contoso.test``:
+    the ``<server>`` of ``/rpc/rpcproxy.dll?<server>:<port>`` and the MAPI ``MailboxId``."""
+    return f"{uuid.uuid5(uuid.NAMESPACE_DNS, host.lower())}@{DOMAIN}"
+
+
+def protocols(host: str, port: int, mapi_capability: bool) -> str:
+    """The Autodiscover ``Protocol`` blocks of ``host``'s mailbox: EXCH, EXPR and EXHTTP, and the
+    mapiHttp block when the request carried ``X-MapiHttpCapability: 1``."""
+    package = "Basic" if host == "logon-basic." + DOMAIN else "Ntlm"
+    proxy = (
+        f"<Server>{host}</Server><SSL>On</SSL><AuthPackage>{package}</AuthPackage>"
+        f"<CertPrincipalName>msstd:{host}</CertPrincipalName>"
+    )
+    server = exchange_server(host)
+    blocks = [
+        f"<Protocol><Type>EXCH</Type><Server>{server}</Server>"
+        f"<ServerDN>/o=Contoso/ou=Exchange Administrative Group/cn=Configuration/cn=Servers/"
+        f"cn={server}</ServerDN><AuthPackage>Anonymous</AuthPackage></Protocol>",
+        f"<Protocol><Type>EXPR</Type>{proxy}</Protocol>",
+        f'<Protocol Type="EXHTTP"><Type>EXHTTP</Type>{proxy}</Protocol>',
+    ]
+    if mapi_capability:
+        base = f"https://{host}:{port}/mapi"
+        store = f"{base}/emsmdb/?MailboxId={server}"
+        book = f"{base}/nspi/?MailboxId={server}"
+        blocks.append(
+            '<Protocol Type="mapiHttp" Version="1">'
+            f"<MailStore><InternalUrl>{store}</InternalUrl><ExternalUrl>{store}</ExternalUrl>"
+            f"</MailStore><AddressBook><InternalUrl>{book}</InternalUrl>"
+            f"<ExternalUrl>{book}</ExternalUrl></AddressBook></Protocol>"
+        )
+    return "".join(blocks)
+
+
+def tls_server_end_point(cert: x509.Certificate) -> bytes:
+    """RFC 5929 channel-binding application data of ``cert``: the certificate's signature hash
+    (SHA-256 in place of MD5 and SHA-1) of its DER form, after ``tls-server-end-point:``."""
+    algorithm = cert.signature_hash_algorithm
+    if algorithm is None or algorithm.name in ("md5", "sha1"):
+        algorithm = hashes.SHA256()
+    digest = hashes.Hash(algorithm)
+    digest.update(cert.public_bytes(serialization.Encoding.DER))
+    return b"tls-server-end-point:" + digest.finalize()
+
+
+def ntlm_message_type(token: bytes) -> int:
+    """1 NEGOTIATE, 2 CHALLENGE, 3 AUTHENTICATE; 0 when ``token`` is no NTLM message."""
+    if len(token) < 12 or not token.startswith(b"NTLMSSP\x00"):
+        return 0
+    return int(struct.unpack_from("<I", token, 8)[0])
+
+
+def carries_binding(token: bytes) -> bool:
+    """Whether an NTLM AUTHENTICATE carries a non-zero MsvAvChannelBindings in its NTLMv2
+    response ([MS-NLMP] 2.2.1.3, 2.2.2.7): the lab's own reading, not the acceptor's."""
+    if ntlm_message_type(token) != 3 or len(token) < 28:
+        return False
+    length, _max, offset = struct.unpack_from("<HHI", token, 20)
+    response = token[offset : offset + length]
+    pos = 16 + 28  # NTProofStr, then the fixed part of NTLMv2_CLIENT_CHALLENGE
+    while pos + 4 <= len(response):
+        av_id, av_len = struct.unpack_from("<HH", response, pos)
+        pos += 4
+        if av_id == 0:  # MsvAvEOL
+            break
+        value = response[pos : pos + av_len]
+        pos += av_len
+        if av_id == BINDING:
+            return any(value)
+    return False
+
+
+def fresh_challenge() -> bytes:
+    """An NTLM CHALLENGE from a new acceptor (the NTLM-loop host's answer to every leg)."""
+    import spnego
+
+    negotiate = spnego.client("loop", "loop", protocol="ntlm").step()
+    return spnego.server(protocol="ntlm").step(negotiate) or b""
+
+
+Authenticate = Callable[["Site", Request, "Seen", dict[str, object]], "str | Response"]
+
+
+class Channels:
+    """The virtual connections: which CONN/B1 arrived, by virtual connection cookie."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._arrived: dict[bytes, tuple[threading.Event, list[str]]] = {}
+
+    def _entry(self, cookie: bytes) -> tuple[threading.Event, list[str]]:
+        with self._lock:
+            if len(self._arrived) > 4096:  # channels whose partner never came
+                self._arrived.clear()
+            return self._arrived.setdefault(cookie, (threading.Event(), []))
+
+    def in_channel(self, cookie: bytes, target: str) -> None:
+        event, targets = self._entry(cookie)
+        targets.append(target)
+        event.set()
+
+    def waiter(self, cookie: bytes) -> tuple[threading.Event, list[str]]:
+        return self._entry(cookie)
+
+    def forget(self, cookie: bytes) -> None:
+        with self._lock:
+            self._arrived.pop(cookie, None)
+
+
+class Front:
+    """The request handling of every ``exchange`` site (see the module docstring)."""
+
+    def __init__(self, authenticate: Authenticate, running: Callable[[], bool]) -> None:
+        self.authenticate = authenticate
+        self.running = running
+        self.channels = Channels()
+
+    def answer(
+        self,
+        site: Site,
+        request: Request,
+        seen: Seen,
+        state: dict[str, object],
+        sock: socket.socket,
+        stream: Stream,
+    ) -> Response | None:
+        """The response, or None when the connection was served to its end here."""
+        host = BY_HOST[site.host]
+        path, _, query = request.path.partition("?")
+        path = path.lower()
+        fe = [("X-FEServer", site.label.split(".")[0])] if site.label else []
+        if path == "/mapi/healthcheck.htm" and request.method.upper() == "GET":
+            if host.name == "logon-mapi-down":
+                return Response(503, "Service Unavailable", fe, b"", close=True)
+            return Response(200, "OK", fe, f"200 OK<br/>{site.label}".encode())
+        if path == "/rpc/healthcheck.htm" and request.method.upper() == "GET":
+            return Response(200, "OK", fe, f"200 OK<br/>{site.label}".encode())
+        if path in ("/mapi/emsmdb", "/mapi/emsmdb/", "/mapi/nspi", "/mapi/nspi/"):
+            return self._authenticated(site, request, seen, state, fe) or self._mapi(
+                host, request, query, fe
+            )
+        if path == "/rpc/rpcproxy.dll":
+            if request.length > 16 and not request.streamed:
+                pdu = _first_pdu(request, stream)
+                seen.rts = [pdu.name if pdu else "invalid"]
+            refused = self._authenticated(site, request, seen, state, fe)
+            if refused is not None:
+                return refused
+            return self._rpc(host, site, request, seen, query, sock, stream, fe)
+        return Response(404, "Not Found", fe, b"", close=request.streamed)
+
+    def _authenticated(
+        self,
+        site: Site,
+        request: Request,
+        seen: Seen,
+        state: dict[str, object],
+        fe: list[tuple[str, str]],
+    ) -> Response | None:
+        """None when the request may go on, else the 401 to send."""
+        user = self.authenticate(site, request, seen, state)
+        if isinstance(user, Response):
+            user.headers += fe
+            # A body that was not read cannot be skipped: the connection ends with the 401.
+            user.close = user.close or request.streamed
+            return user
+        return None
+
+    # -- MAPI over HTTP -------------------------------------------------------------------
+
+    def _mapi(
+        self, host: LogonHost, request: Request, query: str, fe: list[tuple[str, str]]
+    ) -> Response:
+        if request.streamed:
+            return Response(413, "Request Entity Too Large", fe, b"", close=True)
+        mailbox = parse_qs(query).get("MailboxId", [""])[0]
+        if mailbox.lower() != exchange_server(host.host).lower():
+            return Response(404, "Not Found", fe, b"")
+        kind = request.headers.get("x-requesttype", "")
+        if request.method.upper() != "POST":
+            code = "2"  # invalid verb
+        elif not kind:
+            code = "7"  # missing header
+        elif kind.upper() != "PING":
+            code = "5"  # invalid request type (the lab answers PING only)
+        elif host.name == "logon-ping-error":
+            code = "10"  # context not found
+        else:
+            code = "0"
+        headers = [
+            ("Content-Type", "application/mapi-http"),
+            ("X-RequestType", kind or "PING"),
+            ("X-RequestId", request.headers.get("x-requestid", "")),
+            ("X-ResponseCode", code),
+            ("X-ServerApplication", "Exchange/15.02.1544.004"),
+            *fe,
+        ]
+        return Response(200, "OK", headers, b"")
+
+    # -- RPC over HTTP v2 -----------------------------------------------------------------
+
+    def _rpc(
+        self,
+        host: LogonHost,
+        site: Site,
+        request: Request,
+        seen: Seen,
+        query: str,
+        sock: socket.socket,
+        stream: Stream,
+        fe: list[tuple[str, str]],
+    ) -> Response | None:
+        method = request.method.upper()
+        if method not in ("RPC_IN_DATA", "RPC_OUT_DATA"):
+            return Response(405, "Method Not Allowed", fe, b"", close=request.streamed)
+        application = [("Content-Type", "application/rpc"), *fe]
+        if not request.streamed and request.length <= 16:  # an echo (MS-RPCH 2.1.2.1.5)
+            body = _garbage(20) if host.name == "logon-rts-garbage" else rts.echo()
+            return Response(200, "Success", application, body)
+        first = _first_pdu(request, stream)
+        if first is None:
+            seen.rts = ["invalid"]
+            return Response(400, "Bad Request", fe, b"", close=True)
+        seen.rts = [first.name]
+        server, _, port_text = unquote(query).rpartition(":")
+        known = server.lower() == exchange_server(host.host).lower() and port_text in {
+            str(p) for p in PORTS
+        }
+        if not known or (host.name == "logon-503" and port_text == "6002"):
+            return Response(503, "RPC Error: 6ba", fe, b"", close=True)
+        target = f"{server.lower()}:{port_text}"
+        if method == "RPC_IN_DATA":
+            if first.name == "CONN/B1":
+                self.channels.in_channel(first.values(rts.COOKIE)[0], target)
+            _hold(sock, stream)
+            return None
+        if first.name != "CONN/A1":
+            return Response(400, "Bad Request", fe, b"", close=True)
+        seen.status = 200
+        sock.sendall(head(200, "Success", [*application, ("Content-Length", str(ONE_GIB))]))
+        self._out_channel(host, first, target, port_text, seen, sock, stream)
+        return None
+
+    def _out_channel(
+        self,
+        host: LogonHost,
+        a1: rts.Pdu,
+        target: str,
+        port: str,
+        seen: Seen,
+        sock: socket.socket,
+        stream: Stream,
+    ) -> None:
+        if host.name == "logon-rts-garbage":
+            seen.sent.append("garbage")
+            sock.sendall(_garbage(64))
+            _hold(sock, stream)
+            return
+        seen.sent.append("CONN/A3")
+        sock.sendall(rts.conn_a3())
+        if host.name == "logon-endless-out":
+            block = rts.padding(4096 - 28) * 4
+            seen.sent.append("padding")
+            while self.running():
+                sock.sendall(block)
+                time.sleep(0.01)
+            return
+        if host.name == "logon-no-c2" and port == "6004":
+            _hold(sock, stream)
+            return
+        cookie = a1.values(rts.COOKIE)[0]
+        event, targets = self.channels.waiter(cookie)
+        try:
+            ends = time.monotonic() + HOLD
+            while not event.wait(0.25):
+                if not self.running() or time.monotonic() > ends or _closed(sock):
+                    return
+            if target in targets:
+                seen.sent.append("CONN/C2")
+                sock.sendall(rts.conn_c2())
+        finally:
+            self.channels.forget(cookie)
+        _hold(sock, stream)
+
+
+def _first_pdu(request: Request, stream: Stream) -> rts.Pdu | None:
+    """The RTS PDU a channel's body starts with (read from the stream when it is streamed)."""
+    try:
+        if not request.streamed:
+            return rts.parse(request.body[: rts.frag_length(request.body[:16])])
+        header = stream.take(rts.HEADER_SIZE)
+        if header is None:
+            return None
+        rest = stream.take(rts.frag_length(header) - rts.HEADER_SIZE)
+        return None if rest is None else rts.parse(header + rest)
+    except rts.RtsError:
+        return None
+
+
+def _closed(sock: socket.socket) -> bool:
+    """Whether the client closed a channel it sends nothing more on (read without waiting)."""
+    if not select.select([sock], [], [], 0)[0]:
+        return False
+    sock.settimeout(0.05)
+    try:
+        return not sock.recv(65536)
+    except TimeoutError:
+        return False
+    finally:
+        sock.settimeout(HOLD)
+
+
+def _hold(sock: socket.socket, stream: Stream) -> None:
+    """Keep a channel open until the client closes it (or :data:`HOLD` passes in silence)."""
+    sock.settimeout(HOLD)
+    with contextlib.suppress(OSError):
+        stream.drain()
+
+
+def _garbage(size: int) -> bytes:
+    """Random bytes that are no RTS PDU (the first byte is no DCE/RPC version 5)."""
+    data = bytes(random.Random(size).getrandbits(8) for _ in range(size))
+    return b"\xff" + data[1:]
