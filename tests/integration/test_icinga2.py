@@ -42,6 +42,7 @@ def lab_hosts(lab: Lab, ca: Path, password_file: Path) -> str:
     """Host objects the shipped example rules apply to, pointed at the lab."""
     healthy = lab.scenario("healthy").host
     broken = lab.scenario("wrong-cn-node")
+    rev = lab.scenario("rev-ok")
     ad_url = lab.web.url(AUTODISCOVER)
     return f"""
 template Host "lab" {{
@@ -89,6 +90,32 @@ object Host "exch-no-address" {{
   import "lab"
   vars.outlook_anywhere_name = "{broken.host}"
 }}
+/* --revocation on an array whose CA publishes CRLs and an OCSP responder (the lab's PKI site). */
+object Host "{rev.host}" {{
+  import "lab"
+  vars.outlook_anywhere_array = true
+  vars.outlook_anywhere_revocation = true
+}}
+/* Logging on: an Autodiscover mailbox whose Server is a lab logon array (on the web port) that
+ * offers Basic only: the packaged plugin runs on Debian 12's Python, which has no pyspnego. */
+object Host "logon" {{
+  import "lab"
+  vars.outlook_anywhere_port = {lab.web.port}
+  vars.logon_mailbox = "logon-basic@contoso.test"
+  vars.outlook_anywhere_autodiscover_url = "{ad_url}"
+  vars.outlook_anywhere_password = "{PASSWORD}"
+}}
+/* --rpc --logon and --mapi --logon, each a service of its own. */
+apply Service for (protocol in ["rpc", "mapi"]) {{
+  name = "logon-" + protocol
+  check_command = "outlook_anywhere"
+  enable_active_checks = false
+  vars.outlook_anywhere_host = false
+  vars.outlook_anywhere_autodiscover = host.vars.logon_mailbox
+  vars["outlook_anywhere_" + protocol] = true
+  vars.outlook_anywhere_logon = true
+  assign where host.vars.logon_mailbox
+}}
 /* A host variable set but empty: Icinga passes --host '' and the plugin must say so. */
 object Host "unnamed" {{
   import "lab"
@@ -124,6 +151,12 @@ def icinga_password_file(scratch: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
+def perfdata_dir(scratch: Path) -> Path:
+    """Where the daemon's PerfdataWriter rotates its files (every second)."""
+    return scratch / "icinga2-perfdata"
+
+
+@pytest.fixture(scope="module")
 def icinga(
     scratch: Path,
     packaged: str,
@@ -131,9 +164,13 @@ def icinga(
     lab_ca: Path,
     graphite: GraphiteReceiver,
     icinga_password_file: Path,
+    perfdata_dir: Path,
 ) -> Iterator[Icinga2]:
     require_program("icinga2")
     node = Icinga2(scratch / "icinga2-single", "localhost", free_port(), ClusterCA())
+    perfdata_dir.mkdir(parents=True, exist_ok=True)
+    (perfdata_dir / "tmp").mkdir(exist_ok=True)
+    chown_to_daemon_user(perfdata_dir)
     # Debian's icinga2.conf: the ITL, the plugins (ipv4-or-ipv6) and plugins-contrib, where the
     # package's CheckCommand is; PluginDir is Debian's /usr/lib/nagios/plugins.
     node.write(
@@ -147,6 +184,13 @@ object GraphiteWriter "graphite" {{
   host = "127.0.0.1"
   port = {graphite.port}
   enable_send_thresholds = true
+}}
+object PerfdataWriter "perfdata" {{
+  service_perfdata_path = "{perfdata_dir}/service-perfdata"
+  service_temp_path = "{perfdata_dir}/tmp/service-perfdata"
+  host_perfdata_path = "{perfdata_dir}/host-perfdata"
+  host_temp_path = "{perfdata_dir}/tmp/host-perfdata"
+  rotation_interval = 1s
 }}
 include_recursive "conf.d"
 """,
@@ -319,3 +363,49 @@ def test_graphite_writer_receives_every_metric(
     # writer cannot express as numbers and leaves out (README: Graphing the performance data).
     assert float(metrics["nodes_ok.max"]) == 3
     assert "days_left.warn" not in metrics and "days_left.crit" not in metrics
+
+
+def written_perfdata(directory: Path, service: str) -> dict[str, str] | None:
+    """The last SERVICEPERFDATA the PerfdataWriter wrote for ``service``, as label -> value."""
+    found = None
+    for path in sorted(directory.glob("service-perfdata.*")):
+        for line in path.read_text(errors="replace").splitlines():
+            fields = dict(f.split("::", 1) for f in line.split("\t") if "::" in f)
+            if fields.get("SERVICEDESC") == service and fields.get("SERVICEPERFDATA"):
+                found = dict(i.split("=", 1) for i in fields["SERVICEPERFDATA"].split())
+    return found
+
+
+def test_revocation_reaches_the_perfdata_writer(
+    icinga: Icinga2, lab: Lab, perfdata_dir: Path
+) -> None:
+    host = lab.scenario("rev-ok").host
+    result = icinga.check(host, SERVICE)
+    assert "--revocation" in result["command"], result["command"]
+    assert result["state"] == 0, result
+    assert "not revoked" in result["output"], result["output"]
+    hours = float(perfdata(result)["crl_hours_left"])
+    assert 0 < hours <= 7 * 24, hours
+
+    def written() -> dict[str, str] | None:
+        found = written_perfdata(perfdata_dir, SERVICE)
+        return found if found and "crl_hours_left" in found else None
+
+    line = wait_until("crl_hours_left in the PerfdataWriter's file", written, 15, icinga.log)
+    assert float(line["crl_hours_left"]) == hours
+
+
+@pytest.mark.parametrize("protocol", ["rpc", "mapi"])
+def test_logon_checks_record_state_and_perfdata(icinga: Icinga2, protocol: str) -> None:
+    """--rpc --logon and --mapi --logon, the password only in the plugin's environment (Basic:
+    the array offers nothing else, and the packaged plugin has no pyspnego on Debian 12)."""
+    result = icinga.check("logon", f"logon-{protocol}")
+    command = result["command"]
+    assert "--logon" in command and f"--{protocol}" in command, command
+    assert not any(PASSWORD in part for part in command), command
+    assert result["state"] == 0 and result["exit_status"] == 0, (result["output"], command)
+    assert result["output"].startswith(STATUS_PREFIX[0] + "1/1 nodes OK"), result["output"]
+    perf = perfdata(result)
+    assert perf["nodes_ok"] == "1;;;0;1", perf
+    assert "logon_time" in perf, perf
+    assert ("rpc_endpoint_time" if protocol == "rpc" else "mapi_time") in perf, perf
