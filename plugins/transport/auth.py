@@ -25,10 +25,10 @@ def choose(offered: list[str], spnego_available: bool | None = None) -> str | No
     poller), then Basic; None when nothing offered is spoken here.  Raises
     :class:`AuthError` (ntlm-missing) when only NTLM/Negotiate is offered without pyspnego."""
     schemes = {s.lower() for s in offered}
-    if spnego_available is None:
-        spnego_available = has_spnego()
     for name in ("NTLM", "Negotiate"):
         if name.lower() in schemes:
+            if spnego_available is None:  # only now: importing pyspnego costs a Basic logon 90 ms
+                spnego_available = has_spnego()
             if spnego_available:
                 return name
             if "basic" not in schemes:
