@@ -36,6 +36,21 @@ def choose(offered: list[str], spnego_available: bool | None = None) -> str | No
     return "Basic" if "basic" in schemes else None
 
 
+def challenge_schemes(values: list[str]) -> list[str]:
+    """The scheme names of WWW-Authenticate or Proxy-Authenticate header values, in order, each
+    once: one header may list several challenges ("Negotiate, NTLM", comma-separated tokens that
+    are not auth-params)."""
+    from . import wire_text
+
+    found: list[str] = []
+    for value in values:
+        for item in value.split(","):
+            token = item.strip().split(" ", 1)[0]
+            if token and "=" not in token and token not in found:
+                found.append(wire_text(token, 40))
+    return found
+
+
 def has_spnego() -> bool:
     try:
         import spnego  # noqa: F401

@@ -317,12 +317,6 @@ def _mib() -> str:
 
 def auth_schemes(response: Response) -> list[str]:
     """The scheme names of the WWW-Authenticate headers, in order, each once."""
-    found: list[str] = []
-    for value in response.all("WWW-Authenticate"):
-        # One header may list several challenges: "Negotiate, NTLM" (comma-separated tokens
-        # that are not auth-params).
-        for item in value.split(","):
-            token = item.strip().split(" ", 1)[0]
-            if token and "=" not in token and token not in found:
-                found.append(wire_text(token, 40))
-    return found
+    from .auth import challenge_schemes
+
+    return challenge_schemes(response.all("WWW-Authenticate"))

@@ -371,10 +371,4 @@ def _sooner(deadline: Deadline) -> Deadline:
 
 def _schemes(answer: _Answer) -> list[str]:
     """The scheme names of the Proxy-Authenticate headers, in order, each once."""
-    found: list[str] = []
-    for value in answer.all("Proxy-Authenticate"):
-        for item in value.split(","):
-            token = item.strip().split(" ", 1)[0]
-            if token and "=" not in token and token not in found:
-                found.append(wire_text(token, 40))
-    return found
+    return httpauth.challenge_schemes(answer.all("Proxy-Authenticate"))
