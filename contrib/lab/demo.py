@@ -1,4 +1,5 @@
-"""``make demo``: start the lab and run the plugin against a healthy and a broken array.
+"""``make demo``: start the lab and run the plugin against a healthy and two broken arrays, then
+log on (``--rpc --mapi --logon``) to a front end whose second node breaks Extended Protection.
 
 Runs the installed ``check_outlook_anywhere`` (the one next to this interpreter), else the
 checkout's script, exactly as an engine would: a separate process, its output and exit code.
@@ -12,6 +13,7 @@ import sys
 from pathlib import Path
 
 from contrib.lab import DEMO, Lab, default_workdir
+from contrib.lab.web import PASSWORD
 
 STATES = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
 
@@ -31,13 +33,26 @@ def main() -> int:
             scenario = lab.scenario(name)
             args = ["-H", scenario.host, "-p", str(lab.port),
                     "--dns-server", lab.dns_server, "--ca-file", str(lab.ca_file)]  # fmt: skip
-            command = [*plugin_command(), *args]
-            print(f"# {name}: {scenario.description}")
-            print("$ check_outlook_anywhere " + shlex.join(args))
-            done = subprocess.run(command, capture_output=True, text=True, timeout=30)
-            print(done.stdout + done.stderr, end="")
-            print(f"(exit {done.returncode}: {STATES.get(done.returncode, '?')})\n")
+            show(f"{name}: {scenario.description}", args)
+        password = lab.workdir / "demo-password"
+        password.write_text(PASSWORD + "\n")
+        password.chmod(0o600)
+        args = ["--autodiscover", "logon-ep-broken@contoso.test",
+                "--autodiscover-url", lab.web.url("autodiscover.contoso.test"),
+                "--password-file", str(password), "--rpc", "--mapi", "--logon",
+                "-p", str(lab.web.port), "--dns-server", lab.dns_server,
+                "--ca-file", str(lab.ca_file)]  # fmt: skip
+        show("logon-ep-broken: log on as Outlook does; node 2 binds another certificate", args)
     return 0
+
+
+def show(title: str, args: list[str]) -> None:
+    """Run the plugin as an engine would and print the command, its output and exit code."""
+    print(f"# {title}")
+    print("$ check_outlook_anywhere " + shlex.join(args))
+    done = subprocess.run([*plugin_command(), *args], capture_output=True, text=True, timeout=30)
+    print(done.stdout + done.stderr, end="")
+    print(f"(exit {done.returncode}: {STATES.get(done.returncode, '?')})\n")
 
 
 if __name__ == "__main__":
