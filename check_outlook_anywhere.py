@@ -294,7 +294,7 @@ def read_fast(argv: Sequence[str]) -> SimpleNamespace | None:
     cost a poller about as much as the whole check.  Anything else (a value that looks like an
     option, ``-p443``, ``--``, a bad value, an unknown option, a positional argument) returns
     None, and the argparse parser reads the line and words the mistake: the two never disagree
-    on a line this accepts (tests/test_arguments.py holds them side by side)."""
+    on a line this accepts (tests/test_option_reader.py holds them side by side)."""
     by_flag = {flag: option for option in OPTIONS for flag in option.flags}
     args = _defaults()
     i = 0
@@ -306,7 +306,7 @@ def read_fast(argv: Sequence[str]) -> SimpleNamespace | None:
             flag, _, inline = word.partition("=")
         option = by_flag.get(flag)
         if option is None:
-            if len(word) > 2 and word.strip("v") == "-":  # -vv, -vvv
+            if len(word) > 2 and word == "-" + "v" * (len(word) - 1):  # -vv, -vvv
                 args.verbose += len(word) - 1
                 continue
             return None
@@ -314,7 +314,7 @@ def read_fast(argv: Sequence[str]) -> SimpleNamespace | None:
             if inline is not None:
                 return None
             if option.action == "count":
-                args.verbose += 1
+                setattr(args, option.dest, getattr(args, option.dest) + 1)
             else:
                 setattr(args, option.dest, True)
             continue

@@ -17,7 +17,7 @@ VALUES = [
     "cn-or-san", "msstd:mail.contoso.test", "monitor@contoso.test", "Negotiate,NTLM", "2.5",
     "", " ", "https://autodiscover.contoso.test/autodiscover/autodiscover.xml", "x", "-",
     "--", "-vv", "-p443", "--port=443", "--port=", "--host=mail.contoso.test", "--verbose=1",
-    "-vV", "-4", "/nonexistent", "127.0.0.53:5353", "[::1]:53",
+    "-vV", "vv-", "-4", "/nonexistent", "127.0.0.53:5353", "[::1]:53",
 ]  # fmt: skip
 
 
@@ -80,5 +80,7 @@ def test_what_the_fast_reader_declines() -> None:
         ["-H", ""],  # a bad value: argparse words it
         ["--rpc=yes"],
         ["-vV"],
+        ["vv-"],  # not an option at all
+        ["-vxv"],
     ):
         assert read_fast(argv) is None, argv
