@@ -9,14 +9,20 @@ judgement decides from it which key is weak).
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+import warnings
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import hashes, serialization
 
 from contrib.lab import Lab
+from outlook_anywhere.facts.certificate import describe_strength
+from outlook_anywhere.probes.revocation import _verify as verify_signature
 from outlook_anywhere.probes.tls import TrustStore, probe_all
 from outlook_anywhere.transport import Deadline
-from tests.conftest import Checker, Outcome
+from tests.conftest import SCRIPT, Checker, Outcome
 
 OK, WARNING, CRITICAL = 0, 1, 2
 STATES = ("OK", "WARNING", "CRITICAL", "UNKNOWN")
@@ -123,6 +129,43 @@ def test_dsa_issuing_ca_with_a_short_key(check: Checker) -> None:
     out = check("dsa-issuer")
     expect(out, WARNING, r"issuing CA 'Contoso Lab DSA CA' has a 1024-bit DSA key")
     assert "certificate is signed with" not in out.stdout  # SHA-256 everywhere
+
+
+def test_dsa_chain_leaves_stderr_empty_with_warnings_shown(check: Checker) -> None:
+    """cryptography 51 deprecates DSA with a warning; Icinga would show it as the status."""
+    proc = subprocess.run(
+        [sys.executable, "-W", "default", str(SCRIPT), *check.args("dsa-issuer")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert proc.stdout.startswith("OUTLOOK_ANYWHERE WARNING"), proc.stdout
+    assert proc.stderr == ""
+
+
+def test_dsa_key_described_without_a_library_warning(lab: Lab) -> None:
+    """The plugin's own code names no deprecated DSA class (main() hiding warnings aside)."""
+    assert lab.pki.dsa_ca is not None
+    der = lab.pki.dsa_ca.public_bytes(serialization.Encoding.DER)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        described = describe_strength(der)
+    assert described == ("DSA 1024", "sha256")
+    assert [str(w.message) for w in seen] == []
+
+
+def test_dsa_signature_verified_without_a_library_warning(lab: Lab) -> None:
+    """A CRL or OCSP answer signed by a DSA CA is verified, and quietly."""
+    key = lab.pki.other_keys["dsa"]
+    signature = key.sign(b"crl", hashes.SHA256())  # type: ignore[attr-defined]
+    public = key.public_key()  # type: ignore[attr-defined]
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        good = verify_signature(public, signature, b"crl", hashes.SHA256())
+        forged = verify_signature(public, signature, b"crl!", hashes.SHA256())
+    assert (good, forged) == (True, False)
+    assert [str(w.message) for w in seen] == []
 
 
 @pytest.mark.parametrize(

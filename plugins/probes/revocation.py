@@ -34,7 +34,7 @@ from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsag
 
 from ..facts import NodeFacts
 from ..facts import revocation as r
-from ..facts.certificate import CertFacts
+from ..facts.certificate import CertFacts, dsa_public_key_class, public_key_of
 from ..transport import TRACE, Deadline, fan_out, wire_text
 from ..transport.http import MAX_BODY, Connection, HttpError
 from . import addresses
@@ -144,14 +144,14 @@ def _load_cert(der: bytes) -> x509.Certificate | None:
 
 def _verify(public_key: Any, signature: bytes, data: bytes, algorithm: Any) -> bool:
     """Whether ``signature`` over ``data`` verifies with ``public_key``."""
-    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
 
     try:
         if isinstance(public_key, rsa.RSAPublicKey):
             public_key.verify(signature, data, padding.PKCS1v15(), algorithm)
         elif isinstance(public_key, ec.EllipticCurvePublicKey):
             public_key.verify(signature, data, ec.ECDSA(algorithm))
-        elif isinstance(public_key, dsa.DSAPublicKey):
+        elif isinstance(public_key, dsa_public_key_class()):
             public_key.verify(signature, data, algorithm)
         elif isinstance(public_key, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)):
             public_key.verify(signature, data)
@@ -174,7 +174,7 @@ def issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
             return False
         return True
     return _verify(
-        issuer.public_key(),
+        public_key_of(issuer),
         cert.signature,
         cert.tbs_certificate_bytes,
         cert.signature_hash_algorithm,
@@ -344,7 +344,7 @@ def read_crl(body: bytes, issuer: x509.Certificate, serial: int, url: str) -> r.
         source.outcome, source.detail = r.UNUSABLE, "a CRL of another issuer"
         return source
     try:
-        valid = crl.is_signature_valid(issuer.public_key())  # type: ignore[arg-type]
+        valid = crl.is_signature_valid(public_key_of(issuer))
     except (UnsupportedAlgorithm, ValueError, TypeError):
         valid = False
     if not valid:
@@ -373,7 +373,7 @@ def ocsp_url(base: str, cert: x509.Certificate, issuer: x509.Certificate) -> str
 
 
 def _key_hash(cert: x509.Certificate) -> bytes:
-    return x509.SubjectKeyIdentifier.from_public_key(cert.public_key()).digest
+    return x509.SubjectKeyIdentifier.from_public_key(public_key_of(cert)).digest
 
 
 def _responder(response: Any, issuer: x509.Certificate) -> x509.Certificate | None:
@@ -420,7 +420,7 @@ def read_ocsp(
         source.detail = "signed by neither the issuer nor a responder it delegated"
         return source
     if not _verify(
-        signer.public_key(),
+        public_key_of(signer),
         response.signature,
         response.tbs_response_bytes,
         response.signature_hash_algorithm,
