@@ -5,9 +5,19 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo lab test coverage mutation lint system-deps bench deb man clean
+.PHONY: demo lab test test-latest lock coverage mutation lint system-deps bench deb man clean
 
-$(BIN)/.installed: setup.cfg pyproject.toml
+# The pinned test environment: every package of the test, lab, bench and mutation venvs at the
+# version last tested (`make lock` refreshes it from today's releases).  It is exported as
+# PIP_CONSTRAINT, so that the venvs the tests build themselves (the speed guard's, the
+# integration tier's, pipx's) are pinned as well.  setup.cfg keeps lower bounds only: users
+# and Debian bring their own versions, and `make test-latest` tries the newest.
+CONSTRAINTS := $(abspath tests/constraints.txt)
+PIP_CONSTRAINT ?= $(CONSTRAINTS)
+export PIP_CONSTRAINT
+MUTMUT := mutmut==2.5.1
+
+$(BIN)/.installed: setup.cfg pyproject.toml tests/constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
@@ -18,7 +28,7 @@ $(BIN)/.installed: setup.cfg pyproject.toml
 LAB_VENV ?= build/lab-venv
 LAB_BIN := $(LAB_VENV)/bin
 
-$(LAB_BIN)/.installed: setup.cfg pyproject.toml
+$(LAB_BIN)/.installed: setup.cfg pyproject.toml tests/constraints.txt
 	$(PYTHON) -m venv $(LAB_VENV)
 	$(LAB_BIN)/pip install --quiet --disable-pip-version-check -e '.[ntlm]'
 	touch $@
@@ -55,13 +65,38 @@ coverage: $(BIN)/.installed system-deps
 	$(BIN)/coverage combine -q && $(BIN)/coverage report || status=1; \
 	exit $$status
 
+# The whole suite against the newest release of every dependency, before a fresh machine finds
+# out: a copy of the tree under build/latest/ (venvs of its own), installed from setup.cfg with
+# no constraints.  For maintainers, not CI.  When it passes, `make lock` pins today's releases;
+# when it fails, the failure is the new release's, not the project's last change.
+LATEST_TREE := build/latest/tree
+test-latest:
+	rm -rf build/latest && mkdir -p $(LATEST_TREE)
+	git ls-files -z --cached --others --exclude-standard | xargs -0 tar -cf - | tar -xf - -C $(LATEST_TREE)
+	$(MAKE) -C $(LATEST_TREE) test PIP_CONSTRAINT=
+
+# Refresh tests/constraints.txt: every extra and the mutation tool installed unpinned into a
+# throwaway venv, then frozen (pip, setuptools and wheel included; not the project itself).
+LOCK_VENV := build/lock-venv
+lock:
+	rm -rf $(LOCK_VENV)
+	PIP_CONSTRAINT= $(PYTHON) -m venv $(LOCK_VENV)
+	PIP_CONSTRAINT= $(LOCK_VENV)/bin/pip install --quiet --disable-pip-version-check \
+	    --upgrade pip setuptools wheel
+	PIP_CONSTRAINT= $(LOCK_VENV)/bin/pip install --quiet --disable-pip-version-check \
+	    '.[test,bench,ntlm]' '$(MUTMUT)'
+	{ echo "# The pinned test environment (make lock; Python $$($(LOCK_VENV)/bin/python -c \
+	    'import platform; print(platform.python_version())')).  Do not edit: run make lock."; \
+	  $(LOCK_VENV)/bin/pip freeze --all --exclude check_outlook_anywhere; } > tests/constraints.txt.new
+	mv tests/constraints.txt.new tests/constraints.txt
+
 # Mutation testing of the pure rule modules (docs/mutation.md): mutmut 2, in a venv of its own,
 # on copies of the checkout (tests/mutants/mutation.sh): the six rule modules by default;
 # MUTATE=... MUTATION_TESTS=... to narrow it, MUTATION_JOBS=N modules at once.
 MUTATION_VENV ?= build/mutation-venv
 $(MUTATION_VENV)/bin/mutmut:
 	$(PYTHON) -m venv $(MUTATION_VENV)
-	$(MUTATION_VENV)/bin/pip install --quiet --disable-pip-version-check 'mutmut==2.5.1'
+	$(MUTATION_VENV)/bin/pip install --quiet --disable-pip-version-check '$(MUTMUT)'
 
 mutation: $(BIN)/.installed $(MUTATION_VENV)/bin/mutmut
 	@MUTMUT=$(MUTATION_VENV)/bin/mutmut sh tests/mutants/mutation.sh

@@ -16,6 +16,10 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
+# The venvs the tests build (the speed guard's, the integration tier's, pipx's) install the
+# pinned test environment, also when pytest is run without make; `make test-latest` sets it
+# empty, which pip reads as no constraints.
+os.environ.setdefault("PIP_CONSTRAINT", str(REPO / "tests" / "constraints.txt"))
 
 from contrib.lab import Lab  # noqa: E402
 
