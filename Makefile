@@ -43,7 +43,6 @@ lab: $(LAB_BIN)/.installed
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	mkdir -p build/typecheck && ln -sfn ../../plugins build/typecheck/outlook_anywhere
 	$(BIN)/mypy
 
 # The whole suite under coverage.py (branch coverage of the package, the plugin's own processes

@@ -7,8 +7,8 @@ address behind the host name and checks each certificate's CN against that princ
 dates and its chain of trust.
 
 This file is the entry point: argument parsing, and the assembly of one ``nagiosplugin.Check``.
-The building blocks live in ``plugins/``, installed as the package ``outlook_anywhere`` (its
-docstring maps them).
+The building blocks are the package ``outlook_anywhere`` (``plugins/outlook_anywhere/`` in the
+repository; its docstring maps them).
 """
 
 from __future__ import annotations
@@ -20,32 +20,13 @@ import warnings
 from collections.abc import Callable, Sequence
 from types import SimpleNamespace
 
-
-def _checkout_package() -> None:
-    """Import the building blocks under their installed name, ``outlook_anywhere``.
-
-    Installed (pip, the Debian package), they are that package.  Run from a checkout, this file
-    loads the ``plugins/`` folder beside it under the same name, so the code that runs is the code
-    beside it; a ``plugins`` package anywhere else on the path is never imported."""
-    here = os.path.dirname(os.path.realpath(__file__))
-    folder = os.path.join(here, "plugins")
-    if "outlook_anywhere" in sys.modules or not os.path.isfile(os.path.join(here, "setup.cfg")):
-        return
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "outlook_anywhere",
-        os.path.join(folder, "__init__.py"),
-        submodule_search_locations=[folder],
-    )
-    if spec is None or spec.loader is None:
-        return
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["outlook_anywhere"] = module
-    spec.loader.exec_module(module)
-
-
-_checkout_package()
+# Run from a checkout, the package is the folder plugins/outlook_anywhere beside this file (as
+# in a src layout), first on the path so that the code that runs is the code beside it.
+# Installed (pip, the Debian package), there is no setup.cfg beside the module, and the package
+# is found where it was installed.
+_HERE = os.path.dirname(os.path.realpath(__file__))
+if os.path.isfile(os.path.join(_HERE, "setup.cfg")):
+    sys.path.insert(0, os.path.join(_HERE, "plugins"))
 
 try:
     import nagiosplugin
@@ -55,7 +36,7 @@ try:
     from outlook_anywhere.check.contexts import FindingsContext, PerfdataContext
     from outlook_anywhere.check.resource import OutlookAnywhere, Target
     from outlook_anywhere.check.summary import CheckSummary
-    from outlook_anywhere.judgement.verdict import Policy
+    from outlook_anywhere.judgement.policy import Policy
     from outlook_anywhere.output import render, unknown
     from outlook_anywhere.probes.tls import TrustStore
     from outlook_anywhere.transport import Deadline

@@ -3,9 +3,9 @@
 Nothing in the page is written by hand twice: the options and their texts come from the real
 argument parser (``build_parser()``, what ``--help`` prints), the states from the README's
 States table, the examples from the ``--help`` epilog, the one-line summary from setup.cfg and
-the version from ``plugins/__init__.py``.  The Debian package builds the page with this script
-(``debian/rules``), ``make man`` writes it to ``build/man/``, and tests/test_manpage.py checks
-it against the parser and the README.
+the version from ``plugins/outlook_anywhere/__init__.py``.  The Debian package builds the page
+with this script (``debian/rules``), ``make man`` writes it to ``build/man/``, and
+tests/test_manpage.py checks it against the parser and the README.
 
     python3 contrib/manpage.py [--output FILE]
 """
@@ -27,7 +27,7 @@ PROG = "check_outlook_anywhere"
 
 # Where the Debian package puts what the page names under FILES.
 FILES = (
-    ("/usr/lib/nagios/plugins/check_outlook_anywhere", "the plugin"),
+    ("/usr/lib/nagios/plugins/outlook_anywhere/check_outlook_anywhere", "the plugin"),
     (
         "/usr/share/icinga2/include/plugins-contrib.d/outlook_anywhere.conf",
         'the Icinga 2 CheckCommand "outlook_anywhere", loaded by include <plugins-contrib>'
@@ -64,10 +64,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def version() -> str:
-    text = (REPO / "plugins" / "__init__.py").read_text(encoding="utf-8")
+    text = (REPO / "plugins" / "outlook_anywhere" / "__init__.py").read_text(encoding="utf-8")
     found = re.search(r'(?m)^__version__ = "([^"]+)"$', text)
     if not found:
-        raise SystemExit("plugins/__init__.py: no __version__")
+        raise SystemExit("plugins/outlook_anywhere/__init__.py: no __version__")
     return found.group(1)
 
 

@@ -26,13 +26,14 @@ ITL_FILE = Path("/usr/share/icinga2/include/plugins-contrib.d/outlook_anywhere.c
 NAGIOS_FILE = Path("/etc/nagios-plugins/config/outlook_anywhere.cfg")
 MAN_PAGE = Path("/usr/share/man/man1/check_outlook_anywhere.1.gz")
 MODULES = Path("/usr/lib/python3/dist-packages")
+PACKAGE_DIR = REPO / "plugins" / "outlook_anywhere"
 FIX = "make deb && apt-get install ./dist/check-outlook-anywhere_*_all.deb (as root)"
 
 
 def repo_version() -> str:
-    text = (REPO / "plugins" / "__init__.py").read_text(encoding="utf-8")
+    text = (REPO / "plugins" / "outlook_anywhere" / "__init__.py").read_text(encoding="utf-8")
     found = re.search(r'(?m)^__version__ = "([^"]+)"$', text)
-    assert found, "plugins/__init__.py has no __version__"
+    assert found, "plugins/outlook_anywhere/__init__.py has no __version__"
     return found.group(1)
 
 
@@ -58,8 +59,8 @@ def shipped_files() -> list[Shipped]:
         Shipped(NAGIOS_FILE, REPO / "contrib" / "nagios" / "outlook_anywhere.cfg"),
     ]
     files += [
-        Shipped(MODULES / "outlook_anywhere" / source.name, source)
-        for source in sorted((REPO / "plugins").glob("*.py"))
+        Shipped(MODULES / "outlook_anywhere" / source.relative_to(PACKAGE_DIR), source)
+        for source in sorted(PACKAGE_DIR.rglob("*.py"))
     ]
     return files
 
@@ -85,9 +86,10 @@ def stale_files() -> list[str]:
     for item in shipped_files():
         if not item.installed.exists() or item.installed.read_bytes() != item.source.read_bytes():
             stale.append(str(item.installed))
-    installed_modules = {p.name for p in (MODULES / "outlook_anywhere").glob("*.py")}
-    extra = installed_modules - {p.name for p in (REPO / "plugins").glob("*.py")}
-    stale += [f"{MODULES / 'outlook_anywhere' / name} (not in plugins/)" for name in extra]
+    installed = MODULES / "outlook_anywhere"
+    installed_modules = {p.relative_to(installed) for p in installed.rglob("*.py")}
+    extra = installed_modules - {p.relative_to(PACKAGE_DIR) for p in PACKAGE_DIR.rglob("*.py")}
+    stale += [f"{installed / name} (not in plugins/outlook_anywhere/)" for name in sorted(extra)]
     if str(REPO / "contrib") not in sys.path:
         sys.path.insert(0, str(REPO))
     from contrib import manpage

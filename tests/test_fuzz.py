@@ -48,7 +48,8 @@ from outlook_anywhere.autodiscover import document as autodiscover_xml
 from outlook_anywhere.check.options import PASSWORD_ENV, threshold
 from outlook_anywhere.check.words import phrase
 from outlook_anywhere.facts.certificate import CertFacts, Unreadable, describe_strength, from_info
-from outlook_anywhere.judgement.verdict import Policy, Principal, judge_node
+from outlook_anywhere.judgement.policy import Policy
+from outlook_anywhere.judgement.verdict import Principal, judge_node
 from outlook_anywhere.probes.tls import NodeFacts
 
 LONG = os.environ.get("OUTLOOK_ANYWHERE_LONG") == "1"

@@ -21,6 +21,7 @@ from outlook_anywhere.judgement.autodiscover import (
     published_principals,
 )
 from outlook_anywhere.judgement.findings import Finding, Fix
+from outlook_anywhere.judgement.principal import publishable, satisfied
 from outlook_anywhere.judgement.rpc import judge_rpc
 from outlook_anywhere.judgement.verdict import (
     judge,
@@ -28,8 +29,6 @@ from outlook_anywhere.judgement.verdict import (
     judge_node,
     judge_resolution,
     principals,
-    publishable,
-    satisfied,
 )
 from tests.test_words import CA, DAY, NOW, cert, node, policy
 

@@ -50,7 +50,8 @@ def test_debian_changelog_carries_the_version() -> None:
     found = re.match(r"^check-outlook-anywhere \(([^)]+)\) ", first)
     assert found, first
     assert found.group(1) == repo_version(), (
-        f"debian/changelog is at {found.group(1)}, plugins/__init__.py at {repo_version()}:"
+        f"debian/changelog is at {found.group(1)}, "
+        f"plugins/outlook_anywhere/__init__.py at {repo_version()}:"
         " add a debian/changelog entry (dch -v VERSION) when the version changes"
     )
 

@@ -30,7 +30,9 @@ from outlook_anywhere.check.options import threshold
 from outlook_anywhere.check.words import headline, long_output
 from outlook_anywhere.facts.certificate import CertFacts
 from outlook_anywhere.facts.http import RpcFacts
-from outlook_anywhere.judgement.verdict import CheckFacts, Policy, judge, satisfied
+from outlook_anywhere.judgement.policy import Policy
+from outlook_anywhere.judgement.principal import satisfied
+from outlook_anywhere.judgement.verdict import CheckFacts, judge
 from outlook_anywhere.probes.tls import NodeFacts
 from tests.conftest import SCRIPT, Outcome, run_plugin
 

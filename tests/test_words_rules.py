@@ -1,7 +1,7 @@
-"""Every sentence of the renderer (plugins/check/words.py), in-process and exact: one finding,
-fix or description at a time, the words checked against the contract of docs/design.md ("What
-the admin reads") and README's States table — true, one line, bounded, the password hidden in
-what a server sent.  These are the tests `make mutation` runs against words.py beside
+"""Every sentence of the renderer (``outlook_anywhere.check.words``), in-process and exact: one
+finding, fix or description at a time, the words checked against the contract of docs/design.md
+("What the admin reads") and README's States table — true, one line, bounded, the password
+hidden in what a server sent.  These are the tests `make mutation` runs against words.py beside
 tests/test_words.py's matrix (which holds whole first lines)."""
 
 from __future__ import annotations

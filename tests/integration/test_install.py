@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from check_outlook_anywhere import _checkout_package
 from contrib.lab import Lab
 from contrib.lab.web import PASSWORD
 
@@ -24,7 +23,6 @@ pytestmark = pytest.mark.integration
 
 def inject_hint() -> list[str]:
     """The pipx command the plugin names when NTLM is needed and pyspnego is missing."""
-    _checkout_package()
     from outlook_anywhere.autodiscover.lookup import NTLM_MISSING
 
     found = re.search(r"pipx inject \S+ \S+", NTLM_MISSING)

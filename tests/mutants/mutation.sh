@@ -4,9 +4,8 @@
 # mutmut rewrites the module it mutates in place, so it runs on copies of the checkout, one per
 # module, in build/mutation/<module>/tree (the checkout is never touched); the modules run
 # MUTATION_JOBS at a time (mutmut 2 runs one mutant at a time, so this is the only parallelism).
-# The package folder is plugins/ but the tests import it as outlook_anywhere: a link
-# <copy>/../shim/outlook_anywhere -> the copy's plugins/, first on PYTHONPATH, makes the tests
-# import the mutated copy (ahead of the editable install, which points at the checkout).
+# The copy's plugins/ folder, first on PYTHONPATH, makes the tests import the mutated copy of
+# outlook_anywhere (ahead of the editable install, which points at the checkout).
 #
 #   MUTATE          the modules to mutate (default: the rule modules)
 #   MUTATION_TESTS  the tests run against each mutant (default: each module's in-process tests)
@@ -22,7 +21,7 @@ mutmut=$(cd "$here" && realpath "${MUTMUT:-build/mutation-venv/bin/mutmut}")
 if [ -z "${MUTATE:-}" ]; then
     for name in check/words judgement/verdict judgement/principal judgement/autodiscover \
         judgement/findings judgement/rpc; do
-        MUTATE="${MUTATE:-} plugins/$name.py"
+        MUTATE="${MUTATE:-} plugins/outlook_anywhere/$name.py"
     done
 fi
 # The in-process tests only (test_words.py's other tests run the plugin against the lab), the
@@ -42,15 +41,14 @@ export here venv mutmut MUTATION_TESTS work
 if [ "${1:-}" = --one ]; then  # mutate one module in a copy of its own
     module=$2
     dir=$work/$(basename "$module" .py)
-    mkdir -p "$dir/shim"
+    mkdir -p "$dir"
     # the copy is brought up to date, mutmut's cache kept (and any file a killed run left
     # mutated is replaced)
     rsync -a --delete --exclude .git --exclude .venv --exclude '.*_cache' --exclude .hypothesis \
         --exclude build --exclude '*.egg-info' --exclude .mutmut-cache "$here/" "$dir/tree/"
-    ln -sfn "$dir/tree/plugins" "$dir/shim/outlook_anywhere"
     cd "$dir/tree"
-    export PYTHONPATH="$dir/shim"
-    "$venv/bin/python" -c 'import outlook_anywhere, sys; sys.exit(0 if outlook_anywhere.__file__.startswith(sys.argv[1]) else 1)' "$dir/shim" \
+    export PYTHONPATH="$dir/tree/plugins"
+    "$venv/bin/python" -c 'import outlook_anywhere, sys; sys.exit(0 if outlook_anywhere.__file__.startswith(sys.argv[1]) else 1)' "$dir/tree/plugins" \
         || { echo "mutation: the tests would not import the mutated copy" >"$dir/run.log"; exit 0; }
     tests=$MUTATION_TESTS
     if [ -z "$tests" ]; then

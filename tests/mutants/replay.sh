@@ -15,14 +15,13 @@ for name in $names; do
     work=$(mktemp -d "${TMPDIR:-/tmp}/mutant-$name.XXXXXX")
     rsync -a --exclude .git --exclude .venv --exclude '.*_cache' --exclude .hypothesis \
         --exclude build --exclude '*.egg-info' --exclude '.coverage*' "$here/" "$work/copy/"
-    # In-process tests import outlook_anywhere: make it the copy's plugins/ folder, ahead of
-    # the editable install (which points at the checkout).
-    mkdir "$work/shim" && ln -s "$work/copy/plugins" "$work/shim/outlook_anywhere"
     if ! (cd "$work/copy" && patch -s -p1 <"$patch_file"); then
         echo "$name: the patch no longer applies"; status=1; rm -rf "$work"; continue
     fi
     tests=$(sed -n 's/^# test: //p' "$patch_file")
-    if (cd "$work/copy" && PYTHONPATH="$work/shim" "$python" -m pytest -q -p no:cacheprovider \
+    # In-process tests import outlook_anywhere: the copy's plugins/ first on the path, ahead of
+    # the editable install (which points at the checkout).
+    if (cd "$work/copy" && PYTHONPATH="$work/copy/plugins" "$python" -m pytest -q -p no:cacheprovider \
             -o addopts="" $tests >"$work/log" 2>&1); then
         echo "$name: SURVIVED (the tests passed on the broken build; log in $work/log)"
         status=1

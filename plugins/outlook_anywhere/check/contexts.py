@@ -6,7 +6,8 @@ import nagiosplugin
 from nagiosplugin.state import Ok
 
 from ..facts import CheckFacts
-from ..judgement.verdict import Policy, Verdict, judge
+from ..judgement.policy import Policy
+from ..judgement.verdict import Verdict, judge
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:

@@ -12,8 +12,8 @@ from ..facts.certificate import CertFacts
 from ..facts.http import AutodiscoverFacts, Provider
 from . import findings as k
 from .findings import Finding, Fix
-from .principal import normalize, strip_prefix
-from .verdict import Policy, publishable, satisfied
+from .policy import Policy
+from .principal import normalize, publishable, satisfied, strip_prefix
 
 # The Outlook providers that carry the Outlook Anywhere settings: EXPR, and EXHTTP (asked for
 # with X-ClientCanHandle: ExHttpInfo, used by Outlook 2013+ against Exchange 2013+).

@@ -19,6 +19,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from ..facts.certificate import CertFacts
+
 PREFIX = "msstd:"
 
 
@@ -151,3 +155,23 @@ def match(principal: str, cns: Sequence[str], sans: Sequence[str]) -> str:
     if any(wildcard_covers(san, wanted) for san in san_names):
         return Match.SAN_WILDCARD
     return Match.NONE
+
+
+# -- what a fix may propose -------------------------------------------------------------------
+
+
+def satisfied(name: str, leaves: list[CertFacts], mode: str) -> bool:
+    """Would every certificate served be OK against this principal?  Only such a name is ever
+    proposed as a fix."""
+    if problem(name) or not leaves:
+        return False
+    ok = (Match.CN, Match.SAN) if mode == "cn-or-san" else (Match.CN,)
+    return all(match(name, leaf.cns, leaf.sans) in ok for leaf in leaves)
+
+
+def publishable(leaves: list[CertFacts], mode: str) -> str | None:
+    """The certificates' own name, when publishing it would satisfy every one of them."""
+    for leaf in leaves:
+        if leaf.cns and satisfied(leaf.cns[0], leaves, mode):
+            return leaf.cns[0]
+    return None

@@ -14,55 +14,17 @@ from ..facts import CheckFacts, Resolution
 from ..facts.certificate import CertFacts, iso_date
 from . import findings as k
 from .findings import Finding, Fix
-from .principal import Match, match, normalize, problem
+from .policy import Policy
+from .principal import Match, match, normalize, publishable, satisfied
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
-    from nagiosplugin import Range
-
     from ..facts import NodeFacts
     from ..facts.http import AutodiscoverFacts
 
 # What a key and a signature must at least be (OpenSSL's default security level says the same).
 MIN_RSA_BITS = 2048
 WEAK_HASHES = ("sha1", "md5")
-
-
-class Threshold:
-    """``-w``/``-c``: a plain number N means "fewer than N days" (the range ``N:``); anything
-    with ``:``, ``@`` or ``~`` is a Nagios range applied to days_left as written."""
-
-    __slots__ = ("given", "plain", "range", "text")
-
-    def __init__(self, text: str, range: Range, plain: bool = False, given: str = "") -> None:
-        self.text = text  # as printed in the perfdata
-        self.range = range
-        self.plain = plain  # a number of days, not a range: the findings need not name it
-        self.given = given or text  # as the user wrote it
-
-
-class Policy:
-    """What the command line asks of every node."""
-
-    def __init__(
-        self,
-        principal: str | None,
-        host: str | None,
-        match_mode: str,
-        warning: Threshold,
-        critical: Threshold,
-        check_trust: bool,
-        expect_auth: tuple[str, ...] = (),
-        extended_protection: str = "accept",
-    ) -> None:
-        self.principal = principal  # -P, without the msstd: prefix
-        self.host = host  # -H
-        self.match_mode = match_mode  # "cn" or "cn-or-san"
-        self.warning = warning
-        self.critical = critical
-        self.check_trust = check_trust
-        self.expect_auth = expect_auth
-        self.extended_protection = extended_protection  # --extended-protection
 
 
 class Principal:
@@ -110,23 +72,6 @@ def principals(
         return [Principal(policy.principal, "-P")]
     host = policy.host or host
     return [Principal(host, "-H")] if host else []
-
-
-def satisfied(name: str, leaves: list[CertFacts], mode: str) -> bool:
-    """Would every certificate served be OK against this principal?  Only such a name is ever
-    proposed as a fix."""
-    if problem(name) or not leaves:
-        return False
-    ok = (Match.CN, Match.SAN) if mode == "cn-or-san" else (Match.CN,)
-    return all(match(name, leaf.cns, leaf.sans) in ok for leaf in leaves)
-
-
-def publishable(leaves: list[CertFacts], mode: str) -> str | None:
-    """The certificates' own name, when publishing it would satisfy every one of them."""
-    for leaf in leaves:
-        if leaf.cns and satisfied(leaf.cns[0], leaves, mode):
-            return leaf.cns[0]
-    return None
 
 
 def _principal_findings(

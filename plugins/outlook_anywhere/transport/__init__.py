@@ -33,11 +33,16 @@ from ..output import conceal, printable
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
-    from typing import Any, TypeVar
-
-    from .proxy import Proxy
+    from typing import Any, Protocol, TypeVar
 
     T = TypeVar("T")
+
+    class Tunnels(Protocol):
+        """What :func:`connect` needs of ``transport.proxy.Proxy``: named here, so that this
+        package does not import the module that imports it."""
+
+        def open(self, address: str, port: int, deadline: Deadline) -> socket.socket: ...
+
     R = TypeVar("R")
 
 # X509_V_FLAG_NO_CHECK_TIME: validity dates are judged by the plugin, per certificate.
@@ -115,7 +120,7 @@ class ProxyError(OSError):
 # The HTTP CONNECT proxy every connection of this check goes through (``transport.proxy.Proxy``),
 # set once by the check's assembly for ``--proxy``; None: connect directly.  Never taken from the
 # environment (http_proxy, https_proxy, no_proxy): a check behaves the same under every daemon.
-PROXY: Proxy | None = None
+PROXY: Tunnels | None = None
 
 
 def connect(address: str, port: int, deadline: Deadline, *, direct: bool = False) -> socket.socket:

@@ -21,7 +21,8 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up
 if TYPE_CHECKING:
     from ..facts import CheckFacts, NodeFacts, Resolution
     from ..judgement.findings import Finding, Fix
-    from ..judgement.verdict import Policy, Verdict
+    from ..judgement.policy import Policy
+    from ..judgement.verdict import Verdict
 
 # The longest name or server text shown on the first line; the long output shows more.
 SHORT = 60

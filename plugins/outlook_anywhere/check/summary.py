@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import nagiosplugin
 
-from ..judgement.verdict import Policy
+from ..judgement.policy import Policy
 from ..output import FIRST_LINE_MAX, NAME
 from ..transport import TRACE
 from .contexts import Judged

@@ -11,8 +11,8 @@ import os
 
 from nagiosplugin import Range
 
+from ..judgement.policy import Threshold
 from ..judgement.principal import has_control_chars, problem, strip_prefix
-from ..judgement.verdict import Threshold
 from ..probes import addresses
 
 
