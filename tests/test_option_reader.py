@@ -9,7 +9,7 @@ from types import SimpleNamespace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from check_outlook_anywhere import OPTIONS, UsageError, build_parser, read_fast
+from outlook_anywhere.check.command_line import OPTIONS, UsageError, build_parser, read_fast
 
 FLAGS = [flag for option in OPTIONS for flag in option.flags]
 VALUES = [
