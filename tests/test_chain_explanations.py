@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 
 from contrib.lab import Lab
 from outlook_anywhere.facts.certificate import describe_strength
-from outlook_anywhere.probes.revocation import _verify as verify_signature
+from outlook_anywhere.probes.revocation_answers import verify_signature
 from outlook_anywhere.probes.tls import TrustStore, probe_all
 from outlook_anywhere.transport import Deadline
 from tests.conftest import SCRIPT, Checker, Outcome

@@ -20,7 +20,7 @@ from contrib.lab.revocation import HUGE
 from outlook_anywhere.facts import revocation as r
 from outlook_anywhere.judgement import findings as k
 from outlook_anywhere.judgement.revocation import judge_certificate, judge_chain
-from outlook_anywhere.probes.revocation import read_crl
+from outlook_anywhere.probes.revocation_answers import read_crl
 from tests.conftest import Checker, run_plugin, run_with_peak_memory
 from tests.test_import_hygiene import imported_by_check
 from tests.test_words import TARGETS, assert_invariant, served_leaves
