@@ -279,10 +279,12 @@ def test_proxy_that_never_answers_connect_ends_within_the_deadline(lab: Lab) -> 
     elapsed = time.monotonic() - started
     assert elapsed < 4.5, elapsed
     assert out.code == 2, out.stdout
-    assert out.status == (
-        f"OUTLOOK_ANYWHERE CRITICAL - {lab.scenario('healthy').addresses[0]}: unreachable"
-        " through the proxy: no answer to CONNECT within the deadline (+2 more) [0/3 nodes OK]"
-    )
+    # A tunnel gives up just before the check's deadline; a node whose thread comes later than
+    # that is a plain timeout instead, so the exact words of the first node are not asserted.
+    first = lab.scenario("healthy").addresses[0]
+    assert out.status.startswith(f"OUTLOOK_ANYWHERE CRITICAL - {first}: "), out.status
+    assert out.status.endswith(" (+2 more) [0/3 nodes OK]"), out.status
+    assert "unreachable through the proxy: no answer to CONNECT within the deadline" in out.stdout
     assert len(lab.proxy.requests(proxy="silent")) == 3
     assert out.stderr == ""
 
@@ -303,7 +305,8 @@ def test_a_broken_proxy_gets_one_clear_line_within_the_deadline(
     out = healthy(lab, *via(lab, name), "-t", "3", "-vvv")
     assert time.monotonic() - started < 4.5
     assert out.code == code, out.stdout
-    assert says in out.stdout.split("\n", 2)[1] if code == 3 else says in out.status
+    # (drip: a node's thread later than the tunnel's margin reads as a plain timeout instead)
+    assert says in out.stdout.split("\n", 2)[1] if code == 3 else says in out.stdout
     prefix = "UNKNOWN - proxy " if code == 3 else "CRITICAL - 127.0.10."
     assert out.status.startswith(f"OUTLOOK_ANYWHERE {prefix}"), out.status
     assert len(out.status) <= 200 and ";" not in out.status

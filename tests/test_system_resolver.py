@@ -16,6 +16,7 @@ In CI a host without ``unshare`` or root fails these tests instead of skipping t
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import socket
@@ -24,8 +25,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -33,7 +35,10 @@ from contrib.lab import Lab
 from contrib.lab.dns import LabDNS
 from tests.conftest import SCRIPT, Outcome
 
-SILENT_DNS = "127.0.67.53"  # port 53: resolv.conf cannot name another
+# resolv.conf names no port: the test servers listen on port 53 of an address of 127.0.67.x, the
+# first free one from these (another run of these tests, from another checkout, may hold one).
+SILENT_FIRST, ANSWERING_FIRST, CANDIDATES = 53, 153, 40
+T = TypeVar("T")
 DEADLINE = 3.0
 SLACK = 1.25  # the verdict within -t plus about one second (process start included)
 HOST = "silent-resolver.contoso.test"
@@ -58,14 +63,31 @@ def _qname(packet: bytes) -> str:
     return ".".join(labels).lower()
 
 
-class SilentDNS:
-    """Reads DNS queries over UDP and TCP on SILENT_DNS:53 and never answers one."""
+def on_port_53(first: int, start: Callable[[str], T]) -> T:
+    """``start(address)`` on the first of 127.0.67.<first>, <first + 1>, ... whose port 53 is
+    free."""
+    for last in range(first, first + CANDIDATES):
+        try:
+            return start(f"127.0.67.{last}")
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+    raise OSError(errno.EADDRINUSE, f"port 53 is taken on 127.0.67.{first} and the next ones")
 
-    def __init__(self) -> None:
+
+class SilentDNS:
+    """Reads DNS queries over UDP and TCP on port 53 of ``address`` and never answers one."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
         self.asked: list[str] = []
         self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.udp.bind((SILENT_DNS, 53))
-        self.tcp = socket.create_server((SILENT_DNS, 53))
+        try:
+            self.udp.bind((address, 53))
+            self.tcp = socket.create_server((address, 53))
+        except OSError:
+            self.udp.close()
+            raise
         self.held: list[socket.socket] = []  # TCP clients, kept open and unanswered
         threading.Thread(target=self._udp, daemon=True).start()
         threading.Thread(target=self._tcp, daemon=True).start()
@@ -92,7 +114,9 @@ class SilentDNS:
 
 
 @pytest.fixture(scope="module")
-def namespace_files(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
+def namespace_files(
+    tmp_path_factory: pytest.TempPathFactory, silent_server: SilentDNS
+) -> Iterator[tuple[Path, Path]]:
     _need(shutil.which("unshare") is not None, "unshare (util-linux) is not installed")
     _need(os.geteuid() == 0, "a private mount namespace needs root")
     probe = subprocess.run(["unshare", "--mount", "true"], capture_output=True, text=True)
@@ -102,15 +126,15 @@ def namespace_files(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
     )
     folder = tmp_path_factory.mktemp("resolver")
     resolv = folder / "resolv.conf"
-    resolv.write_text(f"nameserver {SILENT_DNS}\noptions timeout:30 attempts:5\n")
+    resolv.write_text(f"nameserver {silent_server.address}\noptions timeout:30 attempts:5\n")
     nsswitch = folder / "nsswitch.conf"
     nsswitch.write_text("hosts: files dns\n")
     yield resolv, nsswitch
 
 
 @pytest.fixture(scope="module")
-def silent_server(namespace_files: tuple[Path, Path]) -> Iterator[SilentDNS]:
-    server = SilentDNS()
+def silent_server() -> Iterator[SilentDNS]:
+    server = on_port_53(SILENT_FIRST, SilentDNS)
     yield server
     server.close()
 
@@ -252,24 +276,26 @@ def test_a_fifo_without_writer_is_refused_at_once(tmp_path: Path, option: str) -
 # The same namespace, its resolv.conf naming a lab DNS server on port 53: what getaddrinfo
 # answers (addresses, NXDOMAIN, SERVFAIL, a name without the family asked for) through the CLI.
 
-ANSWERING_DNS = "127.0.67.54"
-
 
 @pytest.fixture(scope="module")
 def answering(
     lab: Lab, tmp_path_factory: pytest.TempPathFactory, namespace_files: tuple[Path, Path]
 ) -> Iterator[tuple[Path, Path]]:
-    server = LabDNS(address=ANSWERING_DNS, port=53)
+    def started(address: str) -> LabDNS:
+        dns = LabDNS(address=address, port=53)
+        dns.start()
+        return dns
+
+    server = on_port_53(ANSWERING_FIRST, started)
     single = lab.scenario("single")
     server.set_records("sys-single.contoso.test", "A", single.addresses)
     server.set_records("sys-both.contoso.test", "A", single.addresses)
     server.set_records("sys-both.contoso.test", "AAAA", ["::1"])
     server.set_records("sys-v6.contoso.test", "AAAA", ["::1"])
     server.set_failure("sys-servfail.contoso.test", "servfail")
-    server.start()
     folder = tmp_path_factory.mktemp("answering")
     resolv = folder / "resolv.conf"
-    resolv.write_text(f"nameserver {ANSWERING_DNS}\noptions timeout:2 attempts:1\n")
+    resolv.write_text(f"nameserver {server.address}\noptions timeout:2 attempts:1\n")
     yield resolv, namespace_files[1]
     server.stop()
 

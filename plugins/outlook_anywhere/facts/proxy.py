@@ -41,7 +41,8 @@ class Tunnel:
 
 
 class ProxyFacts:
-    """The proxy of this check and every tunnel asked of it, in the order they were asked."""
+    """The proxy of this check and every tunnel asked of it, in the order the tunnels ended (they
+    open concurrently: the judgement orders them by node, never by this list)."""
 
     __slots__ = ("proxy", "tunnels", "user")
 
