@@ -174,6 +174,28 @@ def test_garbage_from_every_source_is_a_warning(check: Checker) -> None:
 
 
 @pytest.mark.parametrize(
+    ("scenario", "says"),
+    [
+        ("rev-ocsp-unknown", "ocsp/unknown the responder does not know the certificate"),
+        ("rev-ocsp-stale", "ocsp/stale answered with a response past its nextUpdate"),
+    ],
+)
+def test_an_ocsp_answer_that_says_nothing_is_no_answer(
+    check: Checker, scenario: str, says: str
+) -> None:
+    """Only OCSP, and it answers "unknown" or with a good answer past its nextUpdate: neither
+    says the certificate is good (RFC 6960 §2.2, RFC 5019 §4), so nothing was checked."""
+    lab = check.lab
+    out = check(scenario, "--revocation")
+    assert out.code == 1, out.stdout
+    assert out.status.startswith(
+        f"OUTLOOK_ANYWHERE WARNING - {lab.scenario(scenario).addresses[0]}: certificate"
+        f" {scenario}.contoso.test: revocation cannot be checked: "
+    ), out.status
+    assert f"http://pki.contoso.test:{lab.revocation.port}/{says}" in out.long_output[0]
+
+
+@pytest.mark.parametrize(
     ("scenario", "what", "path"),
     [("rev-bad-crl", "CRL", "badsig.crl"), ("rev-bad-ocsp", "OCSP response", "ocsp/badsig")],
 )
@@ -330,7 +352,7 @@ def test_the_first_line_invariant_holds_with_the_option(full_lab: Lab) -> None:
     with ThreadPoolExecutor(max_workers=6) as pool:
         failures = [f for f in pool.map(one, TARGETS) if f]
     assert not failures, "\n".join(failures)
-    assert sum(1 for name, _, _ in TARGETS if name.startswith("rev-")) == 16
+    assert sum(1 for name, _, _ in TARGETS if name.startswith("rev-")) == 18
 
 
 # -- the judge functions, in-process -----------------------------------------------------------
@@ -503,6 +525,14 @@ def test_a_crl_listing_look_alike_serials_does_not_revoke_a_short_one(
 ) -> None:
     body = crl_listing(issuer, 0x0A0B, 0xA0, 0x0A00, 0x100A)
     assert read_crl(body, issuer[0], 0x0A, "http://x/").outcome == r.GOOD
+    assert read_crl(body, issuer[0], 0x0A0B, "http://x/").outcome == r.REVOKED
+
+
+def test_a_crl_revokes_a_serial_listed_after_a_longer_look_alike(
+    issuer: tuple[x509.Certificate, object],
+) -> None:
+    """0x1A0B and 0xA0B0 come first, and their hex text holds "A0B": only 0x0A0B is the one."""
+    body = crl_listing(issuer, 0x1A0B, 0xA0B0, 0x0A0B)
     assert read_crl(body, issuer[0], 0x0A0B, "http://x/").outcome == r.REVOKED
 
 

@@ -18,7 +18,9 @@ Paths:
   ``/silent.crl`` (never answers), ``/redirect/<path>`` (302 to ``/<path>``).
 * ``/ocsp/root/<request>``: the root's responder (signs itself); ``/ocsp/rev/<request>``: the
   Revocation CA's delegated responder (``rev-ocsp-revoked`` and ``rev-crl-revoked`` are revoked);
-  ``/ocsp/garbage/...`` (not an OCSP response), ``/ocsp/badsig/...`` (signed with another key).
+  ``/ocsp/garbage/...`` (not an OCSP response), ``/ocsp/badsig/...`` (signed with another key),
+  ``/ocsp/unknown/...`` (the responder answers unknown), ``/ocsp/stale/...`` (a good answer past
+  its nextUpdate).
 * ``/ca/rev-ca.cer``: the Revocation CA (DER), for the AIA caIssuers URL.
 """
 
@@ -217,13 +219,18 @@ class RevocationSite:
             if mode == "badsig":  # the issuer's own response, its signature then damaged
                 signer, key, revoked = pki.rev_ca, pki.keys["rev"], False
         now = dt.datetime.now(dt.timezone.utc)
+        status = ocsp.OCSPCertStatus.REVOKED if revoked else ocsp.OCSPCertStatus.GOOD
+        if mode == "unknown":  # RFC 6960 §2.2: the responder does not know the certificate
+            status = ocsp.OCSPCertStatus.UNKNOWN
+        # stale: a good answer past its nextUpdate (RFC 5019 §4: a client must not use it)
+        this_update, next_update = (3, -1) if mode == "stale" else (1 / 24, 1)
         builder = ocsp.OCSPResponseBuilder().add_response(
             cert=subject,
             issuer=issuer,
             algorithm=hashes.SHA1(),
-            cert_status=ocsp.OCSPCertStatus.REVOKED if revoked else ocsp.OCSPCertStatus.GOOD,
-            this_update=now - dt.timedelta(hours=1),
-            next_update=now + dt.timedelta(days=1),
+            cert_status=status,
+            this_update=now - dt.timedelta(days=this_update),
+            next_update=now + dt.timedelta(days=next_update),
             revocation_time=now - dt.timedelta(days=2) if revoked else None,
             revocation_reason=x509.ReasonFlags.key_compromise if revoked else None,
         )

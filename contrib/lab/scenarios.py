@@ -161,6 +161,8 @@ CERTS: tuple[CertSpec, ...] = (
             ("rev-silent", None, "rev", {"cdp": ("{pki}/silent.crl",)}),
             ("rev-mixed-good", _h("rev-mixed"), "rev", {"cdp": (_CRL,), "ocsp": (_OCSP,)}),
             ("rev-mixed-revoked", _h("rev-mixed"), "rev", {"cdp": (_CRL,)}),
+            ("rev-ocsp-unknown", None, "rev", {"ocsp": ("{pki}/ocsp/unknown",)}),
+            ("rev-ocsp-stale", None, "rev", {"ocsp": ("{pki}/ocsp/stale",)}),
         )
     ),
 )
@@ -376,6 +378,11 @@ def _revocation_scenarios() -> list[Scenario]:
         _tls("rev-mixed-good"),
         _tls("rev-mixed-revoked"),
     )
+    for name, description in (
+        ("rev-ocsp-unknown", "only OCSP, and the responder answers unknown"),
+        ("rev-ocsp-stale", "only OCSP, and its good answer is past its nextUpdate"),
+    ):
+        t.add(name, description, _tls(name))
     return t.scenarios
 
 
