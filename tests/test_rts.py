@@ -133,7 +133,7 @@ def test_a_fault_pdu_carries_its_status() -> None:
 
 
 def test_a_fault_pdu_of_exactly_28_bytes_carries_its_status() -> None:
-    """The status is the last field of the shortest fault PDU (C706, the fault PDU): 28 bytes hold
+    """The status is the last field of the fault PDU (C706): the shortest fault, 28 bytes, holds
     it."""
     body = u32(32) + struct.pack("<HBB", 0, 0, 0) + u32(0x6BA)
     fault = header(3, 16 + len(body)) + body
@@ -144,8 +144,8 @@ def test_a_fault_pdu_of_exactly_28_bytes_carries_its_status() -> None:
 
 @pytest.mark.parametrize("flags", [0x00, 0x02, 0x08])
 def test_an_rts_pdu_without_commands_is_an_echo_only_with_the_echo_flag(flags: int) -> None:
-    """[MS-RPCH], the Echo RTS PDU: RTS_FLAG_ECHO (0x40) and no commands; an
-    empty PDU with other flags is not an answer to the echo request."""
+    """[MS-RPCH], the Echo RTS PDU: RTS_FLAG_ECHO (0x40) and no commands.  An empty PDU with
+    other flags is not an answer to the echo request."""
     [pdu] = rts.Reader().feed(proxy_pdu(flags))
     assert pdu.name == "other"
 
