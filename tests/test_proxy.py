@@ -8,6 +8,7 @@ nodes' accept logs and the web sites' request logs show whether any connection w
 from __future__ import annotations
 
 import base64
+import socket
 import time
 from collections.abc import Iterator
 from urllib.parse import quote, quote_plus
@@ -202,6 +203,53 @@ def test_wrong_proxy_password_is_unknown_after_one_attempt(lab: Lab) -> None:
     ]
 
 
+def test_a_refusal_is_remembered_by_the_tunnels_of_later_probes(lab: Lab) -> None:
+    """--rpc opens a second round of tunnels after the TLS probes: the refusal of the first
+    round is their answer, and no more credentials go to the proxy."""
+    out = healthy(
+        lab, *via(lab, "basic"), "--proxy-user", PROXY_USER, "--rpc",
+        env={PROXY_ENV: "wrong-one"},
+    )  # fmt: skip
+    assert out.code == 3, out.stdout
+    assert "refused the credentials of" in out.status
+    asked = lab.proxy.requests(proxy="basic")
+    assert len([s for s in asked if s.scheme]) == 1
+    # at most one bare CONNECT per node of the first round (a later one knows the refusal)
+    assert len(asked) <= 1 + len(lab.scenario("healthy").addresses), asked
+    assert lab.nodes.accepted() == []
+
+
+def test_an_ntlm_proxy_that_closes_after_its_407_is_unknown(
+    lab: Lab, proxy_password_file: str
+) -> None:
+    """NTLM authenticates one connection: a proxy that ends it after the challenge cannot be
+    logged on to, and the plugin says so instead of trying on a new connection."""
+    out = healthy(
+        lab, *via(lab, "ntlm-close"), "--proxy-user", PROXY_USER,
+        "--proxy-password-file", proxy_password_file,
+    )  # fmt: skip
+    name = f"{PROXIES['ntlm-close']}:{lab.proxy.port}"
+    assert out.code == 3, out.stdout
+    assert out.long_output[0].startswith(
+        f"proxy {name} UNKNOWN: closed the connection after its 407 (NTLM needs one connection),"
+    ), out.long_output[0]
+    assert all(not s.scheme for s in lab.proxy.requests(proxy="ntlm-close"))
+
+
+def test_a_proxy_given_by_name_is_resolved_and_named(lab: Lab) -> None:
+    """--proxy http://localhost:PORT: the name through the system resolver, the proxy named as
+    given (nothing listens on that port of 127.0.0.1)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    out = healthy(lab, "--proxy", f"http://localhost:{port}", "-t", "3")
+    assert out.code == 3, out.stdout
+    assert out.status.startswith(
+        f"OUTLOOK_ANYWHERE UNKNOWN - proxy localhost:{port}: unreachable (Connection refused)"
+    ), out.status
+    assert lab.nodes.accepted() == []
+
+
 def test_wrong_ntlm_password_is_unknown(lab: Lab) -> None:
     out = healthy(
         lab, *via(lab, "ntlm"), "--proxy-user", f"LAB\\{PROXY_USER}", env={PROXY_ENV: "nope-nope"}
@@ -296,6 +344,7 @@ def test_proxy_that_never_answers_connect_ends_within_the_deadline(lab: Lab) -> 
         ("endless", 3, "gave no HTTP answer to CONNECT (a line longer than 8192 bytes)"),
         ("chatty", 3, "sent data after its answer to CONNECT, so nothing is known"),
         ("drip", 2, "unreachable through the proxy: no answer to CONNECT within the deadline"),
+        ("crowded", 3, "gave no HTTP answer to CONNECT (more than 100 header lines)"),
     ],
 )
 def test_a_broken_proxy_gets_one_clear_line_within_the_deadline(

@@ -176,11 +176,13 @@ def summary(lab: Lab, password_file: Path, hostile: bool) -> str:
         "not-allowed": "refuses every CONNECT (405)",
         "negotiate": "wants Negotiate (alone)",
         "ports": "CONNECT to the node and web ports only (403 for the PKI site)",
+        "ntlm-close": "wants NTLM or Negotiate, and closes the connection after its 407",
         "nowhere": "nothing listens",
         "garbage": "answers CONNECT with an SSH banner",
         "endless": "a header line that never ends",
         "drip": "the 200 one byte every 0.3 s",
         "chatty": "200, then bytes of its own",
+        "crowded": "200 with 1,000 header lines",
     }
     lines += [
         "",

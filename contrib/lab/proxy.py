@@ -63,13 +63,15 @@ PROXIES = {
     "not-allowed": _at(7),
     "negotiate": _at(8),  # offers Negotiate alone (NTLM tokens inside, as Windows sends them)
     "ports": _at(14),  # CONNECT to the array's ports only (Squid's SSL_ports): 403 for others
+    "ntlm-close": _at(15),  # NTLM, but its 407 closes the connection the handshake needs
     # hostile or broken proxies: they must cost a check no more than its deadline
     "garbage": _at(10),  # answers CONNECT with an SSH banner
     "endless": _at(11),  # a header line that never ends
     "drip": _at(12),  # the 200 one byte every 0.3 s
     "chatty": _at(13),  # 200, then bytes of its own before the client spoke
+    "crowded": _at(16),  # 200 with 1,000 header lines
 }
-HOSTILE = ("garbage", "endless", "drip", "chatty")
+HOSTILE = ("garbage", "endless", "drip", "chatty", "crowded")
 
 
 @dataclass
@@ -231,11 +233,13 @@ class LabProxy:
             return _reply(conn, seen, 403, "Forbidden", close=True)
         if name == "not-allowed":
             return _reply(conn, seen, 405, "Method Not Allowed", close=True)
-        if name in ("basic", "ntlm", "negotiate"):
+        if name in ("basic", "ntlm", "negotiate", "ntlm-close"):
             challenge = self._authenticate(name, seen, authorization, state)
             if challenge is not None:
                 headers = [("Proxy-Authenticate", c) for c in challenge]
-                return _reply(conn, seen, 407, "Proxy Authentication Required", headers)
+                # ntlm-close: NTLM authenticates a connection, and this proxy ends it at once
+                close = name == "ntlm-close"
+                return _reply(conn, seen, 407, "Proxy Authentication Required", headers, close)
         host, _, port_text = seen.target.rpartition(":")
         host = host.strip("[]")
         try:
@@ -323,7 +327,7 @@ def _reply(
 
 def _hostile(conn: socket.socket, name: str, seen: ProxySeen) -> None:
     """The broken proxies' answers to CONNECT (see :data:`PROXIES`)."""
-    seen.status = 200 if name in ("drip", "chatty") else 0
+    seen.status = 200 if name in ("drip", "chatty", "crowded") else 0
     if name == "garbage":
         conn.sendall(b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n")
     elif name == "endless":
@@ -336,6 +340,9 @@ def _hostile(conn: socket.socket, name: str, seen: ProxySeen) -> None:
             time.sleep(0.3)
     elif name == "chatty":
         conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\nHello from the proxy\r\n")
+    elif name == "crowded":
+        filler = b"".join(b"X-Filler-%d: x\r\n" % i for i in range(1000))
+        conn.sendall(b"HTTP/1.1 200 Connection established\r\n" + filler + b"\r\n")
     with contextlib.suppress(OSError):
         while conn.recv(4096):
             pass
