@@ -13,6 +13,9 @@ from collections.abc import Iterator
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509 import ocsp
 from nagiosplugin.state import Critical, Warn
 
 from contrib.lab import Lab
@@ -20,7 +23,8 @@ from contrib.lab.revocation import HUGE
 from outlook_anywhere.facts import revocation as r
 from outlook_anywhere.judgement import findings as k
 from outlook_anywhere.judgement.revocation import judge_certificate, judge_chain
-from outlook_anywhere.probes.revocation_answers import read_crl
+from outlook_anywhere.probes.revocation import _parse_issuer_cert as parse_issuer_cert
+from outlook_anywhere.probes.revocation_answers import read_crl, read_ocsp
 from tests.conftest import Checker, run_plugin, run_with_peak_memory
 from tests.test_import_hygiene import imported_by_check
 from tests.test_words import TARGETS, assert_invariant, served_leaves
@@ -500,8 +504,6 @@ def issuer() -> tuple[x509.Certificate, object]:
 
 
 def crl_listing(issuer: tuple[x509.Certificate, object], *serials: int) -> bytes:
-    from cryptography.hazmat.primitives.serialization import Encoding
-
     ca, key = issuer
     now = dt.datetime.now(dt.timezone.utc)
     builder = (
@@ -517,7 +519,8 @@ def crl_listing(issuer: tuple[x509.Certificate, object], *serials: int) -> bytes
             .revocation_date(now - dt.timedelta(hours=1))
             .build()
         )
-    return builder.sign(key, hashes.SHA256()).public_bytes(Encoding.DER)  # type: ignore[arg-type]
+    algorithm = None if isinstance(key, Ed25519PrivateKey) else hashes.SHA256()
+    return builder.sign(key, algorithm).public_bytes(Encoding.DER)  # type: ignore[arg-type]
 
 
 def test_a_crl_listing_look_alike_serials_does_not_revoke_a_short_one(
@@ -542,6 +545,142 @@ def test_a_crl_listing_the_serial_revokes_it_whatever_its_leading_zeros(
     body = crl_listing(issuer, 0x0A)
     found = read_crl(body, issuer[0], r.serial_number("000A"), "http://x/")
     assert found.outcome == r.REVOKED
+
+
+def _ca(name: str, key: object) -> x509.Certificate:
+    now = dt.datetime.now(dt.timezone.utc)
+    subject = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, name)])
+    algorithm = None if isinstance(key, Ed25519PrivateKey) else hashes.SHA256()
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())  # type: ignore[attr-defined]
+        .serial_number(1)
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, algorithm)  # type: ignore[arg-type]
+    )
+
+
+def _leaf_of(ca: x509.Certificate, key: object, serial: int = 0x1234) -> x509.Certificate:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    now = dt.datetime.now(dt.timezone.utc)
+    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "mail.contoso.test")])
+    algorithm = None if isinstance(key, Ed25519PrivateKey) else hashes.SHA256()
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(ca.subject)
+        .public_key(ec.generate_private_key(ec.SECP256R1()).public_key())
+        .serial_number(serial)
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, algorithm)  # type: ignore[arg-type]
+    )
+
+
+def _ocsp_answer(
+    leaf: x509.Certificate, ca: x509.Certificate, signer: x509.Certificate, key: object
+) -> bytes:
+    now = dt.datetime.now(dt.timezone.utc)
+    algorithm = None if isinstance(key, Ed25519PrivateKey) else hashes.SHA256()
+    return (
+        ocsp.OCSPResponseBuilder()
+        .add_response(
+            cert=leaf,
+            issuer=ca,
+            algorithm=hashes.SHA1(),
+            cert_status=ocsp.OCSPCertStatus.GOOD,
+            this_update=now - dt.timedelta(hours=1),
+            next_update=now + dt.timedelta(days=1),
+            revocation_time=None,
+            revocation_reason=None,
+        )
+        .responder_id(ocsp.OCSPResponderEncoding.HASH, signer)
+        .sign(key, algorithm)  # type: ignore[arg-type]
+        .public_bytes(Encoding.DER)
+    )
+
+
+def test_a_crl_in_pem_is_read(issuer: tuple[x509.Certificate, object]) -> None:
+    der = crl_listing(issuer, 0x0A)
+    pem = x509.load_der_x509_crl(der).public_bytes(Encoding.PEM)
+    assert read_crl(pem, issuer[0], 0x0A, "http://x/").outcome == r.REVOKED
+
+
+def test_a_crl_of_another_issuer_is_unusable(issuer: tuple[x509.Certificate, object]) -> None:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    other = _ca("Another CA", ec.generate_private_key(ec.SECP256R1()))
+    found = read_crl(crl_listing(issuer, 0x0A), other, 0x0A, "http://x/")
+    assert (found.outcome, found.detail) == (r.UNUSABLE, "a CRL of another issuer")
+
+
+def test_a_crl_signed_with_ed25519_is_verified() -> None:
+    key = Ed25519PrivateKey.generate()
+    ca = _ca("Ed25519 CA", key)
+    good = crl_listing((ca, key), 0x0A)
+    assert read_crl(good, ca, 0x0A, "http://x/").outcome == r.REVOKED
+    forged = crl_listing((ca, Ed25519PrivateKey.generate()), 0x0A)
+    assert read_crl(forged, ca, 0x0A, "http://x/").outcome == r.BAD_SIGNATURE
+
+
+@pytest.mark.parametrize("kind", ["ec", "ed25519"])
+def test_an_ocsp_answer_signed_by_the_issuer_is_good(kind: str) -> None:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1()) if kind == "ec" else Ed25519PrivateKey.generate()
+    ca = _ca(f"{kind} CA", key)
+    leaf = _leaf_of(ca, key)
+    body = _ocsp_answer(leaf, ca, ca, key)
+    assert read_ocsp(body, leaf, ca, leaf.serial_number, "http://x/").outcome == r.GOOD
+
+
+def test_an_ocsp_answer_signed_by_a_stranger_is_a_bad_signature(
+    issuer: tuple[x509.Certificate, object],
+) -> None:
+    """A responder the issuer never delegated to (RFC 6960 §4.2.2.2): its word counts for
+    nothing."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    ca, key = issuer
+    leaf = _leaf_of(ca, key)
+    stranger_key = ec.generate_private_key(ec.SECP256R1())
+    stranger = _ca("Stranger", stranger_key)
+    body = _ocsp_answer(leaf, ca, stranger, stranger_key)
+    found = read_ocsp(body, leaf, ca, leaf.serial_number, "http://x/")
+    assert found.outcome == r.BAD_SIGNATURE
+    assert found.detail == "signed by neither the issuer nor a responder it delegated"
+
+
+def test_an_ocsp_answer_that_is_not_successful_is_unusable(
+    issuer: tuple[x509.Certificate, object],
+) -> None:
+    ca, key = issuer
+    leaf = _leaf_of(ca, key)
+    body = ocsp.OCSPResponseBuilder.build_unsuccessful(
+        ocsp.OCSPResponseStatus.TRY_LATER
+    ).public_bytes(Encoding.DER)
+    found = read_ocsp(body, leaf, ca, leaf.serial_number, "http://x/")
+    assert (found.outcome, found.detail) == (r.UNUSABLE, "responder status try_later")
+
+
+@pytest.mark.parametrize("form", ["der", "pem", "pkcs7"])
+def test_a_ca_issuers_answer_is_read_in_every_form(
+    issuer: tuple[x509.Certificate, object], form: str
+) -> None:
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
+    ca = issuer[0]
+    body = {
+        "der": lambda: ca.public_bytes(Encoding.DER),
+        "pem": lambda: b"junk before\n" + ca.public_bytes(Encoding.PEM),
+        "pkcs7": lambda: pkcs7.serialize_certificates([ca], Encoding.DER),
+    }[form]()
+    assert parse_issuer_cert(body) == [ca]
+    assert parse_issuer_cert(b"<html>no certificate</html>") == []
 
 
 # -- the words, in-process -----------------------------------------------------------------------
