@@ -153,14 +153,18 @@ def _domain(email: str) -> str:
     return email.rsplit("@", 1)[1].strip().rstrip(".").lower()
 
 
-def _request_body(email: str) -> bytes:
-    from xml.sax.saxutils import escape
+def _xml_text(value: str) -> str:
+    """``value`` as XML character data: what ``xml.sax.saxutils.escape`` does, without the
+    ``urllib.request``, ``http.client`` and ``email`` modules importing it loads (50 ms)."""
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
+
+def _request_body(email: str) -> bytes:
     return (
         '<?xml version="1.0" encoding="utf-8"?>\r\n'
         f'<Autodiscover xmlns="{REQUEST_SCHEMA}">\r\n'
         "  <Request>\r\n"
-        f"    <EMailAddress>{escape(email)}</EMailAddress>\r\n"
+        f"    <EMailAddress>{_xml_text(email)}</EMailAddress>\r\n"
         f"    <AcceptableResponseSchema>{RESPONSE_SCHEMA}</AcceptableResponseSchema>\r\n"
         "  </Request>\r\n"
         "</Autodiscover>\r\n"
