@@ -13,7 +13,7 @@ ignored), and :meth:`Kdc.stop` leaves no process::
         kdc.user_keytab                   # monitor@CONTOSO.TEST's key; kdc.password its password
         # a process run with env=kdc.env uses this realm and nothing else
 
-The principals, made once when the KDC starts (``kadmin.local``, one batch):
+The principals, made when the KDC first starts (``kdb5_util``, ``kadmin.local``):
 
 - ``monitor@CONTOSO.TEST``, with :attr:`Kdc.password` and pre-authentication required (as Active
   Directory does); :attr:`Kdc.user_keytab` holds its current key, :attr:`Kdc.stale_user_keytab`
@@ -22,21 +22,21 @@ The principals, made once when the KDC starts (``kadmin.local``, one batch):
 - ``HTTP/<host>@CONTOSO.TEST`` for every host given, a random key like an Alternate Service
   Account's.  :meth:`Kdc.keytab` is the key every healthy node holds; :meth:`Kdc.foreign_keytab`
   holds another key under the *same* key version number (a node set up with another account's or
-  another password's key: MIT's acceptor cannot decrypt the ticket, the ``KRB_AP_ERR_MODIFIED``
-  case); :meth:`Kdc.stale_keytab` holds the key of the previous version (the ASA's password was
-  reset and this node was not updated).  A host not given has no SPN: its ticket request is
-  answered ``KDC_ERR_S_PRINCIPAL_UNKNOWN``.
+  another password's key: MIT's acceptor cannot decrypt the ticket and says
+  ``KRB_AP_ERR_BAD_INTEGRITY``, where Windows says ``KRB_AP_ERR_MODIFIED``);
+  :meth:`Kdc.stale_keytab` holds the key of the previous version (the ASA's password was reset
+  and this node was not updated: ``KRB_AP_ERR_BADKEYVER``).  A host not given has no SPN: its
+  ticket request is answered ``KDC_ERR_S_PRINCIPAL_UNKNOWN``.
 
 Clock skew: a Kerberos clock is only ever wrong relative to another one, and of the three parties
 (client, KDC, acceptor) the KDC is the one that runs as a process of its own.  ``clock_offset``
 runs it under libfaketime (Debian's ``libfaketime``), its clock that many seconds ahead (or
-behind).  MIT's client adopts the KDC's time during the AS exchange (measured with
-``kdc_timesync`` on and off; the KDC's ``KDC_ERR_PREAUTH_REQUIRED`` carries its time): a poller
-whose clock is an hour off still gets its tickets.  The skew shows where a node keeps another
-time than the realm: an acceptor on the real clock refuses a ticket from a KDC ahead of it
-(``KRB_AP_ERR_TKT_NYV``, not yet valid) and an authenticator dated by a KDC behind it
-(``KRB_AP_ERR_SKEW``).  (One acceptor of the lab's single process cannot have a clock of its own;
-a process can, by running under :func:`faketime_env`.)
+behind).  MIT's client adopts the KDC's time during the AS exchange (measured on Debian 12, with
+``kdc_timesync`` on and off): a poller an hour away from its KDC still gets its tickets.  The
+skew shows where a node keeps another time than the realm: an acceptor on the real clock refuses
+a ticket from a KDC ahead of it (``KRB_AP_ERR_TKT_NYV``, not yet valid) and an authenticator
+dated by a KDC behind it (``KRB_AP_ERR_SKEW``).  (One acceptor of the lab's single process cannot
+have a clock of its own; a process can, by running under :func:`faketime_env`.)
 
 The KDC listens on UDP and TCP on one free port of a loopback address (:data:`DEFAULT_ADDRESS`).
 MIT Kerberos 1.20 (Debian 12) has no client setting for how long it waits for a KDC (no
@@ -82,6 +82,8 @@ PROGRAMS = {
 """The programs the realm needs: their paths on Debian and the packages that install them."""
 FAKETIME_DIRS = ("/usr/lib/x86_64-linux-gnu/faketime", "/usr/lib/aarch64-linux-gnu/faketime")
 FAKETIME_PACKAGE = "libfaketime"
+_HOST = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?")
+_REALM = re.compile(r"[A-Z0-9]([A-Z0-9.-]*[A-Z0-9])?")
 ENCTYPES = "aes256-cts-hmac-sha1-96:normal aes128-cts-hmac-sha1-96:normal"
 """Active Directory's AES enctypes (RC4 is off in hardened domains, and MIT 1.20 deprecates it)."""
 
@@ -237,6 +239,11 @@ class Kdc:
     ) -> None:
         self.workdir = Path(workdir)
         self.hosts = [h.lower() for h in hosts]
+        for host in self.hosts:
+            if not _HOST.fullmatch(host):
+                raise ValueError(f"not a host name: {host!r}")
+        if not _REALM.fullmatch(realm):
+            raise ValueError(f"not a realm name (upper case, dots): {realm!r}")
         self.realm = realm
         self.address = check_loopback(address)
         self.port = 0
@@ -248,6 +255,7 @@ class Kdc:
         """The user's current password (:attr:`user_keytab` holds the keys made from it)."""
         self._master = secrets.token_urlsafe(18)
         self._process: subprocess.Popen[bytes] | None = None
+        self._made = False
         self._lock = threading.Lock()
 
     # -- files --------------------------------------------------------------------------------
@@ -431,12 +439,15 @@ class Kdc:
                 raise KdcUnavailable("the lab's KDC needs " + ", ".join(missing))
             self.workdir.mkdir(parents=True, exist_ok=True)
             self.workdir.chmod(0o700)
-            fresh = not (self.workdir / "db" / "stash").exists()
             self.port = free_port(self.address)
             self._write_kdc_conf()
             self.client_config(self.krb5_conf)
-            if fresh:
+            if not self._made:
+                # A realm of an earlier run has other passwords: made afresh.
+                for sub in ("db", "keytabs", "ccache", "rcache"):
+                    shutil.rmtree(self.workdir / sub, ignore_errors=True)
                 self._make_realm()
+                self._made = True
             self._launch()
         return self
 
@@ -498,6 +509,8 @@ class Kdc:
     def restart(self, *, clock_offset: int | None = None) -> None:
         """Stop the KDC and start it again on the same port and database (e.g. with another
         ``clock_offset``)."""
+        if not self._made:
+            raise RuntimeError("the KDC was never started")
         with self._lock:
             if clock_offset is not None:
                 if clock_offset and faketime_library() is None:

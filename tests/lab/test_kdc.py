@@ -402,6 +402,23 @@ def test_a_node_an_hour_away_from_the_realm_refuses_the_ticket(
     assert krb_error_code(answer) == code
 
 
+def test_a_restart_sets_the_clock_of_the_same_realm_on_the_same_port(
+    requirements: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a lab changes at run time: the same database and keytabs, a clock an hour ahead."""
+    if faketime_library() is None:
+        missing(f"libfaketime.so.1 is not installed (Debian package {FAKETIME_PACKAGE})")
+    with Kdc(tmp_path / "kdc", hosts=[MAIL]) as realm:
+        for name, value in realm.env.items():
+            monkeypatch.setenv(name, value)
+        port, keytab = realm.port, realm.keytab(MAIL).read_bytes()
+        realm.restart(clock_offset=3600)
+        assert (realm.port, realm.keytab(MAIL).read_bytes()) == (port, keytab)
+        client = initiator(MAIL, from_keytab(realm, label="restarted"), KERBEROS)
+        error, _answer = refusal(acceptor(realm, realm.keytab(MAIL)), client.step())
+    assert error.min_code == KRB5_BASE + KRB_AP_ERR_TKT_NYV
+
+
 def test_a_closed_kdc_port_fails_with_kdc_unreachable(
     realm: Kdc, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -456,3 +473,14 @@ def test_stop_leaves_no_process_and_frees_the_port(requirements: None, tmp_path:
         udp.bind((realm.address, port))
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
         tcp.bind((realm.address, port))
+
+
+def test_a_new_realm_in_an_old_workdir_has_its_own_keys(
+    requirements: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A workdir left by an earlier run: its database is replaced, the new password holds."""
+    Kdc(tmp_path / "kdc", hosts=[MAIL]).start().stop()
+    with Kdc(tmp_path / "kdc", hosts=[MAIL]) as realm:
+        for name, value in realm.env.items():
+            monkeypatch.setenv(name, value)
+        logon(realm, from_password(realm, realm.password), KERBEROS)
