@@ -176,6 +176,10 @@ class SilentKdc:
         """Requests received over UDP (a client that tried it)."""
         self.connections = 0
         """Connections accepted over TCP."""
+        self.arrivals: list[tuple[float, str]] = []
+        """(seconds since :meth:`start`, ``udp`` or ``tcp``) of every request and connection:
+        the client's schedule of retries."""
+        self._started = 0.0
 
     @property
     def kdc(self) -> str:
@@ -193,6 +197,7 @@ class SilentKdc:
         self._udp.settimeout(0.1)
         self._tcp.settimeout(0.1)
         self._running = True
+        self._started = time.monotonic()
         self._thread = threading.Thread(target=self._loop, name="lab-kdc-silent", daemon=True)
         self._thread.start()
         return self
@@ -203,10 +208,12 @@ class SilentKdc:
             with contextlib.suppress(OSError):
                 self._udp.recv(65535)
                 self.datagrams += 1
+                self.arrivals.append((time.monotonic() - self._started, "udp"))
             with contextlib.suppress(OSError):
                 conn, _ = self._tcp.accept()
                 self._conns.append(conn)
                 self.connections += 1
+                self.arrivals.append((time.monotonic() - self._started, "tcp"))
 
     def stop(self) -> None:
         self._running = False

@@ -281,6 +281,39 @@ def test_a_ticket_cache_made_by_kinit_is_used(realm: Kdc, tmp_path: Path) -> Non
     logon(realm, from_ccache(ccache), SPNEGO)
 
 
+def test_the_ticket_cache_krb5ccname_names_is_the_default_credential(
+    realm: Kdc, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KRB5CCNAME", f"FILE:{realm.kinit(tmp_path / 'ccache')}")
+    logon(realm, gssapi.Credentials(usage="initiate"), SPNEGO)
+
+
+def test_a_client_keytab_from_the_environment_fills_the_default_ticket_cache(
+    realm: Kdc, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MIT gets default credentials from ``KRB5_CLIENT_KTNAME`` and stores the tickets in the
+    default cache (here the realm's, on a poller ``/tmp/krb5cc_<uid>``): a caller that must
+    leave nothing behind names a MEMORY cache (the next test)."""
+    monkeypatch.setenv("KRB5_CLIENT_KTNAME", str(realm.user_keytab))
+    default = realm.workdir / "ccache" / f"krb5cc_{os.getuid()}"
+    try:
+        logon(realm, gssapi.Credentials(usage="initiate"), SPNEGO)
+        assert default.exists()
+    finally:
+        default.unlink(missing_ok=True)
+
+
+def test_a_client_keytab_from_the_environment_and_a_memory_cache_write_nothing(
+    realm: Kdc, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KRB5_CLIENT_KTNAME", str(realm.user_keytab))
+    creds = gssapi.Credentials(
+        name=user_name(realm), usage="initiate", store={"ccache": "MEMORY:environment"}
+    )
+    logon(realm, creds, SPNEGO)
+    assert list((realm.workdir / "ccache").iterdir()) == []
+
+
 def test_no_ticket_cache_or_replay_cache_outside_the_private_dirs(
     realm: Kdc, tmp_path: Path
 ) -> None:
@@ -455,6 +488,7 @@ def test_a_kdc_that_never_answers_is_given_up_within_the_deadline(
         worker.start()
         worker.join(UNANSWERED_DEADLINE)
         record_property("unanswered_seconds", round(time.monotonic() - started, 1))
+        record_property("attempts", [(round(t, 1), kind) for t, kind in silent.arrivals])
         assert not worker.is_alive(), f"still waiting after {UNANSWERED_DEADLINE:.0f} s"
         assert silent.datagrams > 0
         assert silent.connections > 0
