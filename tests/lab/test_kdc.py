@@ -471,7 +471,9 @@ def test_a_kdc_that_never_answers_is_given_up_within_the_deadline(
     record_property: Any,
 ) -> None:
     """MIT 1.20 has no setting for this wait: the time is the library's own (recorded as the
-    test's ``unanswered_seconds`` property).  The request goes over UDP, then over TCP."""
+    test's ``unanswered_seconds`` and ``attempts`` properties).  Measured on Debian 12: one AS
+    exchange (``kinit``) sends over UDP at 0 s, TCP at 1 s, UDP at 13 s and 18 s and gives up at
+    27 s; GSSAPI's acquisition from a client keytab makes two such exchanges, 54 s."""
     with SilentKdc(realm.address) as silent:
         config = realm.client_config(tmp_path / "krb5.conf", kdc=silent.kdc)
         monkeypatch.setenv("KRB5_CONFIG", str(config))
