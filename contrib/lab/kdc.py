@@ -136,6 +136,11 @@ def faketime_env(offset: int) -> dict[str, str]:
     }
 
 
+def _endpoint(address: str, port: int) -> str:
+    """``address:port`` as krb5.conf and kdc.conf write it (IPv6 in brackets)."""
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+
+
 def spn(host: str, realm: str = REALM) -> str:
     """The service principal of ``host``'s web server: ``HTTP/<host>@REALM``."""
     return f"HTTP/{host.lower()}@{realm}"
@@ -183,7 +188,7 @@ class SilentKdc:
 
     @property
     def kdc(self) -> str:
-        return f"{self.address}:{self.port}"
+        return _endpoint(self.address, self.port)
 
     def start(self) -> SilentKdc:
         family = socket.AF_INET6 if ":" in self.address else socket.AF_INET
@@ -283,7 +288,7 @@ class Kdc:
     @property
     def kdc(self) -> str:
         """``address:port`` of the KDC (UDP and TCP)."""
-        return f"{self.address}:{self.port}"
+        return _endpoint(self.address, self.port)
 
     @property
     def user_keytab(self) -> Path:
@@ -371,8 +376,8 @@ class Kdc:
         self.kdc_conf.write_text(
             "# The lab's KDC (contrib/lab/kdc.py).\n"
             "[kdcdefaults]\n"
-            f" kdc_listen = {self.address}:{self.port}\n"
-            f" kdc_tcp_listen = {self.address}:{self.port}\n"
+            f" kdc_listen = {self.kdc}\n"
+            f" kdc_tcp_listen = {self.kdc}\n"
             "[realms]\n"
             f" {self.realm} = {{\n"
             f"  database_name = {w}/db/principal\n"
