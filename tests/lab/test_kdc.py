@@ -90,22 +90,28 @@ UNANSWERED_DEADLINE = 120.0
 
 
 @pytest.fixture(scope="module")
-def requirements() -> None:
+def programs() -> None:
+    """The Debian packages of the KDC."""
     absent = missing_programs()
     if absent:
         missing("the lab's KDC needs " + ", ".join(absent))
+
+
+@pytest.fixture(scope="module")
+def requirements(programs: None) -> None:
+    """The KDC and python-gssapi."""
     if GSSAPI_MISSING:
         missing(GSSAPI_MISSING)
 
 
 @pytest.fixture(scope="module")
-def kdc(requirements: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kdc]:
+def kdc(programs: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kdc]:
     with Kdc(tmp_path_factory.mktemp("kdc"), hosts=[MAIL, NODE3]) as running:
         yield running
 
 
 @pytest.fixture
-def realm(kdc: Kdc, monkeypatch: pytest.MonkeyPatch) -> Kdc:
+def realm(kdc: Kdc, requirements: None, monkeypatch: pytest.MonkeyPatch) -> Kdc:
     """The realm's krb5.conf for this test's GSSAPI calls (MIT reads it at every call)."""
     for name, value in kdc.env.items():
         monkeypatch.setenv(name, value)
@@ -499,7 +505,7 @@ def test_a_kdc_that_never_answers_is_given_up_within_the_deadline(
     assert outcome[0].min_code == KRB5_KDC_UNREACH
 
 
-def test_stop_leaves_no_process_and_frees_the_port(requirements: None, tmp_path: Path) -> None:
+def test_stop_leaves_no_process_and_frees_the_port(programs: None, tmp_path: Path) -> None:
     realm = Kdc(tmp_path / "kdc", hosts=[MAIL]).start()
     pid, port = realm.pid, realm.port
     assert pid is not None
