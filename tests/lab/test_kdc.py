@@ -9,6 +9,9 @@ number): what a client gets to build its words on.  Through the SPNEGO mechanism
 renumbers minor codes per process (100000 and up, in order of first use) and only the message
 text survives: the failure tests use the Kerberos mechanism for that reason.
 
+The lab's own acceptor (contrib/lab/kerberos.py), which front ends can serve ``Negotiate`` with,
+is tested at the end: its answers, Extended Protection, replays, NTLM tokens told apart.
+
 The Debian packages (tests/system-packages.txt) and python-gssapi (the ``test`` extra) are
 required: missing, the tests fail under ``CI`` and are skipped elsewhere.
 """
@@ -41,6 +44,7 @@ from contrib.lab.kdc import (  # noqa: E402
     free_port,
     missing_programs,
 )
+from contrib.lab.kerberos import KerberosAcceptor, krb_error_code, token_kind  # noqa: E402
 
 
 def missing(what: str) -> None:
@@ -72,6 +76,7 @@ KDC_ERR_S_PRINCIPAL_UNKNOWN = 7
 KDC_ERR_PREAUTH_FAILED = 24
 KRB_AP_ERR_BAD_INTEGRITY = 31
 KRB_AP_ERR_TKT_NYV = 33
+KRB_AP_ERR_REPEAT = 34
 KRB_AP_ERR_SKEW = 37
 KRB_AP_ERR_MODIFIED = 41
 KRB_AP_ERR_BADKEYVER = 44
@@ -200,35 +205,6 @@ def refusal(node: Any, token: bytes) -> tuple[Any, bytes | None]:
     with pytest.raises(gssapi.exceptions.GSSError) as caught:
         _ = node.complete
     return caught.value, answer
-
-
-def der(data: bytes, i: int) -> tuple[int, bytes, int]:
-    """One DER element at ``i``: tag, contents, the index after it."""
-    tag, length = data[i], data[i + 1]
-    i += 2
-    if length & 0x80:
-        n = length & 0x7F
-        length = int.from_bytes(data[i : i + n], "big")
-        i += n
-    return tag, data[i : i + length], i + length
-
-
-def krb_error_code(token: bytes) -> int:
-    """``error-code`` of the KRB-ERROR ([APPLICATION 30]) inside a GSS token."""
-    start = token.find(b"\x7e")
-    while start != -1:
-        try:
-            _tag, body, _ = der(token, start)
-            _tag, fields, _ = der(body, 0)
-            i = 0
-            while i < len(fields):
-                tag, value, i = der(fields, i)
-                if tag == 0xA6:  # error-code [6] Int32
-                    return int.from_bytes(der(value, 0)[1], "big", signed=True)
-        except IndexError:
-            pass
-        start = token.find(b"\x7e", start + 1)
-    raise AssertionError(f"no KRB-ERROR in {token.hex()}")
 
 
 # -- the realm --------------------------------------------------------------------------------
@@ -526,3 +502,84 @@ def test_a_new_realm_in_an_old_workdir_has_its_own_keys(
         for name, value in realm.env.items():
             monkeypatch.setenv(name, value)
         logon(realm, from_password(realm, realm.password), KERBEROS)
+
+
+# -- the lab's acceptor (contrib/lab/kerberos.py) ---------------------------------------------
+
+
+def lab_node(kdc: Kdc, keytab: Path, protection: str, name: str = "node") -> KerberosAcceptor:
+    return KerberosAcceptor(keytab, kdc.workdir / "rcache" / f"{name}.rcache2", protection)
+
+
+def application_data(certificate: bytes) -> bytes:
+    return b"tls-server-end-point:" + hashlib.sha256(certificate).digest()
+
+
+def test_the_lab_node_accepts_a_bound_ticket_and_answers_mutual_authentication(
+    realm: Kdc,
+) -> None:
+    client = initiator(MAIL, from_keytab(realm), SPNEGO)
+    node = lab_node(realm, realm.keytab(MAIL), "require")
+    result = node.accept(client.step(), application_data(CERTIFICATE))
+    assert (result.accepted, result.principal, result.mechanism, result.channel_bound) == (
+        True,
+        realm.user,
+        "spnego",
+        True,
+    )
+    assert result.answer is not None
+    client.step(result.answer)
+    assert client.complete
+
+
+def test_the_lab_node_with_another_key_answers_mits_krb_error(realm: Kdc) -> None:
+    client = initiator(MAIL, from_keytab(realm), KERBEROS)
+    node = lab_node(realm, realm.foreign_keytab(MAIL), "off")
+    result = node.accept(client.step())
+    assert not result.accepted
+    assert result.mechanism == "kerberos"
+    assert "cannot decrypt ticket" in result.reason
+    assert result.answer is not None
+    assert krb_error_code(result.answer) == KRB_AP_ERR_BAD_INTEGRITY
+
+
+@pytest.mark.parametrize(
+    ("protection", "client_certificate", "accepted"),
+    [
+        ("off", OTHER_CERTIFICATE, True),
+        ("on", OTHER_CERTIFICATE, False),
+        ("on", None, True),
+        ("require", None, False),
+        ("require", OTHER_CERTIFICATE, False),
+    ],
+    ids=["off-other", "on-other", "on-unbound", "require-unbound", "require-other"],
+)
+def test_the_lab_node_plays_extended_protection(
+    realm: Kdc, protection: str, client_certificate: bytes | None, accepted: bool
+) -> None:
+    client = initiator(MAIL, from_keytab(realm), KERBEROS, certificate=client_certificate)
+    node = lab_node(realm, realm.keytab(MAIL), protection)
+    result = node.accept(client.step(), application_data(CERTIFICATE))
+    assert result.accepted is accepted, result.reason
+
+
+def test_the_lab_node_refuses_a_replayed_token(realm: Kdc) -> None:
+    client = initiator(MAIL, from_keytab(realm), KERBEROS)
+    token = client.step()
+    node = lab_node(realm, realm.keytab(MAIL), "off", name="replay")
+    assert node.accept(token).accepted
+    again = node.accept(token)
+    assert not again.accepted
+    assert again.answer is not None
+    assert krb_error_code(again.answer) == KRB_AP_ERR_REPEAT
+    assert node.rcache.exists()
+
+
+def test_the_lab_node_tells_an_ntlm_token_from_a_kerberos_one(realm: Kdc) -> None:
+    import spnego
+
+    ntlm = spnego.client("monitor", "password", protocol="ntlm").step()
+    assert ntlm is not None
+    result = lab_node(realm, realm.keytab(MAIL), "off").accept(ntlm)
+    assert (result.accepted, result.mechanism, result.answer) == (False, "ntlm", None)
+    assert token_kind(initiator(MAIL, from_keytab(realm), KERBEROS).step()) == "kerberos"
