@@ -250,7 +250,7 @@ class Kdc:
         clock_offset: int = 0,
     ) -> None:
         self.workdir = Path(workdir)
-        self.hosts = [h.lower() for h in hosts]
+        self.hosts = list(dict.fromkeys(h.lower() for h in hosts))
         for host in self.hosts:
             if not _HOST.fullmatch(host):
                 raise ValueError(f"not a host name: {host!r}")
@@ -324,6 +324,27 @@ class Kdc:
         return {
             "KRB5_CONFIG": str(self.krb5_conf),
             "KRB5_KDC_PROFILE": str(self.kdc_conf),
+        }
+
+    def describe(self) -> dict[str, object]:
+        """What a test or a demo needs to know, as JSON-ready data (like ``Lab.describe``)."""
+        return {
+            "realm": self.realm,
+            "kdc": self.kdc,
+            "krb5_conf": str(self.krb5_conf),
+            "user": self.user,
+            "user_keytab": str(self.user_keytab),
+            "stale_user_keytab": str(self.stale_user_keytab),
+            "spns": {
+                host: {
+                    "principal": spn(host, self.realm),
+                    "keytab": str(self.keytab(host)),
+                    "foreign_keytab": str(self.foreign_keytab(host)),
+                    "stale_keytab": str(self.stale_keytab(host)),
+                }
+                for host in self.hosts
+            },
+            "clock_offset": self.clock_offset,
         }
 
     # -- configuration ------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import json
 import os
 import socket
 import stat
@@ -228,6 +229,16 @@ def test_the_realm_is_configured_inside_its_workdir(kdc: Kdc) -> None:
         pass
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp, pytest.raises(OSError):
         udp.bind((kdc.address, kdc.port))
+
+
+def test_the_realm_describes_itself_as_json(kdc: Kdc) -> None:
+    described = json.loads(json.dumps(kdc.describe()))
+    assert described["kdc"] == kdc.kdc
+    assert described["user"] == f"monitor@{kdc.realm}"
+    assert sorted(described["spns"]) == sorted([MAIL, NODE3])
+    assert described["spns"][MAIL]["principal"] == f"HTTP/{MAIL}@CONTOSO.TEST"
+    for keytab in described["spns"][MAIL].values():
+        assert keytab.startswith("HTTP/") or Path(keytab).is_file()
 
 
 # -- healthy logons ---------------------------------------------------------------------------
