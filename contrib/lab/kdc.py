@@ -39,6 +39,7 @@ dated by a KDC behind it (``KRB_AP_ERR_SKEW``).  (One acceptor of the lab's sing
 have a clock of its own; a process can, by running under :func:`faketime_env`.)
 
 The KDC listens on UDP and TCP on one free port of a loopback address (:data:`DEFAULT_ADDRESS`).
+It ends with the process that started it, even one killed by SIGKILL (:func:`_orphan_guard`).
 MIT Kerberos 1.20 (Debian 12) has no client setting for how long it waits for a KDC (no
 ``kdc_timeout``, ``max_retries`` or ``request_timeout``; ``udp_preference_limit`` only chooses
 the transport): a closed port fails at once, but a KDC that never answers (:class:`SilentKdc`) is
@@ -517,7 +518,7 @@ class Kdc:
         for _ in range(5):
             offset = self.log.stat().st_size if self.log.exists() else 0
             process = subprocess.Popen(
-                [program, "-n", "-r", self.realm],
+                [*_orphan_guard(), program, "-n", "-r", self.realm],
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
@@ -626,6 +627,15 @@ class Kdc:
         if not found:
             raise KeyError(f"no key version for {principal}: {out}")
         return int(found[0])
+
+
+def _orphan_guard() -> list[str]:
+    """A prefix that makes the KDC receive SIGTERM when the process that started it dies, even
+    by SIGKILL (util-linux's ``setpriv --pdeathsig``, Linux's PR_SET_PDEATHSIG).  The signal
+    comes when the *thread* that started it ends: start the KDC from a thread that outlives it
+    (the main thread)."""
+    setpriv = shutil.which("setpriv", path="/usr/bin:/bin")
+    return [setpriv, "--pdeathsig", "TERM", "--"] if setpriv else []
 
 
 def _end(process: subprocess.Popen[bytes]) -> None:

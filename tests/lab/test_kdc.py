@@ -24,6 +24,7 @@ import json
 import os
 import socket
 import stat
+import subprocess
 import sys
 import threading
 import time
@@ -594,3 +595,33 @@ def test_the_lab_node_tells_an_ntlm_token_from_a_kerberos_one(realm: Kdc) -> Non
     result = lab_node(realm, realm.keytab(MAIL), "off").accept(ntlm)
     assert (result.accepted, result.mechanism, result.answer) == (False, "ntlm", None)
     assert token_kind(initiator(MAIL, from_keytab(realm), KERBEROS).step()) == "kerberos"
+
+
+def test_the_kdc_ends_with_a_process_killed_without_stopping_it(
+    programs: None, tmp_path: Path
+) -> None:
+    """A test runner killed by SIGKILL leaves no KDC behind."""
+    starter = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from contrib.lab.kdc import Kdc; "
+            "k = Kdc(sys.argv[1], hosts=['mail.contoso.test']).start(); "
+            "print(k.pid, flush=True); time.sleep(120)",
+            str(tmp_path / "kdc"),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert starter.stdout is not None
+        pid = int(starter.stdout.readline())
+        assert Path(f"/proc/{pid}").exists()
+    finally:
+        starter.kill()
+        starter.wait()
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not Path(f"/proc/{pid}").exists(), f"krb5kdc {pid} outlived the process that started it"
