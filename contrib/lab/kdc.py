@@ -68,7 +68,7 @@ from .nodes import check_loopback
 
 REALM = "CONTOSO.TEST"
 DEFAULT_ADDRESS = "127.0.0.88"
-"""The KDC's loopback address (88: the Kerberos port, which a test cannot bind)."""
+"""The KDC's loopback address (88 after the Kerberos port; the KDC listens on a free port)."""
 USER = "monitor"
 START_TIMEOUT = 10.0
 """Seconds the KDC has to say that it listens (it takes a fraction of a second)."""
@@ -133,7 +133,6 @@ def faketime_env(offset: int) -> dict[str, str]:
         "LD_PRELOAD": library,
         "FAKETIME": f"{offset:+d}",
         "DONT_FAKE_MONOTONIC": "1",
-        "FAKETIME_DONT_RESET": "1",
     }
 
 
