@@ -17,7 +17,9 @@ PIP_CONSTRAINT ?= $(CONSTRAINTS)
 export PIP_CONSTRAINT
 MUTMUT := mutmut==2.5.1
 
-$(BIN)/.installed: setup.cfg pyproject.toml tests/constraints.txt
+# The Debian packages first (order-only: they never make the venv out of date): the test extra
+# builds python-gssapi against libkrb5-dev.
+$(BIN)/.installed: setup.cfg pyproject.toml tests/constraints.txt | system-deps
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
