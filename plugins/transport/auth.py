@@ -36,18 +36,54 @@ def choose(offered: list[str], spnego_available: bool | None = None) -> str | No
     return "Basic" if "basic" in schemes else None
 
 
+def challenges(values: list[str]) -> list[tuple[str, str]]:
+    """The challenges of WWW-Authenticate or Proxy-Authenticate header values, in order, as
+    (scheme, the rest: a token68 or the auth-params as sent), per RFC 7235 4.1: one header may
+    list several challenges, separated by commas that are not inside a quoted string and not
+    between the auth-params of one challenge."""
+    found: list[tuple[str, str]] = []
+    for value in values:
+        for item in _split_commas(value):
+            item = item.strip()
+            if not item:
+                continue
+            token, _, rest = item.partition(" ")
+            if "=" in token or '"' in token:  # an auth-param of the challenge before
+                if found:
+                    scheme, before = found[-1]
+                    found[-1] = (scheme, f"{before}, {item}" if before else item)
+                continue
+            found.append((token, rest.strip()))
+    return found
+
+
+def _split_commas(value: str) -> list[str]:
+    """``value`` split at the commas outside quoted strings (a backslash escapes inside)."""
+    items, start, quoted, escaped = [], 0, False, False
+    for at, ch in enumerate(value):
+        if escaped:
+            escaped = False
+        elif quoted and ch == "\\":
+            escaped = True
+        elif ch == '"':
+            quoted = not quoted
+        elif ch == "," and not quoted:
+            items.append(value[start:at])
+            start = at + 1
+    items.append(value[start:])
+    return items
+
+
 def challenge_schemes(values: list[str]) -> list[str]:
     """The scheme names of WWW-Authenticate or Proxy-Authenticate header values, in order, each
-    once: one header may list several challenges ("Negotiate, NTLM", comma-separated tokens that
-    are not auth-params)."""
+    once (see :func:`challenges`)."""
     from . import wire_text
 
     found: list[str] = []
-    for value in values:
-        for item in value.split(","):
-            token = item.strip().split(" ", 1)[0]
-            if token and "=" not in token and token not in found:
-                found.append(wire_text(token, 40))
+    for scheme, _ in challenges(values):
+        name = wire_text(scheme, 40)
+        if name not in found:
+            found.append(name)
     return found
 
 
@@ -60,10 +96,35 @@ def has_spnego() -> bool:
 
 
 def channel_binding(peer_der: bytes | None) -> bytes | None:
-    """RFC 5929 ``tls-server-end-point`` application data for the certificate (SHA-256)."""
+    """RFC 5929 ``tls-server-end-point`` application data for the certificate: every
+    authenticated request (Autodiscover, the logons, MAPI) binds with this, so that all of them
+    match what the server computes for its own certificate."""
     if not peer_der:
         return None
-    return b"tls-server-end-point:" + hashlib.sha256(peer_der).digest()
+    return b"tls-server-end-point:" + end_point_hash(peer_der)
+
+
+# The hashes a certificate may be signed with, by name; what RFC 5929 4.1 replaces by SHA-256
+_HASHES = {"sha224": "sha224", "sha256": "sha256", "sha384": "sha384", "sha512": "sha512"}
+
+
+def end_point_hash(der: bytes) -> bytes:
+    """The certificate hashed per RFC 5929 4.1: with the hash function of its signature
+    algorithm (SHA-384 for a SHA-384-signed certificate, SHA-512 likewise), SHA-256 where that
+    is MD5 or SHA-1, or where the algorithm has no single hash (Ed25519) or is not known here
+    (the most a client can do; Windows does the same)."""
+    name = "sha256"
+    try:  # cryptography is loaded already: the TLS probe read this certificate before
+        from cryptography import x509
+
+        algorithm = x509.load_der_x509_certificate(der).signature_hash_algorithm
+        name = _HASHES.get(algorithm.name if algorithm is not None else "", "sha256")
+    except Exception:  # any certificate cryptography cannot read: SHA-256
+        name = "sha256"
+    return hashlib.new(name, der).digest()
+
+
+parse_challenges = challenges  # Handshake.next has a parameter of that name
 
 
 class Handshake:
@@ -118,9 +179,9 @@ class Handshake:
         """The answer to the server's challenge; None when it sent none for this scheme."""
         import spnego.exceptions
 
-        prefix = self.scheme.lower() + " "
+        wanted = self.scheme.lower()
         challenge = next(
-            (v.split(" ", 1)[1].strip() for v in challenges if v.lower().startswith(prefix)), ""
+            (rest for scheme, rest in parse_challenges(challenges) if scheme.lower() == wanted), ""
         )
         if not challenge or self._client is None:
             return None
