@@ -47,6 +47,7 @@ mapiHttp, EXHTTP and WEB only ([MS-OXDSCLI] 3.2.5.1); ``User/LegacyDN`` in both.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import random
 import select
 import socket
@@ -239,6 +240,61 @@ def carries_binding(token: bytes) -> bool:
     return False
 
 
+def _field(token: bytes, at: int) -> bytes:
+    length, _max, offset = struct.unpack_from("<HHI", token, at)
+    return token[offset : offset + length]
+
+
+def ntlmv2_user(
+    token: bytes,
+    challenge: bytes,
+    password: str,
+    accounts: set[tuple[str, str]],
+    binding: bytes | None,
+) -> str | None:
+    """The lab's own check of an NTLMv2 AUTHENTICATE ([MS-NLMP] 3.3.2), over the response's
+    bytes as sent, as Windows checks it: the user ("DOMAIN\\user" or the UPN) whose password
+    gives its NTProofStr, or None.  pyspnego's acceptor re-lays the client's AV pairs out before
+    hashing them and so refuses clients (impacket's) that lay them out otherwise; the lab uses
+    this where pyspnego refused.  ``binding``: the application data the MsvAvChannelBindings
+    must hash to (all zeros is taken, as pyspnego does)."""
+    from spnego._ntlm_raw.crypto import hmac_md5, ntowfv1, ntowfv2
+    from spnego.channel_bindings import GssChannelBindings
+
+    if ntlm_message_type(token) != 3 or len(token) < 64 or len(challenge) < 32:
+        return None
+    try:
+        response = _field(token, 20)
+        domain = _field(token, 28).decode("utf-16-le")
+        user = _field(token, 36).decode("utf-16-le")
+    except (struct.error, UnicodeDecodeError):
+        return None
+    if len(response) <= 24 or (domain.lower(), user.lower()) not in accounts:
+        return None
+    key = ntowfv2(user, ntowfv1(password), domain)
+    if hmac_md5(key, challenge[24:32] + response[16:]) != response[:16]:
+        return None
+    if binding is not None:
+        wanted = hashlib.md5(GssChannelBindings(application_data=binding).pack()).digest()
+        sent = _av_pair(response, BINDING)
+        if sent not in (wanted, bytes(16)):
+            return None
+    return f"{domain}\\{user}" if domain else user
+
+
+def _av_pair(response: bytes, wanted: int) -> bytes | None:
+    pos = 16 + 28  # NTProofStr, then the fixed part of NTLMv2_CLIENT_CHALLENGE
+    while pos + 4 <= len(response):
+        av_id, av_len = struct.unpack_from("<HH", response, pos)
+        pos += 4
+        if av_id == 0:
+            return None
+        if av_id == wanted:
+            return response[pos : pos + av_len]
+        pos += av_len
+    return None
+
+
 def fresh_challenge() -> bytes:
     """An NTLM CHALLENGE from a new acceptor (the NTLM-loop host's answer to every leg)."""
     import spnego
@@ -347,6 +403,8 @@ class Front:
             refused = self._authenticated(site, request, seen, state, fe)
             if refused is not None:
                 return refused
+            if request.streamed and request.headers.get("expect", "").lower() == "100-continue":
+                sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")  # logged on: now the body
             return self._rpc(host, site, request, seen, query, sock, stream, fe)
         return Response(404, "Not Found", fe, b"", close=request.streamed)
 

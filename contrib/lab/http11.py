@@ -22,7 +22,8 @@ class Request:
     headers: dict[str, str]
     body: bytes
     length: int = 0  # the Content-Length the client declared
-    streamed: bool = False  # the body was too big to read: it is still in the stream
+    streamed: bool = False  # the body was too big to read, or waits for 100 Continue: it is
+    # still in the stream
     version: str = "HTTP/1.1"  # of the request line
 
 
@@ -66,7 +67,10 @@ class Stream:
         length = int(headers.get("content-length", "0") or 0)
         if length < 0:
             raise ValueError("negative Content-Length")
-        if length > MAX_REQUEST:
+        # A client that sent "Expect: 100-continue" waits for the interim answer before its
+        # body (RFC 7231 5.1.1; impacket's RPC client does): its body is left in the stream.
+        waits = headers.get("expect", "").lower() == "100-continue" and len(self.buffer) < length
+        if length > MAX_REQUEST or waits:
             return Request(method, path, headers, b"", length, streamed=True, version=version)
         while len(self.buffer) < length:
             if not self._fill():

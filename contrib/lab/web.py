@@ -371,6 +371,7 @@ class LabWeb:
         self._conns: set[socket.socket] = set()
         self._contexts: dict[str, ssl.SSLContext] = {}
         self._bindings: dict[str, bytes] = {}  # tls-server-end-point by certificate id
+        self._accounts: set[tuple[str, str]] = set()  # (domain, user) of the NTLM user file
         self._running = False
         self.front = exchange.Front(self._authenticate, lambda: self._running)
 
@@ -385,6 +386,7 @@ class LabWeb:
         for name in exchange.MAILBOXES:
             users += [f":{name}@contoso.test", f"CONTOSO:{name}"]
         self.ntlm_file.write_text("".join(f"{user}:{PASSWORD}\n" for user in users))
+        self._accounts = {(u.split(":")[0].lower(), u.split(":")[1].lower()) for u in users}
         # pyspnego's NTLM acceptor reads its users from this file (and only from it).
         os.environ["NTLM_USER_FILE"] = str(self.ntlm_file)
         for spec in _certs():
@@ -638,18 +640,29 @@ class LabWeb:
             state["ntlm"] = server
         try:
             answer = server.step(message, channel_bindings=bindings)  # type: ignore[attr-defined]
+            done = bool(server.complete)  # type: ignore[attr-defined]
+            user = str(server.client_principal or "") if done else ""  # type: ignore[attr-defined]
         except Exception:  # wrong password, unknown user, wrong binding, garbage: all a 401
             state.pop("ntlm", None)
-            return self._refuse(site, seen)
-        if server.complete:  # type: ignore[attr-defined]
+            # ... unless the lab's own reading of the bytes as sent takes it (see ntlmv2_user)
+            data = bindings.application_data if bindings is not None else None
+            challenge = state.pop("challenge", b"")
+            assert isinstance(challenge, bytes)
+            found = exchange.ntlmv2_user(message, challenge, PASSWORD, self._accounts, data)
+            if not final or found is None:
+                return self._refuse(site, seen)
+            answer, user, done = b"", found, True
+        if done:
             state.pop("ntlm", None)
-            seen.user = str(server.client_principal or "")  # type: ignore[attr-defined]
+            state.pop("challenge", None)
+            seen.user = user
             if site.refuses:
                 return self._refuse(site, seen)
             seen.outcome = "accepted"
             state["user"] = seen.user
             return seen.user
         seen.outcome = "challenged"
+        state["challenge"] = answer or b""
         challenge = f"{scheme} {base64.b64encode(answer or b'').decode()}"
         return _Response(401, "Unauthorized", [("WWW-Authenticate", challenge)], b"")
 
