@@ -35,6 +35,59 @@ def test_the_binding_hashes_with_the_signature_hash(lab: Lab, ident: str, digest
     assert channel_binding(data) == expected
 
 
+def made(key: str, digest: str) -> bytes:
+    """A self-signed certificate made here: ``key`` ec (P-384), rsa-pss or ed25519."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+    from cryptography.x509.oid import NameOID
+
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "binding.contoso.test")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    private: object
+    if key == "ec":
+        private = ec.generate_private_key(ec.SECP384R1())
+    elif key == "ed25519":
+        private = ed25519.Ed25519PrivateKey.generate()
+    else:
+        private = rsa.generate_private_key(65537, 2048)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(private.public_key())  # type: ignore[attr-defined]
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+    )
+    algorithm = {"sha256": hashes.SHA256(), "sha384": hashes.SHA384(), "sha512": hashes.SHA512()}
+    if key == "ed25519":
+        cert = builder.sign(private, None)  # type: ignore[arg-type]
+    elif key == "rsa-pss":
+        pss = padding.PSS(padding.MGF1(algorithm[digest]), padding.PSS.DIGEST_LENGTH)
+        cert = builder.sign(private, algorithm[digest], rsa_padding=pss)  # type: ignore[arg-type]
+    else:
+        cert = builder.sign(private, algorithm[digest])  # type: ignore[arg-type]
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
+@pytest.mark.parametrize(
+    ("key", "digest", "expected"),
+    [
+        ("ec", "sha384", "sha384"),
+        ("ec", "sha512", "sha512"),
+        ("rsa-pss", "sha384", "sha384"),
+        ("rsa-pss", "sha256", "sha256"),
+        ("ed25519", "", "sha256"),
+    ],
+)
+def test_the_binding_of_other_signature_algorithms(key: str, digest: str, expected: str) -> None:
+    data = made(key, digest)
+    assert channel_binding(data) == b"tls-server-end-point:" + hashlib.new(expected, data).digest()
+
+
 def test_the_binding_is_what_the_lab_server_computes(lab: Lab) -> None:
     from contrib.lab.exchange import tls_server_end_point
 

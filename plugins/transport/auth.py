@@ -104,24 +104,70 @@ def channel_binding(peer_der: bytes | None) -> bytes | None:
     return b"tls-server-end-point:" + end_point_hash(peer_der)
 
 
-# The hashes a certificate may be signed with, by name; what RFC 5929 4.1 replaces by SHA-256
-_HASHES = {"sha224": "sha224", "sha256": "sha256", "sha384": "sha384", "sha512": "sha512"}
+# The signature algorithms' hashes by the DER of their OID (RFC 5929 4.1); MD5, SHA-1, EdDSA
+# and whatever is not listed here are hashed with SHA-256
+_RSA = "2a864886f70d0101"  # 1.2.840.113549.1.1
+_ECDSA = "2a8648ce3d0403"  # 1.2.840.10045.4.3
+_NIST = "608648016503040"  # 2.16.840.1.101.3.4: .2.x hash algorithms, .3.x DSA with them
+_SIGNATURE_HASHES = {
+    bytes.fromhex(oid): name
+    for oid, name in (
+        (_RSA + "0e", "sha224"), (_RSA + "0b", "sha256"), (_RSA + "0c", "sha384"),
+        (_RSA + "0d", "sha512"), (_ECDSA + "01", "sha224"), (_ECDSA + "02", "sha256"),
+        (_ECDSA + "03", "sha384"), (_ECDSA + "04", "sha512"), (_NIST + "301", "sha224"),
+        (_NIST + "302", "sha256"), (_NIST + "303", "sha384"), (_NIST + "304", "sha512"),
+        (_NIST + "201", "sha256"), (_NIST + "202", "sha384"), (_NIST + "203", "sha512"),
+        (_NIST + "204", "sha224"),
+    )
+}  # fmt: skip
+_RSASSA_PSS = bytes.fromhex(_RSA + "0a")
 
 
 def end_point_hash(der: bytes) -> bytes:
     """The certificate hashed per RFC 5929 4.1: with the hash function of its signature
-    algorithm (SHA-384 for a SHA-384-signed certificate, SHA-512 likewise), SHA-256 where that
-    is MD5 or SHA-1, or where the algorithm has no single hash (Ed25519) or is not known here
-    (the most a client can do; Windows does the same)."""
-    name = "sha256"
-    try:  # cryptography is loaded already: the TLS probe read this certificate before
-        from cryptography import x509
-
-        algorithm = x509.load_der_x509_certificate(der).signature_hash_algorithm
-        name = _HASHES.get(algorithm.name if algorithm is not None else "", "sha256")
-    except Exception:  # any certificate cryptography cannot read: SHA-256
+    algorithm (SHA-384 for a SHA-384-signed certificate, SHA-512 likewise; RSASSA-PSS: its
+    hashAlgorithm), SHA-256 where that is MD5 or SHA-1, where the algorithm has no single hash
+    (EdDSA), or where the DER cannot be read: the most a client can do.  Read from the DER
+    here: importing ``cryptography`` would cost more than the whole logon."""
+    try:
+        name = _signature_hash(der)
+    except (IndexError, ValueError):
         name = "sha256"
     return hashlib.new(name, der).digest()
+
+
+def _signature_hash(der: bytes) -> str:
+    """Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue }."""
+    certificate, _ = _tlv(der, 0, 0x30)
+    _, at = _tlv(der, certificate, 0x30)  # tbsCertificate, skipped
+    algorithm, _ = _tlv(der, at, 0x30)
+    oid, after = _tlv(der, algorithm, 0x06)
+    found = der[oid:after]
+    if found == _RSASSA_PSS:  # RSASSA-PSS-params: [0] hashAlgorithm, SHA-1 by default
+        params, _ = _tlv(der, after, 0x30)
+        if der[params] != 0xA0:
+            return "sha256"
+        inner, _ = _tlv(der, params, 0xA0)
+        hash_id, _ = _tlv(der, inner, 0x30)
+        oid, end = _tlv(der, hash_id, 0x06)
+        found = der[oid:end]
+    return _SIGNATURE_HASHES.get(found, "sha256")
+
+
+def _tlv(der: bytes, at: int, tag: int) -> tuple[int, int]:
+    """Where the content of the DER element at ``at`` (of type ``tag``) starts and where the
+    element ends; ValueError for another type or a length past the data."""
+    if der[at] != tag:
+        raise ValueError("unexpected DER type")
+    length, at = der[at + 1], at + 2
+    if length & 0x80:
+        count = length & 0x7F
+        if not 0 < count <= 4:
+            raise ValueError("DER length")
+        length, at = int.from_bytes(der[at : at + count], "big"), at + count
+    if at + length > len(der):
+        raise ValueError("DER length past the data")
+    return at, at + length
 
 
 parse_challenges = challenges  # Handshake.next has a parameter of that name
