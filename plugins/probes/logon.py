@@ -566,10 +566,8 @@ def logon_mapi(
         facts.step = ""
     except (HttpError, httpauth.AuthError) as exc:
         if facts.step == f.STEP_CONNECT and not auth.accepted:
-            _failure(auth, exc)
-        elif isinstance(exc, HttpError):
-            facts.request, facts.error = facts.step, exc.kind
-        else:
+            _failure(auth, exc)  # the logon itself got no verdict
+        else:  # a step of the session got no answer
             facts.request, facts.error = facts.step, exc.kind
         _cut_off(facts, exc)
     finally:

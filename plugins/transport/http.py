@@ -277,11 +277,14 @@ class Connection:
         if body.left is not None and body.left > MAX_BODY and not body.chunked:
             raise HttpError("too-big", f"response body of {body.left} bytes (over {_mib()})")
         parts: list[bytes] = []
+        size = 0
         while True:
             data = body.read()
             if not data:
                 return b"".join(parts)
-            if body.wire > MAX_BODY:  # framing counted: a million 1-byte chunks is no answer
+            size += len(data)
+            # the framing is bounded too: a million 1-byte chunks is no answer either
+            if size > MAX_BODY or body.wire > 2 * MAX_BODY:
                 raise HttpError("too-big", f"response body over {_mib()}")
             parts.append(data)
 
