@@ -144,3 +144,21 @@ def test_a_refused_connect_names_the_error(lab: Lab, password_file: str) -> None
     # Connect once, and neither PING nor Disconnect without a session
     kinds = [s.request_type for s in lab.web.requests(address=address) if s.outcome == "accepted"]
     assert kinds == ["Connect"]
+
+
+def test_a_connect_answered_with_garbage_is_one_clear_line_and_its_session_is_closed(
+    lab: Lab, password_file: str
+) -> None:
+    out = logon(lab, password_file, "logon-mapi-garbage", options=("--mapi", "--logon"))
+    consistent(out)
+    [address] = addresses(lab, "logon-mapi-garbage")
+    assert out.code == 2, out.stdout
+    assert out.status == (
+        f"OUTLOOK_ANYWHERE CRITICAL - {address}: mailbox logon refused: Connect answered without"
+        " StatusCode and ErrorCode [0/1 nodes OK]"
+    )
+    assert "Traceback" not in out.stdout
+    # the server set session cookies: the session is disconnected although Connect failed
+    [session] = lab.web.front.opened()
+    assert session.closed and session.pings == 0
+    assert node_line(out, address).endswith("Disconnect answered")

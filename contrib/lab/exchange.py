@@ -150,6 +150,11 @@ LOGON_HOSTS: tuple[LogonHost, ...] = (
         "sha384",
     ),
     LogonHost("logon-mailbox-moved", 1, "MAPI Connect answers ErrorCode 0x478 (wrong server)"),
+    LogonHost(
+        "logon-mapi-garbage",
+        1,
+        "hostile: Connect sets session cookies and answers 3 bytes of garbage for its body",
+    ),
 )
 BY_HOST = {h.host: h for h in LOGON_HOSTS}
 MAILBOXES = {h.name: f"settings for {h.host}: {h.description}" for h in LOGON_HOSTS}
@@ -510,6 +515,9 @@ class Front:
         with self._lock:
             self.sessions[context] = Session(site.address, context, user_dn.decode("ascii"))
         seen.session = context
+        cookies = [("MapiContext", context), ("MapiSequence", uuid.uuid4().hex)]
+        if host.name == "logon-mapi-garbage":  # a session, and no StatusCode to read
+            return "0", b"\x00\xff\x13", cookies
         body = (
             struct.pack("<IIIII", 0, 0, *POLLING)
             + DN_PREFIX.encode()
@@ -518,7 +526,7 @@ class Front:
             + b"\x00\x00"
             + struct.pack("<I", 0)
         )
-        return "0", body, [("MapiContext", context), ("MapiSequence", uuid.uuid4().hex)]
+        return "0", body, cookies
 
     # -- RPC over HTTP v2 -----------------------------------------------------------------
 
