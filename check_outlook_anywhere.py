@@ -118,6 +118,7 @@ def _autodiscover_request(args: SimpleNamespace) -> AutodiscoverRequest:
         dns_server=args.dns_server,
         port=args.autodiscover_port,
         mapi=args.mapi,
+        rpc=args.rpc,
     )
 
 

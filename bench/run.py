@@ -50,6 +50,8 @@ TIME = "/usr/bin/time"  # GNU time, for the peak RSS
 FLOOR_IMPORTS = "import nagiosplugin, ssl, socket"
 # --dns-server's floor: the same, plus the dnspython modules that path imports.
 DNS_FLOOR_IMPORTS = FLOOR_IMPORTS + ", dns.resolver, dns.exception, dns.rcode"
+# --logon's floor: the --dns-server floor plus pyspnego, which every NTLM logon imports.
+SPNEGO_FLOOR_IMPORTS = DNS_FLOOR_IMPORTS + ", spnego"
 # The plugin's rows and the state each must end in: a row that ends otherwise measured nothing.
 EXPECTED_EXIT = {
     "single": 0,
@@ -62,6 +64,7 @@ EXPECTED_EXIT = {
     "revocation": 0,
     "logon-rpc": 0,
     "logon-mapi": 0,
+    "logon-all": 0,
 }
 
 
@@ -133,6 +136,7 @@ def build_rows(lab: Lab, venv: Path, workdir: Path, notes: list[str]) -> list[Ro
     rows = [
         Row("floor", "floor: python -c \"import nagiosplugin, ssl, socket\"", [python, "-c", FLOOR_IMPORTS], "floor"),  # noqa: E501
         Row("floor-dns", "floor with dnspython: the floor + dns.resolver, dns.exception, dns.rcode", [python, "-c", DNS_FLOOR_IMPORTS], "floor"),  # noqa: E501
+        Row("floor-spnego", "floor with dnspython and pyspnego: the floor-dns + spnego", [python, "-c", SPNEGO_FLOOR_IMPORTS], "floor"),  # noqa: E501
         Row("python", "python -c pass (the interpreter alone)", [python, "-c", "pass"], "reference"),  # noqa: E501
         Row("single", "plugin: 1 healthy node", check("single"), "plugin"),
         Row("healthy8", "plugin: 8-node healthy array", check("healthy8"), "plugin"),
@@ -267,19 +271,28 @@ def optional_row(lab: Lab, web: Any, option: str, plugin: str, workdir: Path) ->
 def logon_rows(lab: Lab, web: Any, plugin: str, workdir: Path) -> list[Row]:
     """--logon on the lab's 3-node front end logon-ok.contoso.test, NTLM with channel binding:
     RPC (per node the echo and two channels to each of 6001, 6002, 6004, each its own TLS
-    connection and logon) and MAPI (per node one PING)."""
+    connection and logon), MAPI (per node the mailbox logon: Connect, PING, Disconnect on one
+    connection), and both (Autodiscover asked twice, without and with X-MapiHttpCapability)."""
     password = workdir / "password"
     password.write_text(str(web.describe()["password"]) + "\n")
     url = f"https://autodiscover.contoso.test:{web.port}/autodiscover/autodiscover.xml"
     argv = [plugin, "-p", str(web.port), "--ca-file", lab.ca_file, "--dns-server", lab.dns_server]
     argv += ["--autodiscover", "logon-ok@contoso.test", "--autodiscover-url", url]
     argv += ["--password-file", str(password), "--logon"]
-    # -t 60: under callgrind, some 50 times slower, the default 10 s would end the check early
-    argv += ["-t", "60"]
-    rpc, mapi = [*argv, "--rpc"], [*argv, "--mapi"]
+    # -t 60 / 55: under callgrind, some 50 times slower, the default 10 s would end the check
+    # early, and what would be counted is the waiting for the deadline
+    rpc, mapi = [*argv, "--rpc", "-t", "60"], [*argv, "--mapi", "-t", "60"]
+    both = [*argv, "--rpc", "--mapi", "-t", "55"]
     return [
         Row("logon-rpc", "plugin: 3 nodes with --rpc --logon", rpc, "plugin", "NTLM"),
         Row("logon-mapi", "plugin: 3 nodes with --mapi --logon", mapi, "plugin", "NTLM"),
+        Row(
+            "logon-all",
+            "plugin: 3 nodes with --rpc --mapi --logon",
+            both,
+            "plugin",
+            "NTLM, mailbox logon",
+        ),
     ]
 
 

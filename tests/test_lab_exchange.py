@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import re
 import select
 import socket
 import ssl
@@ -39,9 +40,18 @@ def fresh_web(lab: Lab) -> Iterator[None]:
     yield
 
 
+def end_point_hash(der: bytes) -> bytes:
+    """RFC 5929 4.1, computed here: the certificate's signature hash, SHA-256 for MD5/SHA-1."""
+    from cryptography import x509
+
+    name = x509.load_der_x509_certificate(der).signature_hash_algorithm.name  # type: ignore[union-attr]
+    return hashlib.new("sha256" if name in ("md5", "sha1") else name, der).digest()
+
+
 class Reply:
     def __init__(self, status: int, reason: str, headers: list[tuple[str, str]], body: bytes):
         self.status, self.reason, self.headers, self.body = status, reason, headers, body
+        self.version = "HTTP/1.1"
 
     def header(self, name: str) -> str:
         return next((v for k, v in self.headers if k.lower() == name.lower()), "")
@@ -60,27 +70,68 @@ class Client:
         raw = socket.create_connection((self.address, lab.web.port), timeout=10)
         self.sock = context.wrap_socket(raw, server_hostname=host)
         self.buffer = b""
+        self.chunk_left: int | None = None  # de-chunking a streamed body: bytes of this chunk
         der = self.sock.getpeercert(binary_form=True)
         assert der
-        self.binding = b"tls-server-end-point:" + hashlib.sha256(der).digest()
+        self.binding = b"tls-server-end-point:" + end_point_hash(der)
 
     def close(self) -> None:
         self.sock.close()
 
-    def send(self, method: str, path: str, headers: dict[str, str], body: bytes = b"") -> None:
-        lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}"]
+    def send(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        body: bytes = b"",
+        version: str = "HTTP/1.1",
+    ) -> None:
+        lines = [f"{method} {path} {version}", f"Host: {self.host}"]
         lines += [f"{k}: {v}" for k, v in headers.items()]
         if "Content-Length" not in headers:
             lines.append(f"Content-Length: {len(body)}")
         self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
 
-    def read(self, n: int) -> bytes:
+    def raw(self, n: int) -> bytes:
         while len(self.buffer) < n:
             chunk = self.sock.recv(65536)
             assert chunk, "the lab closed the connection"
             self.buffer += chunk
         data, self.buffer = self.buffer[:n], self.buffer[n:]
         return data
+
+    def line(self) -> bytes:
+        while b"\r\n" not in self.buffer:
+            chunk = self.sock.recv(65536)
+            assert chunk, "the lab closed the connection"
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\r\n", 1)
+        return line
+
+    def read(self, n: int) -> bytes:
+        """``n`` bytes of the body; de-chunked after a chunked head read without its body."""
+        if self.chunk_left is None:
+            return self.raw(n)
+        data = b""
+        while len(data) < n:
+            if self.chunk_left == 0:
+                self.chunk_left = int(self.line().split(b";")[0], 16)
+                assert self.chunk_left, "the chunked body ended"
+            part = self.raw(min(n - len(data), self.chunk_left))
+            self.chunk_left -= len(part)
+            data += part
+            if self.chunk_left == 0:
+                assert self.line() == b""
+        return data
+
+    def chunked_body(self) -> bytes:
+        body = b""
+        while size := int(self.line().split(b";")[0], 16):
+            body += self.raw(size)
+            assert self.line() == b""
+        while self.line():
+            pass
+        return body
 
     def reply(self, body: bool = True) -> Reply:
         while b"\r\n\r\n" not in self.buffer:
@@ -89,12 +140,18 @@ class Client:
             self.buffer += chunk
         head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
         lines = head.decode("latin-1").split("\r\n")
-        _version, status, reason = lines[0].split(" ", 2)
+        version, status, reason = lines[0].split(" ", 2)
         headers = [(k.strip(), v.strip()) for k, _, v in (h.partition(":") for h in lines[1:])]
         reply = Reply(int(status), reason, headers, b"")
+        reply.version = version
+        chunked = reply.header("Transfer-Encoding").lower() == "chunked"
+        if chunked and body:
+            reply.body = self.chunked_body()
+        elif chunked:
+            self.chunk_left = 0
         length = int(reply.header("Content-Length") or 0)
-        if body and length < ONE_GIB:
-            reply.body = self.read(length)
+        if body and not chunked and length < ONE_GIB:
+            reply.body = self.raw(length)
         return reply
 
     def logon(
@@ -108,8 +165,11 @@ class Client:
         user: str = "logon-ok@contoso.test",
         scheme: str = "NTLM",
         read_body: bool = True,
+        version: str = "HTTP/1.1",
     ) -> Reply:
-        self.start(method, path, headers, body, bind=bind, user=user, scheme=scheme)
+        self.start(
+            method, path, headers, body, bind=bind, user=user, scheme=scheme, version=version
+        )
         return self.reply(body=read_body)
 
     def start(
@@ -122,6 +182,7 @@ class Client:
         bind: bytes | bool | None = True,
         user: str = "logon-ok@contoso.test",
         scheme: str = "NTLM",
+        version: str = "HTTP/1.1",
     ) -> None:
         """NTLM: the NEGOTIATE with Content-Length 0, then the AUTHENTICATE with the request
         (no answer read). ``bind``: True the binding of the certificate received, None none,
@@ -134,14 +195,15 @@ class Client:
         )  # fmt: skip
         negotiate = base64.b64encode(ntlm.step()).decode()
         first = {**(headers or {}), "Authorization": f"{scheme} {negotiate}", "Content-Length": "0"}
-        self.send(method, path, first)
+        self.send(method, path, first, version=version)
         challenge = self.reply()
         assert challenge.status == 401, challenge.status
         token = next(
             v.split(" ", 1)[1] for v in challenge.all("WWW-Authenticate") if v.startswith(scheme)
         )
         answer = base64.b64encode(ntlm.step(base64.b64decode(token))).decode()
-        self.send(method, path, {**(headers or {}), "Authorization": f"{scheme} {answer}"}, body)
+        final = {**(headers or {}), "Authorization": f"{scheme} {answer}"}
+        self.send(method, path, final, body, version=version)
 
 
 @pytest.fixture
@@ -211,6 +273,11 @@ def test_hosts_resolve_to_their_nodes(lab: Lab) -> None:
 WRONG_BINDING = b"tls-server-end-point:" + bytes(32)
 
 
+def echo_path(host: str) -> str:
+    """The echo's URL, with the ?<server>:<port> query every client sends ([MS-RPCH] 2.2.2)."""
+    return f"/rpc/rpcproxy.dll?{exchange_server(host)}:6001"
+
+
 @pytest.mark.parametrize(
     ("host", "node", "bind", "status"),
     [
@@ -227,6 +294,13 @@ WRONG_BINDING = b"tls-server-end-point:" + bytes(32)
         ("logon-refuse.contoso.test", 2, True, 200),
         ("logon-refuse.contoso.test", 3, True, 401),
         ("logon-refuse.contoso.test", 3, None, 401),
+        ("logon-ep-accept.contoso.test", 1, True, 200),
+        ("logon-ep-accept.contoso.test", 2, None, 200),
+        ("logon-ep-accept.contoso.test", 1, WRONG_BINDING, 401),
+        ("logon-ok-sha384.contoso.test", 1, True, 200),
+        ("logon-ok-sha512.contoso.test", 2, True, 200),
+        ("logon-ok-sha512.contoso.test", 1, WRONG_BINDING, 401),
+        ("logon-ep-accept-sha512.contoso.test", 1, True, 200),
     ],
     ids=lambda v: (
         {True: "binding", None: "no-binding", WRONG_BINDING: "wrong-binding"}.get(v)
@@ -238,9 +312,9 @@ def test_extended_protection(
     lab: Lab, connect: object, host: str, node: int, bind: object, status: int
 ) -> None:
     client = connect(host, node)  # type: ignore[operator]
-    reply = client.logon("RPC_IN_DATA", "/rpc/rpcproxy.dll", bind=bind)
+    reply = client.logon("RPC_IN_DATA", echo_path(host), bind=bind)
     assert reply.status == status
-    seen = lab.web.requests(address=client.address, path="/rpc/rpcproxy.dll")
+    seen = lab.web.requests(address=client.address, path=echo_path(host))
     assert [(s.auth, s.outcome, s.binding) for s in seen] == [
         ("NTLM", "challenged", None),
         ("NTLM", "accepted" if status == 200 else "refused", bind is not None),
@@ -270,8 +344,9 @@ def test_wrong_password_is_refused(lab: Lab, connect: object) -> None:
 
 def test_negotiate_and_the_authenticated_connection(lab: Lab, connect: object) -> None:
     client = connect("logon-ok.contoso.test", 2)  # type: ignore[operator]
-    assert client.logon("RPC_OUT_DATA", "/rpc/rpcproxy.dll", scheme="Negotiate").status == 200
-    client.send("RPC_IN_DATA", "/rpc/rpcproxy.dll", {})  # NTLM authenticated the connection
+    echo = echo_path("logon-ok.contoso.test")
+    assert client.logon("RPC_OUT_DATA", echo, scheme="Negotiate").status == 200
+    client.send("RPC_IN_DATA", echo, {})  # NTLM authenticated the connection
     assert client.reply().status == 200
     seen = lab.web.requests(address=client.address)
     assert [(s.auth, s.outcome, s.user) for s in seen][1:] == [
@@ -282,14 +357,15 @@ def test_negotiate_and_the_authenticated_connection(lab: Lab, connect: object) -
 
 def test_basic_only(lab: Lab, connect: object) -> None:
     client = connect("logon-basic.contoso.test")  # type: ignore[operator]
-    client.send("RPC_IN_DATA", "/rpc/rpcproxy.dll", {})
+    echo = echo_path("logon-basic.contoso.test")
+    client.send("RPC_IN_DATA", echo, {})
     reply = client.reply()
     assert (reply.status, reply.all("WWW-Authenticate")) == (
         401,
         ['Basic realm="logon-basic.contoso.test"'],
     )
     basic = base64.b64encode(f"logon-basic@contoso.test:{PASSWORD}".encode()).decode()
-    client.send("RPC_IN_DATA", "/rpc/rpcproxy.dll", {"Authorization": f"Basic {basic}"})
+    client.send("RPC_IN_DATA", echo, {"Authorization": f"Basic {basic}"})
     assert client.reply().status == 200
     assert [(s.auth, s.outcome) for s in lab.web.requests(address=client.address)] == [
         ("", ""),
@@ -325,7 +401,7 @@ def test_ntlm_loop_never_accepts(lab: Lab, connect: object) -> None:
 
 def test_echo(connect: object) -> None:
     client = connect("logon-ok.contoso.test")  # type: ignore[operator]
-    reply = client.logon("RPC_IN_DATA", "/rpc/rpcproxy.dll")
+    reply = client.logon("RPC_IN_DATA", echo_path("logon-ok.contoso.test"))
     assert (reply.status, reply.reason, reply.header("Content-Type")) == (
         200,
         "Success",
@@ -334,14 +410,20 @@ def test_echo(connect: object) -> None:
     assert reply.body == bytes.fromhex("0500140310000000140000000000000040000000")
 
 
+def test_an_echo_without_the_server_query_is_refused(connect: object) -> None:
+    client = connect("logon-ok.contoso.test")  # type: ignore[operator]
+    reply = client.logon("RPC_IN_DATA", "/rpc/rpcproxy.dll")
+    assert reply.status == 400
+
+
 def test_garbage_echo(connect: object) -> None:
     client = connect("logon-rts-garbage.contoso.test")  # type: ignore[operator]
-    reply = client.logon("RPC_OUT_DATA", "/rpc/rpcproxy.dll")
+    reply = client.logon("RPC_OUT_DATA", echo_path("logon-rts-garbage.contoso.test"))
     assert reply.status == 200 and len(reply.body) == 20 and reply.body[0] != 5
 
 
 def open_channels(
-    connect: object, host: str, port: int, node: int = 1
+    connect: object, host: str, port: int, node: int = 1, version: str = "HTTP/1.1"
 ) -> tuple[Client, Reply, Client]:
     """An OUT channel (CONN/A1) and an IN channel (CONN/B1 at the start of a 1 GiB body)."""
     cookie = os.urandom(16)
@@ -349,7 +431,7 @@ def open_channels(
     out = connect(host, node)  # type: ignore[operator]
     a1 = conn_a1(cookie)
     assert len(a1) == 76
-    answer = out.logon("RPC_OUT_DATA", path, body=a1, read_body=False)
+    answer = out.logon("RPC_OUT_DATA", path, body=a1, read_body=False, version=version)
     inbound = connect(host, node)  # type: ignore[operator]
     b1 = conn_b1(cookie)
     assert len(b1) == 104
@@ -362,7 +444,9 @@ def test_endpoints_answer_a3_then_c2(lab: Lab, connect: object, port: int) -> No
     host = "logon-ok.contoso.test"
     out, answer, _in_channel = open_channels(connect, host, port, node=2)
     assert (answer.status, answer.reason) == (200, "Success")
-    assert answer.header("Content-Length") == str(ONE_GIB)
+    # an HTTP/1.1 client gets the OUT channel chunked, as from Exchange 2013+
+    assert answer.header("Transfer-Encoding") == "chunked"
+    assert answer.header("Content-Length") == ""
     assert answer.header("Content-Type") == "application/rpc"
     flags, types, a3 = read_pdu(out)
     assert (flags, types, len(a3)) == (0, [2], 28)
@@ -383,6 +467,25 @@ def test_endpoints_answer_a3_then_c2(lab: Lab, connect: object, port: int) -> No
         "CONN/A3",
         "CONN/C2",
     ]
+
+
+def test_an_http_1_0_client_gets_the_out_channel_raw(connect: object) -> None:
+    out, answer, _in_channel = open_channels(
+        connect, "logon-ok.contoso.test", 6001, version="HTTP/1.0"
+    )
+    assert answer.status == 200
+    assert (answer.header("Content-Length"), answer.header("Transfer-Encoding")) == (
+        str(ONE_GIB), ""
+    )  # fmt: skip
+    assert out.chunk_left is None
+    assert read_pdu(out)[1] == [2] and read_pdu(out)[1] == [6, 0, 2]
+
+
+def test_each_pdu_of_the_out_channel_is_a_chunk(connect: object) -> None:
+    out, _answer, _in_channel = open_channels(connect, "logon-ok.contoso.test", 6002)
+    assert out.line() == b"1c"  # CONN/A3, 28 bytes
+    assert len(out.raw(28)) == 28 and out.line() == b""
+    assert out.line() == b"2c"  # CONN/C2, 44 bytes
 
 
 def wait_for(lab: Lab, **match: object) -> None:
@@ -427,7 +530,9 @@ def test_endpoint_503(lab: Lab, connect: object) -> None:
     out = connect(host)  # type: ignore[operator]
     path = f"/rpc/rpcproxy.dll?{exchange_server(host)}:6002"
     reply = out.logon("RPC_OUT_DATA", path, body=conn_a1(os.urandom(16)))
-    assert (reply.status, reply.reason) == (503, "RPC Error: 6ba")
+    # [MS-RPCH] 2.1.2.1.3: HTTP/1.0, the code in hex, the optional EEInfo
+    assert (reply.version, reply.status) == ("HTTP/1.0", 503)
+    assert re.fullmatch(r"RPC Error: 6ba, EEInfo: [A-Za-z0-9+/]+=*", reply.reason), reply.reason
     out, answer, _ = open_channels(connect, host, 6001)
     assert answer.status == 200
     assert read_pdu(out)[1] == [2] and read_pdu(out)[1] == [6, 0, 2]
@@ -437,7 +542,7 @@ def test_unknown_server_is_503(connect: object) -> None:
     out = connect("logon-ok.contoso.test")  # type: ignore[operator]
     path = "/rpc/rpcproxy.dll?ex01.contoso.test:6001"
     reply = out.logon("RPC_OUT_DATA", path, body=conn_a1(os.urandom(16)))
-    assert (reply.status, reply.reason) == (503, "RPC Error: 6ba")
+    assert (reply.status, reply.reason.split(",")[0]) == (503, "RPC Error: 6ba")
 
 
 def test_endless_out_channel_never_sends_c2(connect: object) -> None:
@@ -459,6 +564,33 @@ def test_garbage_out_channel(connect: object) -> None:
 # -- MAPI over HTTP ---------------------------------------------------------------------------
 
 
+def mapi_headers(kind: str, n: int = 1, info: bool = True) -> dict[str, str]:
+    headers = {
+        "Content-Type": "application/mapi-http",
+        "X-RequestType": kind,
+        "X-RequestId": f"{{E2EA6C1C-E61B-49E9-9CFB-38184F907552}}:{n}",
+        "X-ClientApplication": "Outlook/16.0.17928.20114",
+    }
+    if info:
+        headers["X-ClientInfo"] = "{0D5C9C5A-3D4B-4F4A-9C64-0A8F4C3B2A11}:1"
+    return headers
+
+
+def framed(reply: Reply) -> tuple[dict[str, str], bytes]:
+    """[MS-OXCMAPIHTTP] 2.2.2.2, read here: meta-tags up to DONE, headers, the binary body."""
+    tags, _, rest = reply.body.partition(b"DONE\r\n")
+    assert set(tags.split(b"\r\n")) <= {b"PROCESSING", b"PENDING", b""}, tags
+    head, _, body = rest.partition(b"\r\n\r\n")
+    pairs = (line.split(": ", 1) for line in head.decode().split("\r\n"))
+    return {k.lower(): v for k, v in pairs}, body
+
+
+def connect_body(host: str) -> bytes:
+    from contrib.lab.exchange import legacy_dn
+
+    return legacy_dn(host).encode() + b"\0" + struct.pack("<IIIII", 0, 1252, 0x409, 0x409, 0)
+
+
 @pytest.mark.parametrize(
     ("host", "health", "code"),
     [
@@ -467,7 +599,7 @@ def test_garbage_out_channel(connect: object) -> None:
         ("logon-mapi-down.contoso.test", 503, "0"),
     ],
 )
-def test_mapi(lab: Lab, connect: object, host: str, health: int, code: str) -> None:
+def test_mapi_session(lab: Lab, connect: object, host: str, health: int, code: str) -> None:
     client = connect(host)  # type: ignore[operator]
     client.send("GET", "/mapi/healthcheck.htm", {})
     assert client.reply().status == health
@@ -476,15 +608,69 @@ def test_mapi(lab: Lab, connect: object, host: str, health: int, code: str) -> N
     client.send("POST", path, {"Content-Type": "application/mapi-http"})
     refused = client.reply()
     assert (refused.status, refused.all("WWW-Authenticate")) == (401, ["Negotiate", "NTLM"])
-    ping = {
-        "Content-Type": "application/mapi-http",
-        "X-RequestType": "PING",
-        "X-RequestId": "{E2EA6C1C-E61B-49E9-9CFB-38184F907552}:1",
-        "X-ClientApplication": "Outlook/16.0.17928.20114",
-    }
-    reply = client.logon("POST", path, ping)
-    assert (reply.status, reply.header("X-ResponseCode")) == (200, code)
-    assert reply.header("X-RequestId") == ping["X-RequestId"]
+    reply = client.logon("POST", path, mapi_headers("Connect"), connect_body(host))
+    assert (reply.status, reply.header("Transfer-Encoding")) == (200, "chunked")
+    assert reply.header("X-RequestId") == mapi_headers("Connect")["X-RequestId"]
+    headers, body = framed(reply)
+    assert headers["x-responsecode"] == "0"
+    status, error = struct.unpack_from("<II", body)
+    assert (status, error) == (0, 0)
+    jar = dict(c.split(";")[0].split("=", 1) for c in reply.all("Set-Cookie"))
+    assert set(jar) == {"MapiContext", "MapiSequence"}
+    cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
+    client.send("POST", path, {**mapi_headers("PING", 2), "Cookie": cookie})
+    assert framed(client.reply())[0]["x-responsecode"] == code
+    client.send("POST", path, {**mapi_headers("Disconnect", 3), "Cookie": cookie}, bytes(4))
+    headers, body = framed(client.reply())
+    assert headers["x-responsecode"] == "0" and struct.unpack_from("<II", body) == (0, 0)
+    [session] = lab.web.front.opened()
+    assert (session.address, session.closed, session.pings) == (client.address, True, 1)
+    types = [s.request_type for s in lab.web.requests(address=client.address) if s.session]
+    assert types == ["Connect", "PING", "Disconnect"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "cookie", "info", "code"),
+    [
+        ("PING", "", True, "13"),  # no session: missing cookie
+        ("PING", "MapiContext=0123", True, "10"),  # session not found
+        ("Disconnect", "", True, "13"),
+        ("PING", "", False, "7"),  # X-ClientInfo missing
+        ("Connect", "", False, "7"),
+        ("Execute", "", True, "5"),
+    ],
+)
+def test_mapi_strictness(
+    lab: Lab, connect: object, kind: str, cookie: str, info: bool, code: str
+) -> None:
+    host = "logon-ok.contoso.test"
+    client = connect(host)  # type: ignore[operator]
+    headers = {**mapi_headers(kind, info=info), **({"Cookie": cookie} if cookie else {})}
+    path = f"/mapi/emsmdb/?MailboxId={exchange_server(host)}"
+    reply = client.logon("POST", path, headers, connect_body(host) if kind == "Connect" else b"")
+    assert reply.status == 200
+    assert framed(reply)[0]["x-responsecode"] == code
+    assert lab.web.front.opened() == []
+
+
+@pytest.mark.parametrize(
+    ("host", "user_dn", "error"),
+    [
+        ("logon-ok.contoso.test", "/o=Contoso/cn=Recipients/cn=nobody", 0x3EB),
+        ("logon-mailbox-moved.contoso.test", "", 0x478),
+    ],
+)
+def test_connect_refused(lab: Lab, connect: object, host: str, user_dn: str, error: int) -> None:
+    client = connect(host)  # type: ignore[operator]
+    path = f"/mapi/emsmdb/?MailboxId={exchange_server(host)}"
+    body = connect_body(host)
+    if user_dn:
+        body = user_dn.encode() + body[body.index(b"\0") :]
+    reply = client.logon("POST", path, mapi_headers("Connect"), body)
+    headers, answer = framed(reply)
+    assert headers["x-responsecode"] == "0"
+    assert struct.unpack_from("<II", answer) == (0, error)
+    assert reply.all("Set-Cookie") == [] and lab.web.front.opened() == []
 
 
 # -- Autodiscover -----------------------------------------------------------------------------
@@ -519,12 +705,18 @@ def test_autodiscover_mailbox(lab: Lab, connect: object, capability: bool) -> No
     protocols = {(p.findtext(f"{ns}Type") or p.get("Type")): p for p in root.iter(f"{ns}Protocol")}
     server = exchange_server(host)
     assert server.endswith("@contoso.test") and len(server.split("@")[0]) == 36
-    assert protocols["EXCH"].findtext(f"{ns}Server") == server
-    for kind in ("EXPR", "EXHTTP"):
+    # [MS-OXDSCLI] 3.2.5.1: asked with X-MapiHttpCapability, never EXCH or EXPR
+    wanted = {"mapiHttp", "EXHTTP", "WEB"} if capability else {"EXCH", "EXPR", "EXHTTP", "WEB"}
+    assert set(protocols) == wanted
+    if not capability:
+        assert protocols["EXCH"].findtext(f"{ns}Server") == server
+    for kind in ("EXPR", "EXHTTP") if not capability else ("EXHTTP",):
         assert protocols[kind].findtext(f"{ns}Server") == host
         assert protocols[kind].findtext(f"{ns}CertPrincipalName") == f"msstd:{host}"
         assert protocols[kind].findtext(f"{ns}AuthPackage") == "Ntlm"
-    assert ("mapiHttp" in protocols) is capability
+    assert root.findtext(f".//{ns}User/{ns}LegacyDN") == (
+        "/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=logon-ok"
+    )
     if capability:
         store = protocols["mapiHttp"].findtext(f"{ns}MailStore/{ns}ExternalUrl")
         assert store == f"https://{host}:{lab.web.port}/mapi/emsmdb/?MailboxId={server}"
@@ -565,7 +757,7 @@ def test_autodiscover_basic_mailbox(lab: Lab, connect: object) -> None:
     root = autodiscover(connect, lab, "logon-basic@contoso.test", True)
     ns = "{http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a}"
     packages = {p.findtext(f"{ns}AuthPackage") for p in root.iter(f"{ns}Protocol")}
-    assert packages == {"Anonymous", "Basic", None}  # EXCH, EXPR/EXHTTP, mapiHttp
+    assert packages == {"Basic", None}  # EXHTTP; mapiHttp and WEB
     assert lab.web.describe()["exchange_servers"]["logon-basic.contoso.test"] == exchange_server(  # type: ignore[index]
         "logon-basic.contoso.test"
     )

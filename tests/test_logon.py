@@ -79,8 +79,10 @@ def test_all_well_logs_on_to_every_node(lab: Lab, password_file: str) -> None:
     assert out.status.startswith(
         "OUTLOOK_ANYWHERE OK - 3/3 nodes OK: msstd:logon-ok.contoso.test matches the CN"
     )
-    assert out.status.endswith(", as Autodiscover publishes, logged on: echo, 6001/6002/6004, PING")
-    for label in ("logon_time", "rpc_endpoint_time", "mapi_time"):
+    assert out.status.endswith(
+        ", as Autodiscover publishes, logged on: echo, 6001/6002/6004, mailbox logon"
+    )
+    for label in ("logon_time", "rpc_endpoint_time", "mapi_time", "mailbox_logon_time"):
         assert re.fullmatch(r"\d+\.\d+s;;;0", out.perfdata[label]), out.first_line
     for address in addresses(lab, "logon-ok"):
         line = node_line(out, address)
@@ -93,7 +95,9 @@ def test_all_well_logs_on_to_every_node(lab: Lab, password_file: str) -> None:
             line,
         ), line
         assert "MAPI logon NTLM, Extended Protection: binding accepted" in line
+        assert re.search(r"mailbox logon \(Connect\) in \d+ ms", line), line
         assert "PING 200 X-ResponseCode 0 (success)" in line
+        assert line.endswith("Disconnect answered"), line
 
 
 def test_every_node_sees_the_echo_and_three_virtual_connections_with_bindings(
@@ -101,8 +105,9 @@ def test_every_node_sees_the_echo_and_three_virtual_connections_with_bindings(
 ) -> None:
     out = logon(lab, password_file, "logon-ok")
     assert out.code == 0, out.stdout
-    [asked] = lab.web.requests(host=ENDPOINT, outcome="accepted")
-    assert asked.mapi_capability is True
+    # RPC and MAPI: once without X-MapiHttpCapability (EXCH, EXPR), once with it (mapiHttp)
+    asked = lab.web.requests(host=ENDPOINT, outcome="accepted")
+    assert [a.mapi_capability for a in asked] == [False, True]
     exch = server("logon-ok")
     for address in addresses(lab, "logon-ok"):
         seen = lab.web.requests(host="logon-ok.contoso.test", address=address)
@@ -110,32 +115,42 @@ def test_every_node_sees_the_echo_and_three_virtual_connections_with_bindings(
         # NTLM/Negotiate always with the binding of the certificate this node presented
         assert authenticated and all(s.binding is not False for s in authenticated)
         assert not [s for s in authenticated if s.outcome == "refused"]
+        # the echo carries the ?<server>:<port> query, like the channels ([MS-RPCH] 2.2.2)
         echo = [
             s for s in seen
-            if s.method == "RPC_IN_DATA" and s.path == "/rpc/rpcproxy.dll"
-            and s.outcome == "accepted"
+            if s.method == "RPC_IN_DATA" and s.path == f"/rpc/rpcproxy.dll?{exch}:6001"
+            and s.outcome == "accepted" and not s.rts
         ]  # fmt: skip
         assert len(echo) == 1 and echo[0].binding is True
         for port in PORTS:
             path = f"/rpc/rpcproxy.dll?{exch}:{port}"
             out_channel = [s for s in seen if s.method == "RPC_OUT_DATA" and s.path == path]
-            in_channel = [s for s in seen if s.method == "RPC_IN_DATA" and s.path == path]
+            in_channel = [
+                s for s in seen if s.method == "RPC_IN_DATA" and s.path == path and s.rts
+            ]  # fmt: skip
             assert [s.rts for s in out_channel if s.outcome == "accepted"] == [["CONN/A1"]]
             assert [s.rts for s in in_channel if s.outcome == "accepted"] == [["CONN/B1"]]
             done = [s for s in out_channel + in_channel if s.outcome in ("accepted", "refused")]
             assert all(s.binding is True for s in done)
-        ping = [
+        connect = [
             s for s in seen if s.method == "POST" and s.path.startswith("/mapi/emsmdb/") and s.auth
         ]
-        assert [s.binding for s in ping if s.outcome == "accepted"] == [True]
-        assert ping and all(exch in s.path for s in ping)
+        assert [s.binding for s in connect if s.outcome == "accepted"] == [True]
+        assert connect and all(exch in s.path for s in connect)
+        # the mailbox logon: Connect, a PING in its session, Disconnect, each once
+        mapi = [s for s in seen if s.path.startswith("/mapi/emsmdb/") and s.session]
+        assert [s.request_type for s in mapi] == ["Connect", "PING", "Disconnect"]
+        assert len({s.session for s in mapi}) == 1
+    sessions = lab.web.front.opened()
+    assert sorted(s.address for s in sessions) == sorted(addresses(lab, "logon-ok"))
+    assert all(s.closed and s.pings == 1 for s in sessions), sessions
 
 
 @pytest.mark.parametrize(
     ("options", "done", "capability"),
     [
         (("--rpc", "--logon"), "echo, 6001/6002/6004", False),
-        (("--mapi", "--logon"), "PING", True),
+        (("--mapi", "--logon"), "mailbox logon", True),
     ],
 )
 def test_one_protocol_at_a_time(

@@ -60,8 +60,11 @@ def rpc(address: str = A, logon: Authentication | None = None, **kw: object) -> 
 
 
 def ping(address: str = A, logon: Authentication | None = None, **kw: object) -> MapiLogon:
+    """A mailbox logon that went well: Connect, the PING in its session, Disconnect."""
     facts = MapiLogon(address, logon or auth())
-    facts.status, facts.reason, facts.response_code = 200, "OK", "0"
+    facts.status_code, facts.error_code, facts.connect_elapsed = 0, 0, 0.02
+    facts.session = facts.disconnected = True
+    facts.request, facts.status, facts.reason, facts.response_code = "PING", 200, "OK", "0"
     for name, value in kw.items():
         setattr(facts, name, value)
     return facts
@@ -191,6 +194,70 @@ def test_ping_response_code_zero_is_ok_anything_else_critical() -> None:
     assert data(found) == [(k.PING_FAILED, Critical, A, {"status": "200 OK", "code": "10"})]
     found = judge_mapi_logon(ping(status=500, reason="Error", response_code=""), "accept")
     assert data(found) == [(k.PING_FAILED, Critical, A, {"status": "500 Error", "code": ""})]
+
+
+def connect(error_code: int | None = 0, **kw: object) -> MapiLogon:
+    """A mailbox logon that ended with Connect's answer."""
+    values: dict[str, object] = {"request": "Connect", "status_code": 0, "error_code": error_code}
+    return ping(session=False, disconnected=False, **{**values, **kw})
+
+
+@pytest.mark.parametrize(
+    ("facts", "evidence"),
+    [
+        (connect(0x3EB), {"status": "200 OK", "code": "0", "status_code": 0, "error_code": 0x3EB}),
+        (connect(None, status_code=5),
+         {"status": "200 OK", "code": "0", "status_code": 5, "error_code": None}),
+        (connect(None, status_code=None, response_code="10"),
+         {"status": "200 OK", "code": "10", "status_code": None, "error_code": None}),
+        (connect(None, status_code=None, status=503, reason="Service Unavailable",
+                 response_code=""),
+         {"status": "503 Service Unavailable", "code": "", "status_code": None,
+          "error_code": None}),
+    ],
+)  # fmt: skip
+def test_a_refused_connect_is_critical_with_its_codes(
+    facts: MapiLogon, evidence: dict[str, object]
+) -> None:
+    assert data(judge_mapi_logon(facts, "accept")) == [
+        (k.MAILBOX_LOGON_FAILED, Critical, A, evidence)
+    ]
+
+
+@pytest.mark.parametrize("step", ["Connect", "PING", "Disconnect"])
+def test_a_mapi_logon_cut_off_is_critical_naming_the_step(step: str) -> None:
+    facts = ping(cut_off=step, status=None, request="")
+    assert data(judge_mapi_logon(facts, "accept")) == [
+        (k.LOGON_CUT_OFF, Critical, A, {"protocol": "MAPI", "step": step})
+    ]
+    # the authentication's own "no answer in time" is the same fact, said once
+    timed_out = auth(FAILED, detail="timeout")
+    facts = ping(logon=timed_out, cut_off="Connect", status=None, request="")
+    assert [f.kind for f in judge_mapi_logon(facts, "accept")] == [k.LOGON_CUT_OFF]
+
+
+def test_an_rpc_logon_cut_off_in_the_echo_is_critical() -> None:
+    facts = rpc(logon=auth(FAILED, detail="timeout"), echo="", endpoints=[], cut_off="echo")
+    assert data(judge_rpc_logon(facts, "accept")) == [
+        (k.LOGON_CUT_OFF, Critical, A, {"protocol": "RPC", "step": "echo"})
+    ]
+
+
+def test_a_step_without_answer_after_connect_is_critical() -> None:
+    facts = ping(error="network", request="PING")
+    assert data(judge_mapi_logon(facts, "accept")) == [
+        (
+            k.LOGON_STEP_FAILED,
+            Critical,
+            A,
+            {"protocol": "MAPI", "step": "PING", "detail": "network"},
+        )
+    ]
+
+
+def test_no_legacy_dn_published() -> None:
+    found = judge_logon(LogonFacts(skipped="no-legacy-dn"), "accept")
+    assert data(found) == [(k.LOGON_NO_LEGACY_DN, Critical, None, {})]
 
 
 def mapi_probe(**kw: object) -> MapiProbe:

@@ -56,6 +56,32 @@ A, B = "10.0.0.1", "10.0.0.2"
         (k.LOGON_NTLM_MISSING, Unknown, {"protocol": "RPC", "scheme": ""},
          "broken installation: Python module pyspnego is not installed (RPC accepts only"
          " NTLM/Negotiate)"),
+        (k.LOGON_CUT_OFF, Critical, {"protocol": "MAPI", "step": "PING"},
+         "MAPI logon cut off by the deadline during the PING in its session"),
+        (k.LOGON_CUT_OFF, Critical, {"protocol": "RPC", "step": "echo"},
+         "RPC logon cut off by the deadline during the echo"),
+        (k.LOGON_STEP_FAILED, Critical, {"protocol": "MAPI", "step": "PING", "detail": "closed"},
+         "MAPI PING in the session failed: the server closed the connection during the logon"),
+        (k.LOGON_NO_LEGACY_DN, Critical, {},
+         "Autodiscover publishes no User/LegacyDN: no mailbox logon tried"),
+        (k.MAILBOX_LOGON_FAILED, Critical,
+         {"status": "200 OK", "code": "0", "status_code": 0, "error_code": 0x3EB},
+         "mailbox logon refused: Connect answered ErrorCode 0x3eb (unknown user: no mailbox for"
+         " this account)"),
+        (k.MAILBOX_LOGON_FAILED, Critical,
+         {"status": "200 OK", "code": "0", "status_code": 0, "error_code": 0x478},
+         "mailbox logon refused: Connect answered ErrorCode 0x478 (wrong server: the mailbox is"
+         " not on this server (moved?))"),
+        (k.MAILBOX_LOGON_FAILED, Critical,
+         {"status": "200 OK", "code": "0", "status_code": 0x80004005, "error_code": None},
+         "mailbox logon refused: Connect answered StatusCode 0x80004005"),
+        (k.MAILBOX_LOGON_FAILED, Critical,
+         {"status": "200 OK", "code": "7", "status_code": None, "error_code": None},
+         "mailbox logon refused: Connect answered X-ResponseCode 7 (missing header)"),
+        (k.MAILBOX_LOGON_FAILED, Critical,
+         {"status": "503 Service Unavailable", "code": "", "status_code": None,
+          "error_code": None},
+         "mailbox logon refused: Connect answered 503 Service Unavailable"),
         (k.ECHO_FAILED, Critical, {"status": "500 Internal Server Error"},
          "RPC echo answered 500 Internal Server Error"),
         (k.ECHO_FAILED, Critical, {"detail": "not-rts"},
@@ -125,14 +151,22 @@ def test_a_healthy_node_says_extended_protection_binding_accepted() -> None:
     assert text == (
         "RPC logon NTLM, Extended Protection: binding accepted in 12 ms; echo OK; CONN/C2 from"
         " 6001 mail store 10 ms, 6002 directory referral 10 ms, 6004 address book 10 ms;"
-        " MAPI logon NTLM, Extended Protection: binding accepted; PING 200 X-ResponseCode 0"
-        " (success) 8 ms"
+        " MAPI logon NTLM, Extended Protection: binding accepted; mailbox logon (Connect) in"
+        " 20 ms; PING 200 X-ResponseCode 0 (success) 8 ms; Disconnect answered"
     )
     facts = facts_with(logon)
     verdict = judge(facts, policy())
     line = headline(verdict, facts, policy(), 200)
     assert line.startswith("2/2 nodes OK: msstd:mail.contoso.com matches the CN")
-    assert line.endswith(", logged on: echo, 6001/6002/6004, PING")
+    assert line.endswith(", logged on: echo, 6001/6002/6004, mailbox logon")
+
+
+def test_mailbox_logon_is_said_only_where_connect_succeeded() -> None:
+    refused = ping(request="Connect", error_code=0x3EB, session=False, disconnected=False)
+    assert "mailbox logon" not in logon_text(None, refused)
+    assert "PING" not in logon_text(None, refused)
+    left = ping(disconnected=False)
+    assert logon_text(None, left).endswith("; Disconnect not answered")
 
 
 def test_a_skipped_logon_is_said_in_the_long_output() -> None:

@@ -22,7 +22,9 @@ class Request:
     headers: dict[str, str]
     body: bytes
     length: int = 0  # the Content-Length the client declared
-    streamed: bool = False  # the body was too big to read: it is still in the stream
+    streamed: bool = False  # the body was too big to read, or waits for 100 Continue: it is
+    # still in the stream
+    version: str = "HTTP/1.1"  # of the request line
 
 
 @dataclass
@@ -32,6 +34,7 @@ class Response:
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes | Iterable[bytes] = b""
     close: bool = False
+    version: str = "HTTP/1.1"  # of the status line ([MS-RPCH] 2.1.2.1.3: a 503 is HTTP/1.0)
 
 
 class Stream:
@@ -56,7 +59,7 @@ class Stream:
                 return None
         head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
         lines = head.decode("latin-1").split("\r\n")
-        method, path, _version = [*lines[0].split(" ", 2), "", ""][:3]
+        method, path, version = [*lines[0].split(" ", 2), "", ""][:3]
         headers: dict[str, str] = {}
         for line in lines[1:]:
             name, _, value = line.partition(":")
@@ -64,13 +67,16 @@ class Stream:
         length = int(headers.get("content-length", "0") or 0)
         if length < 0:
             raise ValueError("negative Content-Length")
-        if length > MAX_REQUEST:
-            return Request(method, path, headers, b"", length, streamed=True)
+        # A client that sent "Expect: 100-continue" waits for the interim answer before its
+        # body (RFC 7231 5.1.1; impacket's RPC client does): its body is left in the stream.
+        waits = headers.get("expect", "").lower() == "100-continue" and len(self.buffer) < length
+        if length > MAX_REQUEST or waits:
+            return Request(method, path, headers, b"", length, streamed=True, version=version)
         while len(self.buffer) < length:
             if not self._fill():
                 return None
         body, self.buffer = self.buffer[:length], self.buffer[length:]
-        return Request(method, path, headers, body, length)
+        return Request(method, path, headers, body, length, version=version)
 
     def take(self, n: int) -> bytes | None:
         """The next ``n`` bytes of a streamed body (None when the client closed first)."""
@@ -87,11 +93,18 @@ class Stream:
             pass
 
 
-def head(status: int, reason: str, headers: Iterable[tuple[str, str]]) -> bytes:
+def head(
+    status: int, reason: str, headers: Iterable[tuple[str, str]], version: str = "HTTP/1.1"
+) -> bytes:
     """The status line and headers, the blank line included."""
-    lines = [f"HTTP/1.1 {status} {reason}", "Server: Microsoft-IIS/10.0"]
+    lines = [f"{version} {status} {reason}", "Server: Microsoft-IIS/10.0"]
     lines += [f"{k}: {v}" for k, v in headers]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def chunk(data: bytes) -> bytes:
+    """One chunk of a chunked body (RFC 7230 4.1)."""
+    return f"{len(data):x}\r\n".encode() + data + b"\r\n"
 
 
 def send(sock: socket.socket, response: Response) -> None:
@@ -100,10 +113,12 @@ def send(sock: socket.socket, response: Response) -> None:
         headers.append(("Content-Length", str(len(response.body))))
         if response.close:
             headers.append(("Connection", "close"))
-        sock.sendall(head(response.status, response.reason, headers) + response.body)
+        sock.sendall(
+            head(response.status, response.reason, headers, response.version) + response.body
+        )
         return
     headers.append(("Transfer-Encoding", "chunked"))
     sock.sendall(head(response.status, response.reason, headers))
     for part in response.body:
-        sock.sendall(f"{len(part):x}\r\n".encode() + part + b"\r\n")
+        sock.sendall(chunk(part))
     sock.sendall(b"0\r\n\r\n")

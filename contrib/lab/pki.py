@@ -59,7 +59,7 @@ Serve = Literal["issuer", "leaf", "full"]
 KeyName = Literal["shared", "weak", "ec", "ed25519"]
 Purpose = Literal["server", "client"]
 Signature = Literal["good", "bad"]
-HashName = Literal["sha256", "sha1"]
+HashName = Literal["sha256", "sha384", "sha512", "sha1"]
 
 _KEY_SIZES = {
     "root": 2048,
@@ -554,7 +554,8 @@ class LabPKI:
                 critical=False,
             )
         builder = self._revocation_access(builder, spec.cdp, spec.ocsp, spec.ca_issuers)
-        leaf = builder.sign(issuer_key, hashes.SHA256())
+        signing = {"sha384": hashes.SHA384(), "sha512": hashes.SHA512()}.get(spec.hash)
+        leaf = builder.sign(issuer_key, signing or hashes.SHA256())
         if spec.hash == "sha1":
             leaf = _resign_sha1(leaf, issuer_key)
         if spec.signature == "bad":

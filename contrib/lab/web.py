@@ -69,7 +69,13 @@ class Site:
     # this node refuses the lab account.
     protection: str = "off"
     refuses: bool = False
+    stalls: bool = False  # once logged on, answers neither the echo nor the PING
     about: str = ""  # what the site is for, in the lab's summary
+    cert: str = ""  # the certificate's id when it is not the host's own (exchange nodes)
+
+    @property
+    def cert_id(self) -> str:
+        return self.cert or f"web-{self.host}"
 
 
 def _ad(n: int) -> str:
@@ -81,7 +87,8 @@ def _rpc(n: int) -> str:
 
 
 def _logon_sites() -> tuple[Site, ...]:
-    """The Exchange front-end nodes of :data:`exchange.LOGON_HOSTS`, on 127.0.202.x."""
+    """The Exchange front-end nodes of :data:`exchange.LOGON_HOSTS`, on 127.0.202.x; the nodes
+    of a host share its certificate, signed with the host's hash (SHA-256, -384 or -512)."""
     sites: list[Site] = []
     for host in LOGON_HOSTS:
         for node in range(1, host.nodes + 1):
@@ -95,7 +102,9 @@ def _logon_sites() -> tuple[Site, ...]:
                     label=f"EX{n:02d}.contoso.test",
                     protection=host.protection(node),
                     refuses=host.refuses(node),
+                    stalls=host.stalls(node),
                     about=host.description,
+                    cert=f"web-{host.host}-{host.digest}",
                 )
             )
     return tuple(sites)
@@ -198,7 +207,8 @@ class Seen:
     sent on an OUT channel, in order (``CONN/A3``, ``CONN/C2``, ``padding``, ``garbage``), each
     recorded before it is sent. ``mapi_capability``: the request carried
     ``X-MapiHttpCapability: 1``. ``status``: the HTTP status answered (0 before the answer, and
-    for an IN channel, which gets none).
+    for an IN channel, which gets none). ``request_type``: a MAPI request's X-RequestType;
+    ``session``: the MapiContext it opened (Connect) or belonged to (PING, Disconnect).
     """
 
     address: str
@@ -218,14 +228,20 @@ class Seen:
     status: int = 0
     user: str = ""  # the user name Basic or NTLM authenticated (or tried)
     peer: str = ""  # who connected: the plugin, or a lab proxy (127.0.204.x) for it
+    request_type: str = ""
+    session: str = ""
 
 
 def _certs() -> tuple[CertSpec, ...]:
     specs = []
     for site in SITES:
         host = site.host
-        ident = f"web-{host}"
+        ident = site.cert_id
         if any(s.id == ident for s in specs):
+            continue
+        if site.cert:
+            digest = ident.rsplit("-", 1)[1]
+            specs.append(CertSpec(ident, cn=(host,), san=(host,), hash=digest))  # type: ignore[arg-type]
             continue
         if site.tls == "wrong-name":
             specs.append(CertSpec(ident, cn=("www.elsewhere.test",), san=("www.elsewhere.test",)))
@@ -279,10 +295,11 @@ def _echo_error() -> bytes:
     ).encode()
 
 
-def _account(inner: str) -> bytes:
+def _account(inner: str, legacy_dn: str = "") -> bytes:
+    dn = f"<LegacyDN>{legacy_dn}</LegacyDN>" if legacy_dn else ""
     return (
         f'<?xml version="1.0" encoding="utf-8"?>\r\n<Autodiscover xmlns="{RESPONSE_NS}">'
-        f'<Response xmlns="{OUTLOOK_NS}"><User><DisplayName>Monitor</DisplayName></User>'
+        f'<Response xmlns="{OUTLOOK_NS}"><User><DisplayName>Monitor</DisplayName>{dn}</User>'
         f"<Account>{inner}</Account></Response></Autodiscover>"
     ).encode()
 
@@ -354,6 +371,7 @@ class LabWeb:
         self._conns: set[socket.socket] = set()
         self._contexts: dict[str, ssl.SSLContext] = {}
         self._bindings: dict[str, bytes] = {}  # tls-server-end-point by certificate id
+        self._accounts: set[tuple[str, str]] = set()  # (domain, user) of the NTLM user file
         self._running = False
         self.front = exchange.Front(self._authenticate, lambda: self._running)
 
@@ -368,6 +386,7 @@ class LabWeb:
         for name in exchange.MAILBOXES:
             users += [f":{name}@contoso.test", f"CONTOSO:{name}"]
         self.ntlm_file.write_text("".join(f"{user}:{PASSWORD}\n" for user in users))
+        self._accounts = {(u.split(":")[0].lower(), u.split(":")[1].lower()) for u in users}
         # pyspnego's NTLM acceptor reads its users from this file (and only from it).
         os.environ["NTLM_USER_FILE"] = str(self.ntlm_file)
         for spec in _certs():
@@ -423,6 +442,7 @@ class LabWeb:
     def clear(self) -> None:
         with self._lock:
             self.seen.clear()
+        self.front.clear()
 
     def requests(self, **match: object) -> list[Seen]:
         """The requests seen whose fields equal ``match`` (e.g. ``host="contoso.test"``)."""
@@ -471,7 +491,7 @@ class LabWeb:
             if tls:
                 if site.tls == "refuse":
                     return
-                sock = self._contexts[f"web-{site.host}"].wrap_socket(conn, server_side=True)
+                sock = self._contexts[site.cert_id].wrap_socket(conn, server_side=True)
                 with self._lock:
                     self._conns.add(sock)
                 sni = getattr(sock, _SNI, None)
@@ -612,7 +632,7 @@ class LabWeb:
                 return self._refuse(site, seen)
             if seen.binding:
                 other = site.protection == "other-certificate"
-                key = OFFLOAD_CERT if other else f"web-{site.host}"
+                key = OFFLOAD_CERT if other else site.cert_id
                 bindings = GssChannelBindings(application_data=self._bindings[key])
         server = state.get("ntlm")
         if server is None:
@@ -620,18 +640,29 @@ class LabWeb:
             state["ntlm"] = server
         try:
             answer = server.step(message, channel_bindings=bindings)  # type: ignore[attr-defined]
+            done = bool(server.complete)  # type: ignore[attr-defined]
+            user = str(server.client_principal or "") if done else ""  # type: ignore[attr-defined]
         except Exception:  # wrong password, unknown user, wrong binding, garbage: all a 401
             state.pop("ntlm", None)
-            return self._refuse(site, seen)
-        if server.complete:  # type: ignore[attr-defined]
+            # ... unless the lab's own reading of the bytes as sent takes it (see ntlmv2_user)
+            data = bindings.application_data if bindings is not None else None
+            challenge = state.pop("challenge", b"")
+            assert isinstance(challenge, bytes)
+            found = exchange.ntlmv2_user(message, challenge, PASSWORD, self._accounts, data)
+            if not final or found is None:
+                return self._refuse(site, seen)
+            answer, user, done = b"", found, True
+        if done:
             state.pop("ntlm", None)
-            seen.user = str(server.client_principal or "")  # type: ignore[attr-defined]
+            state.pop("challenge", None)
+            seen.user = user
             if site.refuses:
                 return self._refuse(site, seen)
             seen.outcome = "accepted"
             state["user"] = seen.user
             return seen.user
         seen.outcome = "challenged"
+        state["challenge"] = answer or b""
         challenge = f"{scheme} {base64.b64encode(answer or b'').decode()}"
         return _Response(401, "Unauthorized", [("WWW-Authenticate", challenge)], b"")
 
@@ -641,8 +672,12 @@ class LabWeb:
         local, _, domain = mailbox.partition("@")
         local = local.lower()
         if local in exchange.MAILBOXES:
-            inner = exchange.protocols(f"{local}.{exchange.DOMAIN}", self.port, mapi_capability)
-            body_xml = _account(f"<AccountType>email</AccountType><Action>settings</Action>{inner}")
+            host = f"{local}.{exchange.DOMAIN}"
+            inner = exchange.protocols(host, self.port, mapi_capability)
+            body_xml = _account(
+                f"<AccountType>email</AccountType><Action>settings</Action>{inner}",
+                exchange.legacy_dn(host),
+            )
             return _Response(200, "OK", [("Content-Type", "text/xml; charset=utf-8")], body_xml)
         if local in REDIRECTING and site.host not in REDIRECTORS:
             local = "monitor"  # the redirect's target answers with settings

@@ -409,3 +409,6 @@ def test_logon_checks_record_state_and_perfdata(icinga: Icinga2, protocol: str) 
     assert perf["nodes_ok"] == "1;;;0;1", perf
     assert "logon_time" in perf, perf
     assert ("rpc_endpoint_time" if protocol == "rpc" else "mapi_time") in perf, perf
+    if protocol == "mapi":  # the mailbox logon: Connect, PING in its session, Disconnect
+        assert "mailbox_logon_time" in perf, perf
+        assert "logged on: mailbox logon" in result["output"].split("\n", 1)[0], result["output"]

@@ -100,6 +100,7 @@ def _read(root: object) -> Document:
     account = _find(response, "Account")
     if account is None:
         raise UnusableDocument("no Account element")
+    user = _find(response, "User")
     providers = []
     mailstore = addressbook = ""
     for child in account:  # type: ignore[attr-defined]
@@ -125,6 +126,7 @@ def _read(root: object) -> Document:
         providers=tuple(providers),
         mapi_mailstore=mailstore,
         mapi_addressbook=addressbook,
+        legacy_dn=(_text(user, "LegacyDN") or "") if user is not None else "",
     )
 
 

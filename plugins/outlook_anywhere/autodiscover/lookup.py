@@ -59,7 +59,7 @@ class Credentials:
 class Request:
     """What to look up (plain classes here: ``dataclasses`` costs start-up, see facts.http)."""
 
-    __slots__ = ("ca_file", "credentials", "dns_server", "email", "mapi", "port", "url")
+    __slots__ = ("ca_file", "credentials", "dns_server", "email", "mapi", "port", "rpc", "url")
 
     def __init__(
         self,
@@ -70,6 +70,7 @@ class Request:
         dns_server: tuple[str, int] | None,
         port: int | None = None,  # --autodiscover-port: the standard lookup's ports (a lab)
         mapi: bool = False,  # --mapi: ask for the mapiHttp block too
+        rpc: bool = False,  # --rpc: the EXCH and EXPR blocks are needed as well
     ) -> None:
         self.email = email
         self.url = url
@@ -78,6 +79,7 @@ class Request:
         self.dns_server = dns_server
         self.port = port
         self.mapi = mapi
+        self.rpc = rpc
 
 
 class _Stop(Exception):
@@ -186,6 +188,10 @@ class Lookup:
         self.facts = AutodiscoverFacts(request.email, request.email)
         self.visited: list[str] = []
         self.from_servers = self.facts.from_servers
+        # X-MapiHttpCapability: 1 on this request.  With it the answer MUST NOT hold EXCH or
+        # EXPR ([MS-OXDSCLI] 3.2.5.1): where RPC is asked for as well, the lookup goes without
+        # it and one more request with it fetches the mapiHttp block (as sensepost/ruler does).
+        self.capability = request.mapi and not request.rpc
 
     def _shown(self, url: str) -> str:
         """A URL for output; one a server named may echo the password, ours never garble."""
@@ -197,6 +203,8 @@ class Lookup:
         started = time.monotonic()
         try:
             self._run()
+            if self.request.mapi and not self.capability:
+                self._mapi_settings()
         except _Stop as stop:
             self.facts.error_kind, self.facts.error = stop.kind, stop.text
         self.facts.elapsed = time.monotonic() - started
@@ -231,6 +239,23 @@ class Lookup:
             else:
                 self.facts.document = document
                 return
+
+    def _mapi_settings(self) -> None:
+        """The second request, with X-MapiHttpCapability, to the endpoint that answered the
+        first for the same address: its mapiHttp URLs join the first answer's providers."""
+        document = self.facts.document
+        if document is None or not self.facts.url:
+            return
+        self.capability = True
+        TRACE("Autodiscover", "again with X-MapiHttpCapability: 1 (mapiHttp)")
+        reply = self._post(self.facts.url, self.facts.final_email)
+        if reply.document is not None:
+            document.mapi_mailstore = reply.document.mapi_mailstore
+            document.mapi_addressbook = reply.document.mapi_addressbook
+            document.legacy_dn = document.legacy_dn or reply.document.legacy_dn
+        else:
+            outcome = reply.failure or "a redirect"
+            self.facts.attempts.append(Attempt(f"{self.facts.url} (mapiHttp)", outcome))
 
     def _visit(self, place: str) -> None:
         seen = [p.lower() for p in self.visited]
@@ -407,7 +432,7 @@ class Lookup:
             ("X-ClientCanHandle", "Negotiate,ExHttpInfo"),
             ("Connection", "keep-alive"),
         ]
-        if self.request.mapi:  # Exchange publishes the mapiHttp URLs only to clients that ask
+        if self.capability:  # Exchange publishes the mapiHttp URLs only to clients that ask
             headers.append(("X-MapiHttpCapability", "1"))
         response = conn.request("POST", target.path, target.host, headers, body)
         if response.status != 401:

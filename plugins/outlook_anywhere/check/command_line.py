@@ -47,8 +47,9 @@ states:
             channel binding but accepts it without (it binds another certificate than it
             presents: a TLS-offloading device?), refuses the account Autodiscover accepted,
             no RPC echo, an endpoint (6001 mail store, 6002 directory referral, 6004
-            address book) answers "503 RPC Error" or no CONN/C2 within the deadline, a MAPI
-            PING with X-ResponseCode other than 0;
+            address book) answers "503 RPC Error" or no CONN/C2 within the deadline, the
+            mailbox logon refused (Connect's StatusCode/ErrorCode named), a MAPI PING with
+            X-ResponseCode other than 0, a logon cut off by the deadline (its step named);
             --revocation: a certificate revoked (CRL or OCSP), a CRL past its nextUpdate, a
             CRL or OCSP response with a bad signature; --proxy: a node the proxy answers
             502/503/504 for (unreachable through it)
@@ -185,8 +186,9 @@ def _table() -> tuple[Option, ...]:
         Option(LOGON, ("--logon",),
                "with --autodiscover and --rpc/--mapi: log on to every node with the"
                " Autodiscover credentials (NTLM/Negotiate with channel binding): RPC echo and the"
-               " endpoints 6001, 6002, 6004 with --rpc, a MAPI PING with --mapi; only after"
-               " Autodiscover accepted the credentials", action="store_true"),
+               " endpoints 6001, 6002, 6004 with --rpc, a MAPI mailbox logon (Connect, PING,"
+               " Disconnect) with --mapi; only after Autodiscover accepted the credentials",
+               action="store_true"),
         Option(LOGON, ("--extended-protection",),
                "with --logon: accept (default): a logon refused with channel binding but"
                " accepted without it is CRITICAL; require: also WARNING when a node accepts a"

@@ -154,10 +154,18 @@ class OutlookAnywhere(nagiosplugin.Resource):
             return LogonFacts(skipped="autodiscover")
         exch = document.provider("EXCH")
         server = exch.server if exch is not None else ""
-        facts = LogonFacts(server=server, mailbox=server)
-        if not logon.usable_server(server):
+        facts = LogonFacts(server=server, mailbox=server, legacy_dn=document.legacy_dn)
+        if t.rpc and not logon.usable_server(server):
             facts.skipped = "no-server"
             return facts
+        if t.mapi:
+            facts.mailbox = logon.mailbox_id(document.mapi_mailstore) or server
+            if not logon.usable_server(facts.mailbox):
+                facts.skipped = "no-server"
+                return facts
+            if not document.legacy_dn or not document.legacy_dn.isascii():
+                facts.skipped = "no-legacy-dn"
+                return facts
         reachable = tuple(n.address for n in nodes if not n.failure and n.leaf is not None)
         if not reachable or host is None:
             facts.skipped = "no-node"
@@ -219,12 +227,16 @@ def _perfdata(facts: CheckFacts) -> Iterator[nagiosplugin.Metric]:
 
 
 def _logon_perfdata(logon: LogonFacts) -> Iterator[nagiosplugin.Metric]:
-    """logon_time: the slowest node's accepted authentication; rpc_endpoint_time: the slowest
-    CONN/A1 -> CONN/C2."""
+    """logon_time: the slowest node's accepted authentication; mailbox_logon_time: the slowest
+    MAPI Connect that succeeded; rpc_endpoint_time: the slowest CONN/A1 -> CONN/C2."""
     auths = [r.auth for r in logon.rpc or []] + [m.auth for m in logon.mapi or []]
     times = [auth.elapsed for auth in auths if auth.elapsed is not None]
     if times:
         yield nagiosplugin.Metric("logon_time", round(max(times), 4), "s", 0, context="time")
+    connected = [m.connect_elapsed for m in logon.mapi or [] if m.logged_on]
+    if connected:
+        slowest = round(max(t for t in connected if t is not None), 4)
+        yield nagiosplugin.Metric("mailbox_logon_time", slowest, "s", 0, context="time")
     reached = [e.elapsed for r in logon.rpc or [] for e in r.endpoints if e.elapsed is not None]
     if reached:
         slowest = round(max(reached), 4)

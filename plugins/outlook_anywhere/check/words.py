@@ -338,6 +338,29 @@ MAPI_RESPONSE_CODES = {
     "17": "invalid response",
     "18": "endpoint shutting down",
 }
+# [MS-OXCDATA] 2.4 / [MS-OXCSTOR] 3.2.5.1.3: the ErrorCode of a refused Connect
+MAILBOX_ERRORS = {
+    0x000003EB: "unknown user: no mailbox for this account",
+    0x000003ED: "the server is stopping",
+    0x000003EE: "the user's protocol settings are incorrect",
+    0x000003F0: "the server is out of memory",
+    0x000003F2: "no access rights to the mailbox",
+    0x00000478: "wrong server: the mailbox is not on this server (moved?)",
+    0x0000047F: "server busy: too many logons to a mailbox not hosted here",
+    0x0000050C: "the mailbox is being moved",
+    0x0000096C: "the mailbox is disabled",
+    0x000006BB: "server busy",
+    0x80040111: "logon failed",
+    0x80070005: "access denied",
+}
+# The steps of a logon (facts.logon STEP_*), as the long output says them
+_STEPS = {
+    "echo": "the echo",
+    "virtual connections": "the virtual connections",
+    "Connect": "Connect",
+    "PING": "the PING in its session",
+    "Disconnect": "Disconnect",
+}
 # Why a logon or a channel got no verdict (Authentication.detail, Endpoint.detail)
 _NO_VERDICT = {
     "timeout": "no answer within the deadline",
@@ -442,6 +465,41 @@ def _logon(ev: dict[str, object], limit: int) -> str:
         "broken installation: Python module pyspnego is not installed"
         f" ({protocol} accepts only NTLM/Negotiate)"
     )
+
+
+def mailbox_error_text(code: object) -> str:
+    if not isinstance(code, int):
+        return shown(code, 16)
+    meaning = MAILBOX_ERRORS.get(code)
+    return f"{code:#x} ({meaning})" if meaning else f"{code:#x}"
+
+
+def _step(step: object) -> str:
+    return _STEPS.get(str(step), shown(step, 30))
+
+
+def _mailbox(ev: dict[str, object], limit: int) -> str:
+    """The mailbox logon: cut off, a step without answer, Connect refused, no LegacyDN."""
+    kind, protocol = ev["kind"], ev.get("protocol", "")
+    if kind == k.LOGON_CUT_OFF:
+        return f"{protocol} logon cut off by the deadline during {_step(ev.get('step'))}"
+    if kind == k.LOGON_STEP_FAILED:
+        step = _step(ev.get("step")).removeprefix("the ").replace(" its ", " the ")
+        return f"{protocol} {step} failed: {_no_verdict(ev.get('detail'))}"
+    if kind == k.LOGON_NO_LEGACY_DN:
+        return "Autodiscover publishes no User/LegacyDN: no mailbox logon tried"
+    status, code = str(ev.get("status", "")), ev.get("code")
+    if not status.startswith("200"):
+        extra = f", X-ResponseCode {response_code_text(code)}" if code else ""
+        return f"mailbox logon refused: Connect answered {wire(status, limit)}{extra}"
+    refused = "mailbox logon refused: Connect answered"
+    if code != "0":
+        return f"{refused} X-ResponseCode {response_code_text(code)}"
+    if ev.get("status_code"):
+        return f"{refused} StatusCode {mailbox_error_text(ev['status_code'])}"
+    if ev.get("error_code") is None:
+        return f"{refused} without StatusCode and ErrorCode"
+    return f"{refused} ErrorCode {mailbox_error_text(ev['error_code'])}"
 
 
 def _echo(ev: dict[str, object], limit: int) -> str:
@@ -692,13 +750,22 @@ _PHRASES = {
     k.ECHO_FAILED: _echo,
     k.ENDPOINT_FAILED: _endpoint,
     k.PING_FAILED: _ping,
+    **{
+        kind: _mailbox
+        for kind in (
+            k.LOGON_CUT_OFF,
+            k.LOGON_STEP_FAILED,
+            k.LOGON_NO_LEGACY_DN,
+            k.MAILBOX_LOGON_FAILED,
+        )
+    },
 }
 
 
 def phrase(finding: Finding, limit: int = LONG) -> str:
     """What is wrong, without its subject or fix: the same words on the first line and below."""
     ev = finding.evidence
-    if finding.kind.startswith(("rpc-", "mapi-", "logon-", "proxy-")):
+    if finding.kind.startswith(("rpc-", "mapi-", "logon-", "proxy-", "mailbox-")):
         ev = {**ev, "kind": finding.kind}
     return _PHRASES[finding.kind](ev, limit)
 
@@ -904,13 +971,18 @@ def logon_text(rpc: object | None, mapi: object | None) -> str:
         said = _binding_text(mapi.auth, "MAPI")
         if said:
             parts.append(said)
-        if mapi.status is not None and mapi.auth.accepted:
+        if mapi.logged_on:  # "mailbox logon" only where Connect succeeded
+            took = f" in {_ms(mapi.connect_elapsed)}" if mapi.connect_elapsed is not None else ""
+            parts.append(f"mailbox logon (Connect){took}")
+        if mapi.request == "PING" and mapi.status is not None and mapi.auth.accepted:
             code = mapi.response_code
             parts.append(
                 f"PING {mapi.status}"
                 + (f" X-ResponseCode {response_code_text(code)}" if code else "")
                 + (f" {_ms(mapi.elapsed)}" if mapi.elapsed is not None else "")
             )
+        if mapi.session:
+            parts.append("Disconnect answered" if mapi.disconnected else "Disconnect not answered")
     return "; ".join(parts)
 
 
@@ -976,7 +1048,9 @@ def _all_well(verdict: Verdict, facts: CheckFacts, policy: Policy) -> str:
         schemes = dict.fromkeys(s for r in facts.rpc for s in r.schemes)
         text += f", rpcproxy.dll 401 ({', '.join(wire(s, 20) for s in schemes)})"
     if logged_on and logon is not None:
-        done = (["echo, 6001/6002/6004"] if logon.rpc else []) + (["PING"] if logon.mapi else [])
+        done = (["echo, 6001/6002/6004"] if logon.rpc else []) + (
+            ["mailbox logon"] if logon.mapi else []
+        )
         text += f", logged on: {', '.join(done)}"
     elif facts.mapi:
         text += ", MAPI over HTTP answers"

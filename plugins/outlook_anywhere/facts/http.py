@@ -98,6 +98,7 @@ class Document(_Plain):
         "action",
         "error_code",
         "error_message",
+        "legacy_dn",
         "mapi_addressbook",
         "mapi_mailstore",
         "providers",
@@ -115,6 +116,7 @@ class Document(_Plain):
         providers: tuple[Provider, ...] = (),
         mapi_mailstore: str = "",
         mapi_addressbook: str = "",
+        legacy_dn: str = "",
     ) -> None:
         self.action = action
         self.redirect_url = redirect_url
@@ -126,6 +128,7 @@ class Document(_Plain):
         # the external one where both are published
         self.mapi_mailstore = mapi_mailstore
         self.mapi_addressbook = mapi_addressbook
+        self.legacy_dn = legacy_dn  # User/LegacyDN: the mailbox's DN, the UserDn of a Connect
 
     def provider(self, kind: str) -> Provider | None:
         return next((p for p in self.providers if p.type.upper() == kind), None)

@@ -97,14 +97,34 @@ class Endpoint(_Plain):
         self.elapsed = elapsed
 
 
+# The steps of a logon (RpcLogon.step, MapiLogon.step): what it was doing when the deadline came
+STEP_ECHO = "echo"  # the logon and the echo: one request
+STEP_CHANNELS = "virtual connections"
+STEP_CONNECT = "Connect"  # the MAPI logon and Connect: one request
+STEP_PING = "PING"
+STEP_DISCONNECT = "Disconnect"
+
+
 class RpcLogon(_Plain):
     """RPC over HTTP on one node: the authenticated echo, then the three endpoints."""
 
-    __slots__ = ("address", "auth", "echo", "echo_detail", "endpoints", "reason", "status")
+    __slots__ = (
+        "address",
+        "auth",
+        "cut_off",
+        "echo",
+        "echo_detail",
+        "endpoints",
+        "reason",
+        "status",
+        "step",
+    )
 
     def __init__(self, address: str, auth: Authentication | None = None) -> None:
         self.address = address
         self.auth = auth if auth is not None else Authentication()
+        self.step = ""  # the step under way ("" before the first and once the last ended)
+        self.cut_off = ""  # the step the deadline ended ("" when it did not)
         # ok (an RTS echo), garbage (200 with a body that is not one: ``echo_detail`` the
         # reader's kind), status (another HTTP status), failed (no answer), "" (not tried)
         self.echo = ""
@@ -140,33 +160,66 @@ class MapiProbe(_Plain):
 
 
 class MapiLogon(_Plain):
-    """The authenticated PING of /mapi/emsmdb/ on one node."""
+    """The mailbox logon over MAPI/HTTP on one node ([MS-OXCMAPIHTTP]): Connect, a PING in the
+    session it opened, Disconnect."""
 
-    __slots__ = ("address", "auth", "elapsed", "error", "reason", "response_code", "status")
+    __slots__ = (
+        "address",
+        "auth",
+        "connect_elapsed",
+        "cut_off",
+        "disconnected",
+        "elapsed",
+        "error",
+        "error_code",
+        "reason",
+        "request",
+        "response_code",
+        "session",
+        "status",
+        "status_code",
+        "step",
+    )
 
     def __init__(self, address: str, auth: Authentication | None = None) -> None:
         self.address = address
         self.auth = auth if auth is not None else Authentication()
+        self.step = ""  # the step under way (STEP_CONNECT, STEP_PING, STEP_DISCONNECT)
+        self.cut_off = ""  # the step the deadline ended ("" when it did not)
+        # the last request answered and its answer: Connect, or PING once Connect succeeded
+        self.request = ""
         self.status: int | None = None
         self.reason = ""
-        self.response_code = ""  # X-ResponseCode as sent ("" when absent)
-        self.error = ""  # no answer
-        self.elapsed: float | None = None
+        self.response_code = ""  # X-ResponseCode as sent, the final one ("" when absent)
+        self.status_code: int | None = None  # Connect's StatusCode, ErrorCode
+        self.error_code: int | None = None
+        self.session = False  # Connect opened a session (cookies set)
+        self.disconnected = False  # ... and Disconnect was answered
+        self.connect_elapsed: float | None = None  # Connect sent to its answer
+        self.error = ""  # no answer (the HttpError kind)
+        self.elapsed: float | None = None  # the PING
+
+    @property
+    def logged_on(self) -> bool:
+        """Connect succeeded: HTTP 200, X-ResponseCode 0, StatusCode and ErrorCode 0."""
+        return self.status_code == 0 and self.error_code == 0
 
 
 class LogonFacts(_Plain):
     """Everything ``--logon`` learned, node by node."""
 
-    __slots__ = ("mailbox", "mapi", "rpc", "server", "skipped")
+    __slots__ = ("legacy_dn", "mailbox", "mapi", "rpc", "server", "skipped")
 
     def __init__(
         self,
         server: str = "",
         mailbox: str = "",
         skipped: str = "",
+        legacy_dn: str = "",
     ) -> None:
         self.server = server  # the EXCH Server Autodiscover published: <server> of the RPC URLs
         self.mailbox = mailbox  # the MailboxId of MAPI over HTTP
+        self.legacy_dn = legacy_dn  # Autodiscover's User/LegacyDN: the UserDn of Connect
         # why no node was logged on to: autodiscover (it did not accept the credentials),
         # no-server (no EXCH Server published), no-node; "" when it was tried
         self.skipped = skipped

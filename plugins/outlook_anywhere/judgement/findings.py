@@ -78,6 +78,10 @@ LOGON_NTLM_MISSING = "logon-ntlm-missing"
 ECHO_FAILED = "echo-failed"
 ENDPOINT_FAILED = "endpoint-failed"
 PING_FAILED = "ping-failed"
+LOGON_CUT_OFF = "logon-cut-off"  # evidence "step": what the logon was doing at the deadline
+LOGON_STEP_FAILED = "logon-step-failed"  # a MAPI step after the logon got no answer
+LOGON_NO_LEGACY_DN = "logon-no-legacy-dn"
+MAILBOX_LOGON_FAILED = "mailbox-logon-failed"  # Connect refused: StatusCode, ErrorCode
 # Revocation (--revocation) of a certificate of the chain a node sends
 REVOKED = "revoked"
 CRL_LAPSED = "crl-lapsed"

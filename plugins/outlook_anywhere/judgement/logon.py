@@ -88,9 +88,18 @@ def judge_authentication(
     return [Finding(k.LOGON_REFUSED, Critical, node, ev)]
 
 
+def _cut_off(at: str, protocol: str, step: str, found: list[Finding]) -> list[Finding]:
+    """A logon the deadline ended: CRITICAL naming the step, never OK and never "not tried";
+    the authentication's own "no answer in time" is this same fact, said once."""
+    kept = [x for x in found if x.kind != k.LOGON_FAILED]
+    return [*kept, Finding(k.LOGON_CUT_OFF, Critical, at, {"protocol": protocol, "step": step})]
+
+
 def judge_rpc_logon(facts: RpcLogon, extended_protection: str) -> list[Finding]:
     at = facts.address
     found = judge_authentication(at, "RPC", facts.auth, extended_protection)
+    if facts.cut_off and not facts.endpoints:
+        return _cut_off(at, "RPC", facts.cut_off, found)
     if not facts.auth.accepted:
         return found
     if facts.echo == "status":
@@ -114,16 +123,31 @@ def judge_rpc_logon(facts: RpcLogon, extended_protection: str) -> list[Finding]:
 
 
 def judge_mapi_logon(facts: MapiLogon, extended_protection: str) -> list[Finding]:
+    """The mailbox logon: Connect accepted (StatusCode and ErrorCode 0), then the PING in its
+    session answered X-ResponseCode 0."""
     at = facts.address
     found = judge_authentication(at, "MAPI", facts.auth, extended_protection)
-    if not facts.auth.accepted or facts.status is None:
+    if facts.cut_off:
+        return _cut_off(at, "MAPI", facts.cut_off, found)
+    if not facts.auth.accepted:
         return found
+    if facts.error:
+        failed = {"protocol": "MAPI", "step": facts.request or "Connect", "detail": facts.error}
+        return [*found, Finding(k.LOGON_STEP_FAILED, Critical, at, failed)]
+    if facts.status is None:
+        return found
+    status = f"{facts.status} {facts.reason}".strip()
+    if facts.request == "Connect" and not facts.logged_on:
+        evidence: dict[str, object] = {
+            "status": status,
+            "code": facts.response_code,
+            "status_code": facts.status_code,
+            "error_code": facts.error_code,
+        }
+        return [*found, Finding(k.MAILBOX_LOGON_FAILED, Critical, at, evidence)]
     if facts.status == 200 and facts.response_code == "0":
         return found
-    evidence = {
-        "status": f"{facts.status} {facts.reason}".strip(),
-        "code": facts.response_code,
-    }
+    evidence = {"status": status, "code": facts.response_code}
     return [*found, Finding(k.PING_FAILED, Critical, at, evidence)]
 
 
@@ -132,6 +156,8 @@ def judge_logon(facts: LogonFacts, extended_protection: str) -> list[Finding]:
     Autodiscover finding says so, nothing here."""
     if facts.skipped == "no-server":
         return [Finding(k.LOGON_NO_SERVER, Critical, None, {"server": facts.server})]
+    if facts.skipped == "no-legacy-dn":
+        return [Finding(k.LOGON_NO_LEGACY_DN, Critical, None)]
     found: list[Finding] = []
     for rpc in facts.rpc or []:
         found += judge_rpc_logon(rpc, extended_protection)

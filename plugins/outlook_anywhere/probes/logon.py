@@ -3,15 +3,21 @@
 Per node, concurrently: with ``--rpc``, an authenticated echo of the RPC proxy, then a virtual
 connection to each RPC endpoint Outlook uses (6001 mail store, 6002 directory referral, 6004
 address book) of the EXCH server Autodiscover published, CONN/C2 on the OUT channel proving the
-endpoint answered; with ``--mapi``, an authenticated PING of ``/mapi/emsmdb/``.
+endpoint answered; the echo and the channels carry the ``?<server>:<port>`` query.  With
+``--mapi``, a mailbox logon over MAPI/HTTP: ``Connect`` with the mailbox's LegacyDN, a ``PING``
+in the session it opened, ``Disconnect``.
 
 Account safety: the caller logs on only after Autodiscover accepted the credentials.  Per node
 and protocol the first authentication decides: NTLM and Negotiate always carry the
 ``tls-server-end-point`` binding of the certificate that node presented; a logon refused with
 the binding is retried once without it (to tell Extended Protection apart from a refused
-account), and a logon refused twice is never tried again in this check.  The endpoints and the
-PING reuse what was accepted.  Nothing changes on the server: an echo, channels that are closed
-after CONN/C2, a PING.
+account), and a logon refused twice is never tried again in this check.  The endpoints, the
+PING and Disconnect reuse what was accepted.  The only server state touched is the MAPI session
+the plugin opens itself, and it is always disconnected: Connect and PING work to a deadline a
+little earlier than the check's, which leaves Disconnect its time on the deadline path too.
+
+A node still at work when the deadline comes is recorded with the step it was in
+(``cut_off``), never as not tried.
 
 Credentials go only over TLS that verifies for the host name (the chain against ``--ca-file``
 or the system store), as with Autodiscover.
@@ -25,7 +31,7 @@ import time
 import uuid
 
 from ..facts import logon as f
-from ..transport import TRACE, Deadline, client_context, fan_out, rts, wire_text
+from ..transport import TRACE, Deadline, client_context, fan_out, mapihttp, rts, wire_text
 from ..transport import auth as httpauth
 from ..transport.http import Connection, HttpError, Response, auth_schemes
 
@@ -109,10 +115,13 @@ class _Node:
         headers: list[tuple[str, str]],
         body: bytes = b"",
         stream: bool = False,
+        probe: tuple[list[tuple[str, str]], bytes] | None = None,
     ) -> tuple[Connection, Response | None]:
         """The first logon of this node and protocol, with the binding, and the one retry
         without it after a refusal; fills ``auth``.  Returns the connection and the answer to
-        the accepted logon (None when none was accepted)."""
+        the accepted logon (None when none was accepted).  ``probe``: the headers and body of
+        the request that asks whether the node also takes a logon without binding, when the
+        logon's own request must not be sent twice (a MAPI Connect opens a session)."""
         if auth.scheme == "Basic":
             auth.binding_sent = False
             conn, response = self._attempt(conn, None, auth, method, path, headers, body, stream)
@@ -122,7 +131,7 @@ class _Node:
         conn, response = self._attempt(conn, True, auth, method, path, headers, body, stream)
         auth.outcome = _outcome(response)
         if auth.outcome == f.ACCEPTED and self.unbound:
-            self._unbound(auth, method, path, headers, body)
+            self._unbound(auth, method, path, *(probe or (headers, body)))
         if auth.outcome != f.REFUSED:
             return conn, response if auth.outcome == f.ACCEPTED else None
         conn.close()
@@ -283,36 +292,49 @@ def _failure(auth: f.Authentication, exc: Exception) -> None:
 # -- RPC over HTTP --------------------------------------------------------------------------
 
 
+def echo_path(server: str) -> str:
+    """The echo's URL: like a channel's, with the ``?<server>:<port>`` query ([MS-RPCH]
+    2.1.2.1.5, 2.2.2: it MUST be present; every client sends it)."""
+    return f"{RPC_PATH}?{server}:{f.ENDPOINT_PORTS[0]}"
+
+
 def logon_rpc(node: _Node, server: str, facts: f.RpcLogon) -> None:
     """The echo, then the endpoints; fills ``facts`` as it goes (a node still busy at the
-    deadline is judged on what it did)."""
+    deadline is judged on what it did, and on the step it was in)."""
     auth = facts.auth
     conn: Connection | None = None
+    path = echo_path(server)
+    facts.step = f.STEP_ECHO
     try:
-        conn, auth.offered, first = node.offered("RPC_IN_DATA", RPC_PATH, RPC_HEADERS)
+        conn, auth.offered, first = node.offered("RPC_IN_DATA", path, RPC_HEADERS)
         if first is not None and first.status != 401:
             # not asking for credentials at all: the --rpc probe judges that
             auth.detail = f"status-{first.status}"
             facts.echo, facts.status, facts.reason = "status", first.status, first.reason
             return
         if not _choose(auth):
+            facts.step = ""
             return
-        conn, response = node.authenticate(auth, conn, "RPC_IN_DATA", RPC_PATH, RPC_HEADERS)
+        conn, response = node.authenticate(auth, conn, "RPC_IN_DATA", path, RPC_HEADERS)
     except (HttpError, httpauth.AuthError) as exc:
         _failure(auth, exc)
+        _cut_off(facts, exc)
         return
     finally:
         if conn is not None:
             conn.close()
     _trace_auth(node.address, "RPC", auth)
     if response is None:
+        facts.step = ""
         return
     _read_echo(facts, response)
     TRACE(node.address, f"echo: {facts.echo} {facts.echo_detail}".strip())
     if facts.echo != "ok":
+        facts.step = ""
         return
     endpoints = [f.Endpoint(port) for port in f.ENDPOINT_PORTS]
     facts.endpoints = endpoints
+    facts.step = f.STEP_CHANNELS
     fan_out(
         facts.endpoints, lambda endpoint: _virtual_connection(node, auth, server, endpoint),
         node.deadline,
@@ -321,6 +343,14 @@ def logon_rpc(node: _Node, server: str, facts: f.RpcLogon) -> None:
         if not endpoint.outcome:
             endpoint.outcome, endpoint.detail = f.CHANNEL_FAILED, "timeout"
         TRACE(node.address, f"{endpoint.port}: {endpoint.outcome} {', '.join(endpoint.pdus)}")
+    facts.step = ""  # each endpoint that did not answer in time says so itself
+
+
+def _cut_off(facts: f.RpcLogon | f.MapiLogon, exc: Exception) -> None:
+    """The deadline ended the step under way (another failure is no cut-off)."""
+    if isinstance(exc, HttpError) and exc.kind == "timeout":
+        facts.cut_off = facts.step
+    facts.step = ""
 
 
 def _trace_auth(address: str, protocol: str, auth: f.Authentication) -> None:
@@ -389,13 +419,21 @@ def _channel_answer(endpoint: f.Endpoint, response: Response) -> bool:
         return True
     if response.status == 401:
         endpoint.outcome = f.CHANNEL_REFUSED
-    elif response.status == 503 and "rpc error" in response.reason.lower():
+    elif response.status == 503 and rpc_error_code(response.reason) is not None:
         endpoint.outcome = f.RPC_ERROR
-        code = response.reason.lower().split("rpc error", 1)[1].strip(" :")
-        endpoint.code = wire_text(code.split(" ", 1)[0], 16)
+        endpoint.code = rpc_error_code(response.reason) or ""
     else:
         endpoint.outcome = f.HTTP_STATUS
     return False
+
+
+def rpc_error_code(reason: str) -> str | None:
+    """The hex code of a ``503 RPC Error: <hex>[, EEInfo: <base64>]`` reason ([MS-RPCH]
+    2.1.2.1.3), EEInfo dropped; None when the reason is not one."""
+    import re
+
+    found = re.match(r"\s*RPC Error\s*:?\s*([0-9A-Fa-f]{1,8})\b", reason, re.IGNORECASE)
+    return found.group(1).lower() if found else None
 
 
 def _read_out_channel(endpoint: f.Endpoint, conn: Connection, started: float) -> None:
@@ -433,41 +471,174 @@ def _read_out_channel(endpoint: f.Endpoint, conn: Connection, started: float) ->
 
 # -- MAPI over HTTP ---------------------------------------------------------------------------
 
+# Disconnect's share of the deadline: Connect and PING stop this much earlier, so that a
+# session opened is closed on the deadline path too (at most 1 s, a fifth of a short -t)
+DISCONNECT_RESERVE = 1.0
 
-def logon_mapi(node: _Node, path: str, facts: f.MapiLogon) -> None:
-    """The authenticated PING; fills ``facts``."""
+
+class _Mapi:
+    """The headers of one client's MAPI requests ([MS-OXCMAPIHTTP] 2.2.3.3): X-ClientInfo on
+    every one (MUST, 2.2.3.3.4), X-RequestId counting up, the session's cookies."""
+
+    def __init__(self) -> None:
+        self.client = f"{{{str(uuid.uuid4()).upper()}}}"
+        self.count = 0
+        self.jar: dict[str, str] = {}
+
+    def headers(self, kind: str) -> list[tuple[str, str]]:
+        self.count += 1
+        headers = [
+            ("User-Agent", "Microsoft Office/16.0 (check_outlook_anywhere)"),
+            ("Content-Type", "application/mapi-http"),
+            ("X-RequestType", kind),
+            ("X-RequestId", f"{self.client}:{self.count}"),
+            ("X-ClientInfo", f"{self.client}:{self.count}"),
+            ("X-ClientApplication", CLIENT_APPLICATION),
+            ("Connection", "Keep-Alive"),
+        ]
+        if self.jar:
+            headers.append(("Cookie", mapihttp.cookie_header(self.jar)))
+        return headers
+
+    def keep(self, response: Response) -> None:
+        """The cookies the answer sets (Connect: MapiContext, MapiSequence; later ones update)."""
+        self.jar.update(mapihttp.cookies(response.all("Set-Cookie")))
+
+
+def _read_mapi(facts: f.MapiLogon, kind: str, response: Response) -> mapihttp.Framed:
+    facts.request, facts.status, facts.reason = kind, response.status, response.reason
+    framed = mapihttp.unframe(response.body)
+    # the final X-ResponseCode is after DONE in a framed body (2.2.2.2), else in the head
+    code = framed.headers.get("x-responsecode") or response.header("X-ResponseCode") or ""
+    facts.response_code = wire_text(code, 16)
+    return framed
+
+
+def logon_mapi(
+    node: _Node, path: str, facts: f.MapiLogon, user_dn: str, deadline: Deadline
+) -> None:
+    """The mailbox logon: Connect (the logon's request), a PING in its session, Disconnect;
+    fills ``facts``.  ``node`` works to an earlier deadline than ``deadline``, the check's:
+    a session opened is disconnected before the check ends, whatever happened."""
     auth = facts.auth
-    headers = [
-        ("User-Agent", "Microsoft Office/16.0 (check_outlook_anywhere)"),
-        ("Content-Type", "application/mapi-http"),
-        ("X-RequestType", "PING"),
-        ("X-RequestId", f"{{{uuid.uuid4()}}}:1"),
-        ("X-ClientApplication", CLIENT_APPLICATION),
-        ("Connection", "Keep-Alive"),
-    ]
+    mapi = _Mapi()
     conn: Connection | None = None
+    facts.step = f.STEP_CONNECT
     try:
-        conn, auth.offered, first = node.offered("POST", path, headers)
+        conn, auth.offered, first = node.offered("POST", path, mapi.headers("PING"))
         if first is not None and first.status != 401:
             auth.detail = f"status-{first.status}"
-            facts.status, facts.reason = first.status, first.reason
-            facts.response_code = wire_text(first.header("X-ResponseCode") or "", 16)
+            _read_mapi(facts, "PING", first)
+            facts.step = ""
             return
         if not _choose(auth):
+            facts.step = ""
             return
-        conn, response = node.authenticate(auth, conn, "POST", path, headers, stream=True)
+        probe = (mapi.headers("PING"), b"")  # never a second session to ask about the binding
+        started = time.monotonic()
+        conn, response = node.authenticate(
+            auth, conn, "POST", path, mapi.headers("Connect"),
+            mapihttp.connect_body(user_dn), probe=probe,
+        )  # fmt: skip
+        _trace_auth(node.address, "MAPI", auth)
+        if response is None:
+            facts.step = ""
+            return
+        facts.connect_elapsed = time.monotonic() - started
+        mapi.keep(response)
+        facts.session = bool(mapi.jar)
+        framed = _read_mapi(facts, "Connect", response)
+        if response.status == 200 and facts.response_code == "0":
+            facts.status_code, facts.error_code = mapihttp.status_and_error(framed.body)
+        TRACE(
+            node.address, f"Connect: StatusCode {facts.status_code}, ErrorCode {facts.error_code}"
+        )
+        if not facts.logged_on:
+            facts.step = ""
+            return
+        facts.step = f.STEP_PING
+        started = time.monotonic()
+        conn, response = _mapi_request(node, auth, conn, path, mapi.headers("PING"), b"")
+        facts.elapsed = time.monotonic() - started
+        mapi.keep(response)
+        _read_mapi(facts, "PING", response)
+        TRACE(node.address, f"PING: X-ResponseCode {facts.response_code or '(none)'}")
+        facts.step = ""
     except (HttpError, httpauth.AuthError) as exc:
-        _failure(auth, exc)
-        return
+        if facts.step == f.STEP_CONNECT and not auth.accepted:
+            _failure(auth, exc)  # the logon itself got no verdict
+        else:  # a step of the session got no answer
+            facts.request, facts.error = facts.step, exc.kind
+        _cut_off(facts, exc)
+    finally:
+        if mapi.jar:
+            _disconnect(node, auth, conn, path, mapi, facts, deadline)
+        elif conn is not None:
+            conn.close()
+
+
+def _disconnect(
+    node: _Node,
+    auth: f.Authentication,
+    conn: Connection | None,
+    path: str,
+    mapi: _Mapi,
+    facts: f.MapiLogon,
+    deadline: Deadline,
+) -> None:
+    """Disconnect the session Connect opened (2.2.4.3), with the rest of the check's time."""
+    step, facts.step = facts.step, f.STEP_DISCONNECT
+    try:
+        if conn is not None and conn.closed:
+            conn = None
+        if conn is not None:
+            conn.deadline = deadline
+        conn, response = _mapi_request(
+            node, auth, conn, path, mapi.headers("Disconnect"), mapihttp.disconnect_body(),
+            deadline,
+        )  # fmt: skip
+        facts.disconnected = response.status == 200
+        TRACE(node.address, f"Disconnect: HTTP {response.status}")
+        facts.step = step
+    except (HttpError, httpauth.AuthError) as exc:
+        if not facts.cut_off:
+            _cut_off(facts, exc)
     finally:
         if conn is not None:
             conn.close()
-    _trace_auth(node.address, "MAPI", auth)
-    if response is not None:
-        facts.status, facts.reason = response.status, response.reason
-        facts.response_code = wire_text(response.header("X-ResponseCode") or "", 16)
-        facts.elapsed = response.elapsed
-        TRACE(node.address, f"PING: X-ResponseCode {facts.response_code or '(none)'}")
+
+
+def _mapi_request(
+    node: _Node,
+    auth: f.Authentication,
+    conn: Connection | None,
+    path: str,
+    headers: list[tuple[str, str]],
+    body: bytes,
+    deadline: Deadline | None = None,
+) -> tuple[Connection, Response]:
+    """One request of the session: on the logged-on connection while the server keeps it (NTLM
+    authenticates a connection), else on a new one logged on the way the node accepted."""
+    if conn is not None and not conn.closed and auth.scheme != "Basic":
+        response = conn.request("POST", path, node.host, headers, body)
+        if response.status != 401:
+            return conn, response
+        conn.close()
+    conn, answer = node.channel(auth, "POST", path, headers, body, deadline=deadline)
+    if answer is None:  # pragma: no cover - channel reads an answer without a length
+        raise HttpError("protocol", "no answer")
+    return conn, answer
+
+
+def mailbox_id(url: str) -> str:
+    """The MailboxId of a published MailStore URL ("" without one)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    try:
+        query = urlsplit(url).query
+    except ValueError:
+        return ""
+    return parse_qs(query).get("MailboxId", [""])[0]
 
 
 def mapi_path(mailbox: str, url: str) -> str:
@@ -500,6 +671,10 @@ def logon_all(
     ctx = client_context(verify=True, ca_file=ca_file, check_hostname=True)
     path = mapi_path(facts.mailbox, mapi_url)
     nodes = [_Node(a, port, host, account, ctx, deadline, unbound) for a in addresses]
+    # Connect and PING end before the check does: a session opened is then disconnected
+    session = Deadline(deadline.seconds, reserve=0)
+    session.at = deadline.at - min(DISCONNECT_RESERVE, deadline.seconds / 5)
+    mapi_nodes = [_Node(a, port, host, account, ctx, session, unbound) for a in addresses]
     if rpc:
         facts.rpc = [f.RpcLogon(a) for a in addresses]
     if mapi:
@@ -516,7 +691,7 @@ def logon_all(
             logon_rpc(nodes[i], facts.server, facts.rpc[i])
         else:
             assert facts.mapi is not None
-            logon_mapi(nodes[i], path, facts.mapi[i])
+            logon_mapi(mapi_nodes[i], path, facts.mapi[i], facts.legacy_dn, deadline)
 
     outcomes = fan_out(work, run, deadline)
     for (kind, i), (finished, outcome) in zip(work, outcomes, strict=True):
@@ -525,7 +700,10 @@ def logon_all(
         if isinstance(outcome, BaseException):
             item.auth.detail = "internal"
             item.auth.outcome = item.auth.outcome or f.FAILED
-        elif not finished and not item.auth.outcome:
+            continue
+        if not finished and not item.cut_off:  # still at work: never "not tried", never OK
+            item.cut_off = item.step or (f.STEP_ECHO if kind == "rpc" else f.STEP_CONNECT)
+        if not finished and not item.auth.outcome:
             item.auth.outcome, item.auth.detail = f.FAILED, "timeout"
         elif not finished and isinstance(item, f.RpcLogon):
             for endpoint in item.endpoints:  # still waiting at the deadline

@@ -72,6 +72,7 @@ class Connection:
         self.deadline = deadline
         self.buffer = b""
         self.closed = False
+        self._body: Body | None = None  # the streamed body (see ``stream``)
         self._tls: TlsChannel | None = None
         try:
             self.sock = connect(address, port, deadline)
@@ -149,14 +150,15 @@ class Connection:
 
         ``length``: the Content-Length to declare when ``body`` is only the start of the body
         (an RPC IN channel).  ``stream``: read the head only and keep the connection open; the
-        body is then read with :meth:`read_some` (an RPC OUT channel, whose body never ends)."""
+        body is then read with :meth:`read_some` (an RPC OUT channel, whose body never ends).
+        Interim ``1xx`` answers are skipped."""
         started = time.monotonic()
         self.send_request(method, path, host, headers, body, length)
         try:
             response = self._read_head()
             response.elapsed = time.monotonic() - started
             if stream:
-                pass
+                self._body = Body(self, response)
             elif read_body and method != "HEAD" and response.status not in (204, 304):
                 response.body = self._read_body(response)
             else:
@@ -196,13 +198,13 @@ class Connection:
             raise  # pragma: no cover - _fail raises
 
     def read_some(self) -> bytes:
-        """The next bytes of a streamed body (see ``stream``), b"" at its end; every read bounded
-        by the connection's deadline; raise :class:`HttpError`."""
-        if self.buffer:
-            data, self.buffer = self.buffer, b""
-            return data
+        """The next bytes of a streamed body (see ``stream``), de-framed (chunked, Content-Length
+        or up to the close), b"" at its end; every read bounded by the connection's deadline;
+        raise :class:`HttpError`."""
         try:
-            return self._recv()
+            if self._body is None:
+                raise HttpError("protocol", "no streamed body")
+            return self._body.read()
         except BaseException as exc:
             self._fail(exc)
             raise  # pragma: no cover - _fail raises
@@ -241,6 +243,18 @@ class Connection:
         return line
 
     def _read_head(self) -> Response:
+        """The final response's head: ``1xx`` interim answers are read and skipped (RFC 7231
+        6.2), at most :data:`MAX_INTERIM` of them."""
+        for _ in range(MAX_INTERIM + 1):
+            response, version = self._one_head()
+            if not 100 <= response.status < 200 or response.status == 101:
+                connection = (response.header("Connection") or "").lower()
+                response.keep_alive = version == "HTTP/1.1" and "close" not in connection
+                return response
+            TRACE(self.address, f"HTTP {response.status} (interim, skipped)")
+        raise HttpError("protocol", f"more than {MAX_INTERIM} interim (1xx) answers")
+
+    def _one_head(self) -> tuple[Response, str]:
         status_line = self._line().decode("latin-1")
         parts = status_line.split(" ", 2)
         if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
@@ -255,60 +269,148 @@ class Connection:
             name, sep, value = line.decode("latin-1").partition(":")
             if sep:
                 response.headers.append((name.strip(), value.strip()))
-        connection = (response.header("Connection") or "").lower()
-        response.keep_alive = parts[0] == "HTTP/1.1" and "close" not in connection
-        return response
+        return response, parts[0]
 
     def _read_body(self, response: Response) -> bytes:
+        """The whole body, at most :data:`MAX_BODY` bytes."""
+        body = Body(self, response)
+        if body.left is not None and body.left > MAX_BODY and not body.chunked:
+            raise HttpError("too-big", f"response body of {body.left} bytes (over {_mib()})")
+        parts: list[bytes] = []
+        size = 0
+        while True:
+            data = body.read()
+            if not data:
+                return b"".join(parts)
+            size += len(data)
+            # the framing is bounded too: a million 1-byte chunks is no answer either
+            if size > MAX_BODY or body.wire > 2 * MAX_BODY:
+                raise HttpError("too-big", f"response body over {_mib()}")
+            parts.append(data)
+
+
+# The interim (1xx) answers skipped before a final one at most
+MAX_INTERIM = 10
+# The hex digits of a chunk size (16: sizes up to 2**64 - 1; more is an attack, not a body)
+MAX_CHUNK_DIGITS = 16
+_HEX = frozenset(b"0123456789abcdefABCDEF")
+
+
+class Body:
+    """The body of one response as it arrives, whatever its framing (RFC 7230 3.3.3): chunked
+    (extensions ignored, trailers skipped), ``Content-Length``, or up to the connection's close.
+    :meth:`read` hands back the next de-framed bytes, b"" at the end.  A chunk's declared size
+    is only counted down, never allocated, so a hostile size costs no memory; every buffer is
+    parsed once (no copy per chunk), and :attr:`wire` counts the bytes read with their framing,
+    so that a limit on it bounds the time a stream of tiny chunks costs.  Every read is bounded
+    by the connection's deadline; raises :class:`HttpError`."""
+
+    __slots__ = ("chunked", "conn", "done", "left", "response", "separator", "wire")
+
+    def __init__(self, conn: Connection, response: Response) -> None:
+        self.conn = conn
+        self.response = response
+        self.done = False
+        self.wire = 0
+        self.separator = False  # the CRLF after a chunk's data is still to come
         encoding = (response.header("Transfer-Encoding") or "").lower()
-        if "chunked" in encoding:
-            return self._read_chunked()
+        # chunked must be the last coding; it wins over a Content-Length (RFC 7230 3.3.3)
+        self.chunked = encoding.rsplit(",", 1)[-1].strip() == "chunked"
+        self.left: int | None = 0  # bytes left of this chunk or body; None: up to the close
+        if self.chunked:
+            return
         length_text = response.header("Content-Length")
-        if length_text is not None:
-            if not length_text.strip().isdigit():
-                raise HttpError("protocol", "invalid Content-Length")
-            length = int(length_text)
-            if length > MAX_BODY:
-                raise HttpError("too-big", f"response body of {length} bytes (over {_mib()})")
-            return self._read_exact(length)
-        response.keep_alive = False
-        return self._read_to_close()
+        if length_text is None or encoding:
+            self.left = None
+            response.keep_alive = False
+            return
+        values = {v.strip() for v in length_text.split(",")}  # "5, 5" is one length
+        value = values.pop() if len(values) == 1 else ""
+        if not value.isdigit() or not value.isascii() or len(value) > 19:
+            raise HttpError("protocol", "invalid Content-Length")
+        self.left = int(value)
+        self.done = self.left == 0
 
-    def _read_exact(self, length: int) -> bytes:
-        while len(self.buffer) < length:
-            chunk = self._recv()
-            if not chunk:
+    def read(self) -> bytes:
+        conn = self.conn
+        while not self.done:
+            if self.chunked:
+                data = self._chunks()
+                if data or self.done:
+                    return data
+            elif conn.buffer:
+                if self.left is None:
+                    data, conn.buffer = conn.buffer, b""
+                else:
+                    data, conn.buffer = conn.buffer[: self.left], conn.buffer[self.left :]
+                    self.left -= len(data)
+                    self.done = self.left == 0
+                self.wire += len(data)
+                return data
+            more = conn._recv()
+            if not more:
+                if self.left is None:  # close-delimited: this is the end
+                    self.done = True
+                    return b""
                 raise HttpError("closed", "server closed the connection in the middle of a body")
-            self.buffer += chunk
-        body, self.buffer = self.buffer[:length], self.buffer[length:]
-        return body
+            conn.buffer += more
+        return b""
 
-    def _read_to_close(self) -> bytes:
+    def _chunks(self) -> bytes:
+        """The data of every chunk the buffer holds, parsed in one pass."""
+        conn = self.conn
+        buf, at, parts = conn.buffer, 0, []
+        assert self.left is not None
         while True:
-            if len(self.buffer) > MAX_BODY:
-                raise HttpError("too-big", f"response body over {_mib()}")
-            chunk = self._recv()
-            if not chunk:
-                body, self.buffer = self.buffer, b""
-                return body
-            self.buffer += chunk
+            if self.left:
+                part = buf[at : at + self.left]
+                parts.append(part)
+                at += len(part)
+                self.left -= len(part)
+                if self.left:
+                    break
+                self.separator = True
+            if self.separator:
+                if len(buf) - at < 2:
+                    break
+                if buf[at : at + 2] != b"\r\n":
+                    raise HttpError("protocol", "invalid chunked encoding")
+                at += 2
+                self.separator = False
+            end = buf.find(b"\r\n", at)
+            if end < 0:
+                if len(buf) - at > MAX_LINE:
+                    raise HttpError("protocol", f"a response line longer than {MAX_LINE} bytes")
+                break
+            self.left = _chunk_size(buf[at:end])
+            at = end + 2
+            if self.left == 0:
+                conn.buffer = buf[at:]
+                self.wire += at
+                self._trailers()
+                self.done = True
+                return b"".join(parts)
+        conn.buffer = buf[at:]
+        self.wire += at
+        return b"".join(parts)
 
-    def _read_chunked(self) -> bytes:
-        body = b""
-        while True:
-            size_text = self._line().split(b";", 1)[0].strip()
-            try:
-                size = int(size_text, 16)
-            except ValueError:
-                raise HttpError("protocol", "invalid chunked encoding") from None
-            if size == 0:
-                while self._line():  # trailers
-                    pass
-                return body
-            if len(body) + size > MAX_BODY:
-                raise HttpError("too-big", f"response body over {_mib()}")
-            body += self._read_exact(size)
-            self._line()
+    def _trailers(self) -> None:
+        for _ in range(MAX_HEADERS + 1):
+            line = self.conn._line()
+            self.wire += len(line) + 2
+            if not line:
+                return
+        raise HttpError("protocol", f"more than {MAX_HEADERS} trailer lines")
+
+
+def _chunk_size(line: bytes) -> int:
+    """A chunk-size line's size (RFC 7230 4.1: hex digits, then extensions, ignored)."""
+    size_text = line.split(b";", 1)[0].strip(b" \t")
+    if len(line) > MAX_LINE or not size_text or len(size_text) > MAX_CHUNK_DIGITS:
+        raise HttpError("protocol", "invalid chunked encoding")
+    if not set(size_text) <= _HEX:  # int() would take "+5", "0x5" and "1_0"
+        raise HttpError("protocol", "invalid chunked encoding")
+    return int(size_text, 16)
 
 
 def _mib() -> str:
