@@ -90,6 +90,13 @@ lock:
 	    'import platform; print(platform.python_version())')).  Do not edit: run make lock."; \
 	  $(LOCK_VENV)/bin/pip freeze --all --exclude check_outlook_anywhere; } > tests/constraints.txt.new
 	mv tests/constraints.txt.new tests/constraints.txt
+	# impacket, the RPC over HTTP witness (tests/test_impacket_witness.py), in a venv of its own:
+	# it needs pyOpenSSL, which holds cryptography below the release the suite runs on.
+	rm -rf $(LOCK_VENV)
+	PIP_CONSTRAINT= $(PYTHON) -m venv $(LOCK_VENV)
+	PIP_CONSTRAINT= $(LOCK_VENV)/bin/pip install --quiet --disable-pip-version-check impacket
+	{ echo "# The impacket witness's venv, pinned (make lock).  Do not edit: run make lock."; \
+	  $(LOCK_VENV)/bin/pip freeze --all; } > tests/witness-constraints.txt
 
 # Mutation testing of the pure rule modules (docs/mutation.md): mutmut 2, in a venv of its own,
 # on copies of the checkout (tests/mutants/mutation.sh): the six rule modules by default;

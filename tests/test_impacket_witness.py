@@ -1,7 +1,9 @@
 """An independent witness: impacket's RPC over HTTP v2 client (``impacket.dcerpc.v5.rpch``, a
 client known to work against real Exchange) against the lab's front end, and the plugin's PDUs
-against impacket's where [MS-RPCH] fixes the bytes.  impacket is a test-only dependency (the
-``test`` extra), never the plugin's.
+against impacket's where [MS-RPCH] fixes the bytes.  impacket is a test-only tool, never the
+plugin's dependency, in a venv of its own (``build/witness-venv``, pinned by
+tests/witness-constraints.txt): it needs pyOpenSSL, which holds cryptography below the release
+the suite runs on.  tests/witness/impacket_rpch.py is its side, run as a process.
 
 The logon is NTLM on the HTTP layer without a channel binding (impacket sends none), so the
 node is one with Extended Protection off; the client does what it does against Exchange: the
@@ -10,21 +12,59 @@ CONN/B1, then CONN/A3 and CONN/C2 read from the chunked OUT channel."""
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Iterator
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
 from contrib.lab import Lab
 from contrib.lab.web import PASSWORD, exchange_server
 from outlook_anywhere.transport import rts
-
-rpch = pytest.importorskip("impacket.dcerpc.v5.rpch")
-transport = pytest.importorskip("impacket.dcerpc.v5.transport")
+from tests.conftest import REPO
 
 HOST = "logon-ep-off.contoso.test"
-# impacket's own TLS context, unverified (it is the witness here, not the plugin)
-pytestmark = pytest.mark.filterwarnings("ignore:ssl.PROTOCOL_TLS is deprecated")
+VENV = REPO / "build" / "witness-venv"
+LOCK = REPO / "tests" / "witness-constraints.txt"
+CLIENT = REPO / "tests" / "witness" / "impacket_rpch.py"
+
+Witness = Callable[..., dict[str, object]]
+
+
+def _witness_venv() -> Path:
+    """The venv with impacket, made once (pinned, or the newest with `make test-latest`, which
+    sets PIP_CONSTRAINT empty); a failed install fails the tests that need it, in CI too."""
+    python = VENV / "bin" / "python"
+    if not (VENV / ".installed").exists():
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(VENV)], check=True)
+        pinned = os.environ.get("PIP_CONSTRAINT", str(LOCK)) != ""
+        env = {**os.environ, "PIP_CONSTRAINT": str(LOCK) if pinned else ""}
+        pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        subprocess.run([*pip, "impacket"], check=True, env=env, timeout=600)
+        (VENV / ".installed").touch()
+    return python
+
+
+@pytest.fixture(scope="module")
+def witness() -> Witness:
+    python = _witness_venv()
+
+    def run(*args: str) -> dict[str, object]:
+        proc = subprocess.run(
+            [str(python), str(CLIENT), *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+        )
+        assert proc.returncode == 0, proc.stderr
+        result: dict[str, object] = json.loads(proc.stdout)
+        return result
+
+    return run
 
 
 @pytest.fixture(autouse=True)
@@ -34,16 +74,14 @@ def fresh_web(lab: Lab) -> Iterator[None]:
     yield
 
 
-def test_impacket_completes_the_virtual_connection_up_to_conn_c2(lab: Lab) -> None:
+def test_impacket_completes_the_virtual_connection_up_to_conn_c2(
+    lab: Lab, witness: Witness
+) -> None:
     [address] = lab.web.addresses(HOST)
-    client = transport.HTTPTransport(exchange_server(HOST), 6001)
-    client.set_rpc_proxy_url(f"https://{address}:{lab.web.port}/rpc/rpcproxy.dll")
-    client.set_credentials("logon-ep-off@contoso.test", PASSWORD)
-    client.set_connect_timeout(10)
-    try:
-        client.connect()  # IN and OUT channel, CONN/A1 and /B1, CONN/A3 and /C2 read and parsed
-    finally:
-        client.disconnect()
+    proxy = f"https://{address}:{lab.web.port}/rpc/rpcproxy.dll"
+    server = exchange_server(HOST)
+    said = witness("connect", server, proxy, "logon-ep-off@contoso.test", PASSWORD)
+    assert said == {"connected": True}
     seen = lab.web.requests(address=address)
     path = f"/rpc/rpcproxy.dll?{exchange_server(HOST)}:6001"
     accepted = [(s.method, s.path, s.rts) for s in seen if s.outcome == "accepted"]
@@ -55,55 +93,44 @@ def test_impacket_completes_the_virtual_connection_up_to_conn_c2(lab: Lab) -> No
     assert out.sent == ["CONN/A3", "CONN/C2"]
 
 
-def test_conn_a1_is_impacket_s() -> None:
-    connection, channel = os.urandom(16), os.urandom(16)
-    ours = rts.conn_a1(connection, channel)
-    assert ours == rpch.hCONN_A1(connection, channel, rts.RECEIVE_WINDOW)
-    assert len(ours) == 76
-    # the receive window is the one field where the two choose (8 to 256 KiB, 2.2.3.5.1)
-    theirs = rpch.hCONN_A1(connection, channel)
-    assert ours[:-4] == theirs[:-4] and ours[-4:] != theirs[-4:]
-
-
-def test_conn_b1_is_impacket_s() -> None:
+def test_the_plugin_s_pdus_are_impacket_s(witness: Witness) -> None:
+    """CONN/A1 (76 bytes), CONN/B1 (104) and the echo (20), byte for byte as impacket builds
+    them for the same cookies; the receive window is the one field where the two choose (8 to
+    256 KiB, [MS-RPCH] 2.2.3.5.1)."""
     connection, channel, group = os.urandom(16), os.urandom(16), os.urandom(16)
-    ours = rts.conn_b1(connection, channel, group)
-    assert ours == rpch.hCONN_B1(connection, channel, group)
-    assert len(ours) == 104
-
-
-def test_the_echo_is_impacket_s() -> None:
-    """The proxy's echo answer (2.2.4.47) as impacket lays out an RTS PDU with the echo flag:
-    what the plugin reads as the echo."""
-    packet = rpch.RTSHeader()
-    packet["Flags"] = rpch.RTS_FLAG_ECHO
-    theirs = packet.getData()
-    assert len(theirs) == 20
-    [pdu] = rts.Reader().feed(theirs)
+    theirs = witness("pdus", connection.hex(), channel.hex(), group.hex(), str(rts.RECEIVE_WINDOW))
+    ours_a1 = rts.conn_a1(connection, channel)
+    assert (len(ours_a1), ours_a1.hex()) == (76, theirs["a1"])
+    own_window = bytes.fromhex(str(theirs["a1_own_window"]))
+    assert ours_a1[:-4] == own_window[:-4] and ours_a1[-4:] != own_window[-4:]
+    ours_b1 = rts.conn_b1(connection, channel, group)
+    assert (len(ours_b1), ours_b1.hex()) == (104, theirs["b1"])
+    echo = bytes.fromhex(str(theirs["echo"]))
+    assert len(echo) == 20 and rts.rts_pdu(rts.FLAG_ECHO, []) == echo
+    [pdu] = rts.Reader().feed(echo)
     assert pdu.name == rts.ECHO
-    assert rts.rts_pdu(rts.FLAG_ECHO, []) == theirs
 
 
-def test_impacket_reads_the_plugin_s_pdus() -> None:
+def test_impacket_reads_the_plugin_s_pdus(witness: Witness) -> None:
     connection, channel, group = os.urandom(16), os.urandom(16), os.urandom(16)
-    a1 = rpch.CONN_A1_RTS_PDU(rpch.RTSHeader(rts.conn_a1(connection, channel))["pduData"])
-    assert a1["VirtualConnectionCookie"]["Cookie"]["Cookie"] == connection
-    assert a1["OutChannelCookie"]["Cookie"]["Cookie"] == channel
-    assert a1["ReceiveWindowSize"]["ReceiveWindowSize"] == rts.RECEIVE_WINDOW
-    b1 = rpch.CONN_B1_RTS_PDU(rpch.RTSHeader(rts.conn_b1(connection, channel, group))["pduData"])
-    assert b1["INChannelCookie"]["Cookie"]["Cookie"] == channel
-    assert b1["ChannelLifetime"]["ChannelLifetime"] == rts.CHANNEL_LIFETIME_BYTES
-    assert b1["AssociationGroupId"]["AssociationGroupId"]["Cookie"] == group
+    a1, b1 = rts.conn_a1(connection, channel), rts.conn_b1(connection, channel, group)
+    assert witness("parse", a1.hex(), b1.hex()) == {
+        "a1_connection": connection.hex(),
+        "a1_channel": channel.hex(),
+        "a1_window": rts.RECEIVE_WINDOW,
+        "b1_channel": channel.hex(),
+        "b1_lifetime": rts.CHANNEL_LIFETIME_BYTES,
+        "b1_group": group.hex(),
+    }
 
 
-def test_impacket_is_a_test_dependency_only() -> None:
+def test_impacket_is_a_test_tool_only() -> None:
     import configparser
-    from pathlib import Path
 
     cfg = configparser.ConfigParser()
-    cfg.read(Path(__file__).resolve().parent.parent / "setup.cfg")
+    cfg.read(REPO / "setup.cfg")
     assert "impacket" not in cfg["options"]["install_requires"]
-    assert "impacket" not in cfg["options.extras_require"]["ntlm"]
-    assert "impacket>=" in cfg["options.extras_require"]["test"]
-    plugin = Path(__file__).resolve().parent.parent / "plugins"
+    assert not [e for e, v in cfg["options.extras_require"].items() if "impacket" in v]
+    assert "\nimpacket==" in "\n" + LOCK.read_text(encoding="utf-8")
+    plugin = REPO / "plugins"
     assert not [p for p in plugin.rglob("*.py") if "impacket" in p.read_text(encoding="utf-8")]
