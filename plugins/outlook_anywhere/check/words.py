@@ -804,6 +804,11 @@ def frontdoors_all_well(doors: list[object], now: float) -> str:
     return text
 
 
+def frontdoor_shared(verdict: Verdict, address: str) -> list[Finding]:
+    """The array's findings that concern a node too (a protocol down on every node)."""
+    return [f for f in verdict.findings if address in f.evidence.get("down_on", ())]
+
+
 def frontdoor_lines(verdict: Verdict) -> list[str]:
     """The long output's line for a protocol down on every node (said once, for the array)."""
     return [
@@ -1241,7 +1246,7 @@ def long_output(verdict: Verdict, facts: CheckFacts, verbosity: int) -> list[str
     rpc_logon = {r.address: r for r in logon.rpc or []} if logon else {}
     mapi_logon = {m.address: m for m in logon.mapi or []} if logon else {}
     for node in facts.nodes:
-        own = verdict.of(node.address)
+        own = verdict.of(node.address) + frontdoor_shared(verdict, node.address)
         state = max((f.state for f in own), default=Ok)
         line = f"{node.address} {_state(state)}"
         if own:

@@ -25,6 +25,9 @@ USER_AGENT = "check_outlook_anywhere"
 MAX_DEPTH = 16
 # The most keys[] entries read (Exchange publishes one, two during a renewal).
 MAX_KEYS = 32
+# The metadata document may take at most this share of what is left: a node whose document
+# never ends still has its healthcheck pages and build read.
+METADATA_SHARE = 0.5
 _STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"')
 _BRACKETS = re.compile(rb"[\[\]{}]")
 
@@ -51,12 +54,22 @@ class _Node:
         self.conn: Connection | None = None
         self.sni = ""
 
-    def get(self, path: str, host: str) -> Response:
+    def get(self, path: str, host: str, share: float = 1.0) -> Response:
+        """One GET over the node's connection, within ``share`` of what is left of the
+        deadline."""
+        deadline = self.deadline
+        if share < 1.0:
+            deadline = Deadline(self.deadline.remaining() * share, reserve=0)
+            deadline.at = min(deadline.at, self.deadline.at)
         if self.conn is None or self.conn.closed or self.sni != host:
             self.close()
-            self.conn = Connection(self.address, self.port, self.deadline, self.ctx, host)
+            self.conn = Connection(self.address, self.port, deadline, self.ctx, host)
             self.sni = host
-        return self.conn.request("GET", path, host, [("User-Agent", USER_AGENT)])
+        self.conn.deadline = deadline
+        try:
+            return self.conn.request("GET", path, host, [("User-Agent", USER_AGENT)])
+        finally:
+            self.conn.deadline = self.deadline
 
     def close(self) -> None:
         if self.conn is not None and not self.conn.closed:
@@ -90,7 +103,7 @@ def probe(
 def _metadata(node: _Node, host: str) -> AuthFacts:
     auth = AuthFacts(host)
     try:
-        response = node.get(METADATA_PATH, host)
+        response = node.get(METADATA_PATH, host, METADATA_SHARE)
     except HttpError as exc:
         auth.failure, auth.detail = "http", exc.text
         return auth
@@ -155,6 +168,8 @@ def _why(exc: BaseException) -> str:
         return "nested too deep"
     if isinstance(exc, JSONDecodeError):
         return f"{exc.msg} at line {exc.lineno} column {exc.colno}"
+    if "digits" in str(exc):  # Python refuses to convert a number of thousands of digits
+        return "a number of more than 4300 digits"
     return wire_text(str(exc), 80)
 
 
@@ -190,7 +205,10 @@ def _read_key(value: str, auth: AuthFacts) -> AuthKey | None:
         not_after = cert.not_valid_after_utc.timestamp()
     except ImportError:
         raise
-    except Exception as exc:  # anything cryptography refuses: one finding
+    except ValueError:  # what cryptography says of DER it cannot read
+        auth.failure, auth.detail = "bad-certificate", "not a DER X.509 certificate"
+        return None
+    except Exception as exc:  # anything else cryptography refuses: one finding all the same
         auth.failure, auth.detail = "bad-certificate", wire_text(str(exc), 80)
         return None
     from ..facts.certificate import sha1
