@@ -168,6 +168,7 @@ class FrontDoors:
         self._conns: set[socket.socket] = set()
         self._running = False
         self._by_address = {address: (h, n, node) for h, n, node, address in nodes()}
+        self._connections: dict[str, int] = {}
 
     # -- life cycle ---------------------------------------------------------------------------
 
@@ -231,6 +232,12 @@ class FrontDoors:
     def clear(self) -> None:
         with self._lock:
             self.seen.clear()
+            self._connections.clear()
+
+    def connections(self, address: str) -> int:
+        """The connections to ``address`` that carried at least one request."""
+        with self._lock:
+            return self._connections.get(address, 0)
 
     def requests(self, **match: object) -> list[Seen]:
         with self._lock:
@@ -267,11 +274,15 @@ class FrontDoors:
             with self._lock:
                 self._conns.add(sock)
             stream = Stream(sock)
+            first = True
             while self._running:
                 request = stream.request()
                 if request is None:
                     return
                 with self._lock:
+                    if first:
+                        self._connections[address] = self._connections.get(address, 0) + 1
+                        first = False
                     self.seen.append(
                         Seen(address, request.method, request.path,
                              request.headers.get("host", ""), sni)
