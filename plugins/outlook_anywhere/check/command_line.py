@@ -38,7 +38,12 @@ states:
             --revocation: a CRL whose nextUpdate is less than 24 hours away, a certificate
             without an HTTP CRL distribution point or OCSP URL (only ldap:), every revocation
             source of a certificate unreachable or unusable, a missing intermediate that the
-            AIA caIssuers URL supplies (Windows fetches it, other clients fail)
+            AIA caIssuers URL supplies (Windows fetches it, other clients fail);
+            --auth-certificate: the Exchange Auth certificate below --auth-warning days,
+            another one than the other nodes publish, a node's metadata missing (404/5xx),
+            a login page, 401 or no signing key (or unreadable: not JSON, too deep, bad
+            base64, a certificate that does not parse, too big, no answer in time);
+            --build: a node behind the newest build, below --min-build, or unreadable
   CRITICAL  no match, fewer than -c days left, expired or not yet valid, untrusted chain,
             connection refused/reset/timed out, TLS failure, no such DNS name or no address;
             Autodiscover unreachable, wrong credentials, an error response, an unusable
@@ -51,7 +56,10 @@ states:
             PING with X-ResponseCode other than 0;
             --revocation: a certificate revoked (CRL or OCSP), a CRL past its nextUpdate, a
             CRL or OCSP response with a bad signature; --proxy: a node the proxy answers
-            502/503/504 for (unreachable through it)
+            502/503/504 for (unreachable through it); --auth-certificate: expired or below
+            --auth-critical days, or no node publishes it; --health: a healthcheck.htm not
+            200 (named once when the protocol is down on every node); --build: a node below
+            --min-build-critical
   UNKNOWN   bad arguments and configuration mistakes (named), a broken installation;
             --proxy unreachable, refusing the credentials or CONNECT (403, 405)
 
@@ -68,6 +76,8 @@ examples:
   check_outlook_anywhere --autodiscover monitor@contoso.com --password-file /etc/icinga2/oa.pw \\
       --rpc --mapi --logon
   check_outlook_anywhere -H mail.contoso.com --revocation
+  check_outlook_anywhere -H mail.contoso.com --auth-certificate --health --build \\
+      --min-build 15.2.1544.4
   check_outlook_anywhere -H mail.contoso.com --proxy http://10.0.5.1:8080 --proxy-user monitor
 
 The Autodiscover password is read from --password-file or OUTLOOK_ANYWHERE_PASSWORD, the proxy
