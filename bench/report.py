@@ -29,6 +29,9 @@ INSTRUCTION_GOALS = {
     # the three endpoints (RPC), or one for the PING (MAPI); the budget holds it there.
     "logon-rpc": ("--rpc --logon, 3 nodes (NTLM)", "floor-dns", 3.0),
     "logon-mapi": ("--mapi --logon, 3 nodes (NTLM)", "floor-dns", 2.2),
+    # per node the Auth metadata, five healthcheck pages and /owa/ over one connection; the
+    # metadata's certificate is read with cryptography, whose import is in its floor
+    "frontdoors": ("--auth-certificate --health --build, 8 nodes", "floor-x509", 1.40),
 }
 FLOOR_IMPORTS_DOC = "import nagiosplugin, ssl, socket"
 

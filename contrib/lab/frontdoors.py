@@ -94,6 +94,7 @@ def _second(about: str, name: str, **odd: object) -> DoorHost:
 
 HOSTS: tuple[DoorHost, ...] = (
     DoorHost("fd-ok", "every node: the same valid Auth certificate, healthy, the same build"),
+    DoorHost("fd-ok8", "eight healthy nodes (the speed guard's array)", (DoorNode(),) * 8),
     DoorHost(
         "fd-next",
         "every node publishes the current and the next Auth certificate",
