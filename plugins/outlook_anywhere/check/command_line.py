@@ -443,9 +443,8 @@ def _consistent(args: SimpleNamespace) -> None:
 
 def _front_doors(args: SimpleNamespace) -> None:
     """--auth-warning/-critical need --auth-certificate, --min-build(-critical) --build; the
-    Auth thresholds' defaults: 60 and 30 days (Microsoft's own monitoring script renews the
-    Auth certificate 60 days ahead; a new one takes effect after about 48 hours, and hybrid
-    partners must read the metadata again)."""
+    Auth thresholds' defaults: 60 and 30 days (a next Auth certificate takes effect after at
+    least 48 hours, and hybrid partners must read the metadata again: README "Front doors")."""
     if not args.auth_certificate:
         for given, name in ((args.auth_warning, "--auth-warning"),
                             (args.auth_critical, "--auth-critical")):  # fmt: skip
