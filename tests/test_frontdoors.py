@@ -64,6 +64,7 @@ ROWS = [
     ("fd-no-key", 1, "Auth metadata publishes no x509Certificate signing key"),
     ("fd-health-one", 2, "ews is down: /ews/healthcheck.htm answered 503 Service Unavailable"),
     ("fd-behind", 1, "build 15.2.1544.11 (Exchange 2019) is behind 15.2.1544.14 of 2 other nodes"),
+    ("fd-no-build", 1, "build not read: GET /owa/ answered 302 Found without X-OWA-Version"),
 ]
 
 
@@ -166,6 +167,18 @@ def test_subscription_edition_is_recognised(lab: Lab) -> None:
     out = doors(lab, "fd-se", "--build")
     assert out.code == 0, out.stdout
     assert "build 15.2.2562.17 (Exchange Server Subscription Edition)" in out.status
+
+
+def test_the_metadata_is_asked_of_the_autodiscover_url_host(lab: Lab, password_file: str) -> None:
+    """--autodiscover-url's host is the metadata's Host and SNI; the nodes are still -H's."""
+    url = f"https://autodiscover.contoso.test:{lab.web.port}/autodiscover/autodiscover.xml"
+    out = doors(lab, "fd-ok", "--auth-certificate", "--autodiscover", "monitor@contoso.test",
+                "--autodiscover-url", url, "--password-file", password_file)  # fmt: skip
+    clean(out)
+    seen = lab.frontdoors.requests(path="/autodiscover/metadata/json/1")
+    assert sorted(s.address for s in seen) == lab.frontdoors.addresses("fd-ok")
+    assert {(s.host, s.sni) for s in seen} == {("autodiscover.contoso.test",) * 2}
+    assert "auth_days_left" in out.perfdata, out.stdout
 
 
 def test_auth_thresholds_are_their_own(lab: Lab) -> None:

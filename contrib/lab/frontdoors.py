@@ -9,7 +9,8 @@ TLS with a certificate for the host) whose second node usually differs.  Each no
   (500, a login page, a huge, malformed, deeply nested or endless body...);
 * ``/<vdir>/healthcheck.htm``: ``200 OK<br/>EXnn.contoso.test``, or 503 for the components
   :attr:`DoorNode.down` lists;
-* ``/owa/``: a 302 to the logon page with ``X-OWA-Version`` :attr:`DoorNode.build`.
+* ``/owa/``: a 302 to the logon page with ``X-OWA-Version`` :attr:`DoorNode.build` (none when
+  it is empty).
 
 Every request is recorded in :attr:`FrontDoors.seen` (address, method, path, Host), so a test
 can tell that nothing was asked without the options.
@@ -131,6 +132,7 @@ HOSTS: tuple[DoorHost, ...] = (
     DoorHost("fd-health-all", "MAPI inactive on every node", (DoorNode(down=("mapi",)),) * 3),
     _second("node 2: a 64 MiB EWS healthcheck page", "fd-health-huge", huge_health=("ews",)),
     _second("node 2: an older build (a missed security update)", "fd-behind", build=OLDER_BUILD),
+    _second("node 2: no X-OWA-Version on /owa/", "fd-no-build", build=""),
 )
 BY_NAME = {h.name: h for h in HOSTS}
 
@@ -320,11 +322,8 @@ class FrontDoors:
             where = (
                 f"https://{host.host}/owa/auth/logon.aspx?url=https%3a%2f%2f{host.host}%2fowa%2f"
             )
-            headers = [
-                ("Location", where),
-                ("X-OWA-Version", node.build),
-                ("X-FEServer", label[:4]),
-            ]
+            headers = [("Location", where), ("X-FEServer", label[:4])]
+            headers += [("X-OWA-Version", node.build)] if node.build else []  # "": none sent
             return Response(302, "Found", headers, b"")
         return Response(404, "Not Found", [], b"")
 
