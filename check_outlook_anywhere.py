@@ -51,6 +51,8 @@ if TYPE_CHECKING:
     from typing import NoReturn
 
     from outlook_anywhere.autodiscover.lookup import Request as AutodiscoverRequest
+    from outlook_anywhere.judgement.policy import FrontDoorPolicy
+    from outlook_anywhere.probes.frontdoors import Asked as FrontDoorsAsked
     from outlook_anywhere.probes.revocation import Settings as RevocationSettings
     from outlook_anywhere.transport.proxy import Proxy
 
@@ -76,6 +78,7 @@ def build_check(args: SimpleNamespace, deadline: Deadline) -> nagiosplugin.Check
         extended_protection=args.extended_protection,
         revocation=_revocation_settings(args) if args.revocation else None,
         proxy=_use_proxy(args),
+        frontdoors=_front_doors(args),
     )
     policy = Policy(
         principal=args.principal,
@@ -86,6 +89,7 @@ def build_check(args: SimpleNamespace, deadline: Deadline) -> nagiosplugin.Check
         check_trust=not args.ignore_trust,
         expect_auth=args.expect_auth,
         extended_protection=args.extended_protection,
+        frontdoors=_front_door_policy(args),
     )
     return nagiosplugin.Check(
         OutlookAnywhere(target, store, deadline),
@@ -94,8 +98,43 @@ def build_check(args: SimpleNamespace, deadline: Deadline) -> nagiosplugin.Check
         PerfdataContext("time"),
         PerfdataContext("nodes"),
         *([PerfdataContext("crl_hours_left")] if args.revocation else []),
+        *_front_door_contexts(args),
         CheckSummary(policy, args.verbose),
     )
+
+
+def _front_doors(args: SimpleNamespace) -> FrontDoorsAsked | None:
+    """--auth-certificate, --health, --build: what to ask every node (None: nothing)."""
+    if not (args.auth_certificate or args.health or args.build):
+        return None
+    from outlook_anywhere.probes.frontdoors import Asked
+
+    auth_host = None
+    if args.autodiscover_url:
+        from urllib.parse import urlsplit
+
+        auth_host = urlsplit(args.autodiscover_url).hostname
+    return Asked(args.auth_certificate, tuple(args.health or ()), args.build, auth_host)
+
+
+def _front_door_policy(args: SimpleNamespace) -> FrontDoorPolicy | None:
+    if not (args.auth_certificate or args.health or args.build):
+        return None
+    from outlook_anywhere.judgement.policy import FrontDoorPolicy
+
+    return FrontDoorPolicy(
+        args.auth_warning, args.auth_critical, args.min_build, args.min_build_critical
+    )
+
+
+def _front_door_contexts(args: SimpleNamespace) -> list[PerfdataContext]:
+    contexts = []
+    if args.auth_certificate:
+        w, c = args.auth_warning.text, args.auth_critical.text
+        contexts.append(PerfdataContext("auth_days_left", w, c))
+    if args.health:
+        contexts.append(PerfdataContext("health"))
+    return contexts
 
 
 def _revocation_settings(args: SimpleNamespace) -> RevocationSettings:

@@ -52,6 +52,8 @@ FLOOR_IMPORTS = "import nagiosplugin, ssl, socket"
 DNS_FLOOR_IMPORTS = FLOOR_IMPORTS + ", dns.resolver, dns.exception, dns.rcode"
 # --logon's floor: the --dns-server floor plus pyspnego, which every NTLM logon imports.
 SPNEGO_FLOOR_IMPORTS = DNS_FLOOR_IMPORTS + ", spnego"
+# --auth-certificate's floor: the same, plus the certificate reader that path imports.
+X509_FLOOR_IMPORTS = FLOOR_IMPORTS + ", cryptography.x509"
 # The plugin's rows and the state each must end in: a row that ends otherwise measured nothing.
 EXPECTED_EXIT = {
     "single": 0,
@@ -65,6 +67,7 @@ EXPECTED_EXIT = {
     "logon-rpc": 0,
     "logon-mapi": 0,
     "logon-all": 0,
+    "frontdoors": 0,
 }
 
 
@@ -137,6 +140,7 @@ def build_rows(lab: Lab, venv: Path, workdir: Path, notes: list[str]) -> list[Ro
         Row("floor", "floor: python -c \"import nagiosplugin, ssl, socket\"", [python, "-c", FLOOR_IMPORTS], "floor"),  # noqa: E501
         Row("floor-dns", "floor with dnspython: the floor + dns.resolver, dns.exception, dns.rcode", [python, "-c", DNS_FLOOR_IMPORTS], "floor"),  # noqa: E501
         Row("floor-spnego", "floor with dnspython and pyspnego: the floor-dns + spnego", [python, "-c", SPNEGO_FLOOR_IMPORTS], "floor"),  # noqa: E501
+        Row("floor-x509", "floor with cryptography.x509: the floor + cryptography.x509", [python, "-c", X509_FLOOR_IMPORTS], "floor"),  # noqa: E501
         Row("python", "python -c pass (the interpreter alone)", [python, "-c", "pass"], "reference"),  # noqa: E501
         Row("single", "plugin: 1 healthy node", check("single"), "plugin"),
         Row("healthy8", "plugin: 8-node healthy array", check("healthy8"), "plugin"),
@@ -160,6 +164,9 @@ def build_rows(lab: Lab, venv: Path, workdir: Path, notes: list[str]) -> list[Ro
             rows.append(optional_row(lab, web, option, plugin, workdir))
     if "--logon" in helptext and web is not None:
         rows += logon_rows(lab, web, plugin, workdir)
+    doors = getattr(lab, "frontdoors", None)
+    if "--auth-certificate" in helptext and doors is not None:
+        rows.append(frontdoors_row(lab, doors, plugin))
 
     peers = [
         Row(
@@ -266,6 +273,18 @@ def optional_row(lab: Lab, web: Any, option: str, plugin: str, workdir: Path) ->
     argv += ["--autodiscover", "monitor@contoso.test", "--autodiscover-url", url]
     argv += ["--password-file", str(password), "-t", "60"]  # callgrind: see logon_rows
     return Row("autodiscover", "plugin: 1 node with --autodiscover", argv, "plugin", "Basic")
+
+
+def frontdoors_row(lab: Lab, doors: Any, plugin: str) -> Row:
+    """--auth-certificate --health --build on the lab's 8-node fd-ok8 array
+    (contrib/lab/frontdoors.py): per node the metadata document, five healthcheck pages and
+    /owa/ over one connection, beside the TLS probe's handshake."""
+    given = [a for address in doors.addresses("fd-ok8") for a in ("-I", address)]
+    argv = [plugin, "-H", "fd-ok8.contoso.test", *given, "-p", str(doors.port)]
+    argv += ["--ca-file", lab.ca_file, "--auth-certificate", "--health", "--build"]
+    argv += ["-t", "60"]  # callgrind: see logon_rows
+    label = "plugin: 8 nodes with --auth-certificate --health --build"
+    return Row("frontdoors", label, argv, "plugin", "metadata, 5 healthchecks, /owa/")
 
 
 def logon_rows(lab: Lab, web: Any, plugin: str, workdir: Path) -> list[Row]:

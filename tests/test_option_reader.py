@@ -17,16 +17,18 @@ VALUES = [
     "cn-or-san", "msstd:mail.contoso.test", "monitor@contoso.test", "Negotiate,NTLM", "2.5",
     "", " ", "https://autodiscover.contoso.test/autodiscover/autodiscover.xml", "x", "-",
     "--", "-vv", "-p443", "--port=443", "--port=", "--host=mail.contoso.test", "--verbose=1",
-    "-vV", "vv-", "-4", "/nonexistent", "127.0.0.53:5353", "[::1]:53",
+    "-vV", "vv-", "-4", "/nonexistent", "127.0.0.53:5353", "[::1]:53", "ews,mapi", "all",
+    "15.2.1544.4",
 ]  # fmt: skip
 
 
 def plain(args: object) -> dict[str, object]:
     """The values read, a threshold as what it holds (text, as given, plain or a range)."""
     values = dict(vars(args))
-    for key in ("warning", "critical"):
+    for key in ("warning", "critical", "auth_warning", "auth_critical"):
         t = values[key]
-        values[key] = (t.text, t.given, t.plain)  # type: ignore[attr-defined]
+        if t is not None:
+            values[key] = (t.text, t.given, t.plain)  # type: ignore[attr-defined]
     return values
 
 
@@ -61,6 +63,21 @@ def test_the_fast_reader_reads_what_monitoring_definitions_write(tmp_path: objec
     assert fast.port == 8443 and fast.verbose == 3 and fast.timeout == 7.5
     assert fast.critical.given == "@0:7" and fast.warning.given == "45"
     assert fast.dns_server == ("127.0.0.53", 5353)
+
+
+def test_an_optional_value_is_read_as_argparse_reads_it() -> None:
+    """--health [LIST]: its list, or (at the end, or before the next option) Outlook's."""
+    for argv, health in (
+        (["-H", "m.contoso.test", "--health"], ("autodiscover", "ews", "oab", "rpc", "mapi")),
+        (["--health", "-H", "m.contoso.test"], ("autodiscover", "ews", "oab", "rpc", "mapi")),
+        (["--health", "EWS,mapi", "--build"], ("ews", "mapi")),
+        (["--health=all"], ("autodiscover", "ews", "oab", "rpc", "mapi", "owa", "ecp",
+                            "Microsoft-Server-ActiveSync")),
+    ):  # fmt: skip
+        fast = read_fast(argv)
+        assert fast is not None, argv
+        assert fast.health == health, argv
+        assert plain(fast) == argparse_reads(argv), argv
 
 
 def test_the_defaults_are_the_parsers() -> None:

@@ -21,6 +21,7 @@ from types import TracebackType
 from typing import Any
 
 from .dns import LabDNS
+from .frontdoors import FrontDoors
 from .nodes import NodeArray, NodeConfig, TLSHandler
 from .pki import Chain, LabPKI
 from .proxy import LabProxy
@@ -51,6 +52,8 @@ class Lab:
         """CRLs, OCSP and caIssuers of the ``rev-`` scenarios (contrib/lab/revocation.py)."""
         self.proxy = LabProxy(self.web.ntlm_file)
         """HTTP CONNECT proxies for --proxy (contrib/lab/proxy.py), on their own port."""
+        self.frontdoors = FrontDoors(self.pki, self.dns)
+        """Auth metadata, health and builds of the fd- arrays (contrib/lab/frontdoors.py)."""
         self._lock = threading.Lock()
         self._running = False
 
@@ -72,7 +75,9 @@ class Lab:
                 self.proxy.start()
                 self.proxy.allowed_ports = {self.nodes.port, self.web.port}
                 self.revocation.start()
+                self.frontdoors.start()
             except BaseException:
+                self.frontdoors.stop()
                 self.revocation.stop()
                 self.proxy.stop()
                 self.web.stop()
@@ -87,6 +92,7 @@ class Lab:
             if not self._running:
                 return
             self._running = False
+            self.frontdoors.stop()
             self.revocation.stop()
             self.proxy.stop()
             self.web.stop()
@@ -158,6 +164,7 @@ class Lab:
             "web": self.web.describe(),
             "revocation": self.revocation.describe(),
             "proxy": self.proxy.describe(),
+            "frontdoors": self.frontdoors.describe(),
             "scenarios": {
                 s.name: {
                     "host": s.host,
@@ -248,3 +255,4 @@ class Lab:
                     dns.set_records(s.host, "AAAA", v6)
         self.web.load_zone()
         self.revocation.load_zone()
+        self.frontdoors.load_zone()

@@ -72,6 +72,7 @@ def _rows(rows: list[tuple[str, ...]], indent: str = "  ") -> list[str]:
 def summary(lab: Lab, password_file: Path, hostile: bool) -> str:
     """What a person needs to use the running lab by hand."""
     from . import hostile as hostile_mod
+    from .frontdoors import HOSTS as FRONT_DOORS
     from .proxy import GATEWAY_FAILS, PROXIES, PROXY_DOMAIN, PROXY_PASSWORD, PROXY_USER
     from .web import MAILBOXES, PASSWORD, SITES
 
@@ -166,6 +167,10 @@ def summary(lab: Lab, password_file: Path, hostile: bool) -> str:
             detail += f", TLS {site.tls}"
         kinds[site.host] = detail
     lines += _rows([(host, _shown(addrs), kinds[host]) for host, addrs in by_host.items()])
+    fd = lab.frontdoors  # contrib/lab/frontdoors.py
+    lines += ["", f"Front doors (port {fd.port}): $PLUGIN -H <host> -p {fd.port} --dns-server"
+              f" {dns} --ca-file {ca} --auth-certificate --health --build", ""]  # fmt: skip
+    lines += _rows([(h.host, _shown(fd.addresses(h.name)), h.about) for h in FRONT_DOORS])
     manners = {
         "open": "tunnels without authentication",
         "basic": "wants Basic",

@@ -1,5 +1,7 @@
 """``make demo``: start the lab and run the plugin against a healthy and two broken arrays, then
-log on (``--rpc --mapi --logon``) to a front end whose second node breaks Extended Protection.
+log on (``--rpc --mapi --logon``) to a front end whose second node breaks Extended Protection,
+and read the front doors (``--auth-certificate --health --build``) of an array whose second node
+publishes an Exchange Auth certificate 20 days from expiry.
 
 Runs the installed ``check_outlook_anywhere`` (the one next to this interpreter), else the
 checkout's script, exactly as an engine would: a separate process, its output and exit code.
@@ -43,6 +45,10 @@ def main() -> int:
                 "-p", str(lab.web.port), "--dns-server", lab.dns_server,
                 "--ca-file", str(lab.ca_file)]  # fmt: skip
         show("logon-ep-broken: log on as Outlook does; node 2 binds another certificate", args)
+        doors = ["-H", "fd-expiring-critical.contoso.test", "-p", str(lab.frontdoors.port),
+                 "--dns-server", lab.dns_server, "--ca-file", str(lab.ca_file),
+                 "--auth-certificate", "--health", "--build"]  # fmt: skip
+        show("fd-expiring-critical: the front doors; node 2's Auth certificate expires soon", doors)
     return 0
 
 

@@ -38,7 +38,12 @@ states:
             --revocation: a CRL whose nextUpdate is less than 24 hours away, a certificate
             without an HTTP CRL distribution point or OCSP URL (only ldap:), every revocation
             source of a certificate unreachable or unusable, a missing intermediate that the
-            AIA caIssuers URL supplies (Windows fetches it, other clients fail)
+            AIA caIssuers URL supplies (Windows fetches it, other clients fail);
+            --auth-certificate: the Exchange Auth certificate below --auth-warning days,
+            another one than the other nodes publish, a node's metadata missing (404/5xx),
+            a login page, 401 or no signing key (or unreadable: not JSON, too deep, bad
+            base64, a certificate that does not parse, too big, no answer in time);
+            --build: a node behind the newest build, below --min-build, or unreadable
   CRITICAL  no match, fewer than -c days left, expired or not yet valid, untrusted chain,
             connection refused/reset/timed out, TLS failure, no such DNS name or no address;
             Autodiscover unreachable, wrong credentials, an error response, an unusable
@@ -52,7 +57,10 @@ states:
             X-ResponseCode other than 0, a logon cut off by the deadline (its step named);
             --revocation: a certificate revoked (CRL or OCSP), a CRL past its nextUpdate, a
             CRL or OCSP response with a bad signature; --proxy: a node the proxy answers
-            502/503/504 for (unreachable through it)
+            502/503/504 for (unreachable through it); --auth-certificate: expired or below
+            --auth-critical days, or no node publishes it; --health: a healthcheck.htm not
+            200 (named once when the protocol is down on every node); --build: a node below
+            --min-build-critical
   UNKNOWN   bad arguments and configuration mistakes (named), a broken installation;
             --proxy unreachable, refusing the credentials or CONNECT (403, 405)
 
@@ -69,6 +77,8 @@ examples:
   check_outlook_anywhere --autodiscover monitor@contoso.com --password-file /etc/icinga2/oa.pw \\
       --rpc --mapi --logon
   check_outlook_anywhere -H mail.contoso.com --revocation
+  check_outlook_anywhere -H mail.contoso.com --auth-certificate --health --build \\
+      --min-build 15.2.1544.4
   check_outlook_anywhere -H mail.contoso.com --proxy http://10.0.5.1:8080 --proxy-user monitor
 
 The Autodiscover password is read from --password-file or OUTLOOK_ANYWHERE_PASSWORD, the proxy
@@ -85,9 +95,20 @@ class UsageError(Exception):
 class Option:
     """One command-line option: the single source of the fast reader below and of the argparse
     parser that prints ``--help``, words every mistake, and feeds the man page and the Director
-    basket.  ``action``: store (a value), append, store_true or count."""
+    basket.  ``action``: store (a value), append, store_true, count, or optional (a value that
+    may be left out: ``const`` then)."""
 
-    __slots__ = ("action", "default", "dest", "flags", "group", "help", "metavar", "type")
+    __slots__ = (
+        "action",
+        "const",
+        "default",
+        "dest",
+        "flags",
+        "group",
+        "help",
+        "metavar",
+        "type",
+    )
 
     def __init__(
         self,
@@ -100,6 +121,7 @@ class Option:
         default: object = None,
         metavar: str | None = None,
         dest: str = "",
+        const: object = None,
     ) -> None:
         self.group = group
         self.flags = flags
@@ -109,18 +131,22 @@ class Option:
         self.default = default
         self.metavar = metavar
         self.dest = dest or flags[-1].lstrip("-").replace("-", "_")
+        self.const = const  # action "optional": the value when the option has none
 
 
-TARGET, CERT, AUTODISCOVER, RPC, LOGON, REVOCATION, PROXY, GENERAL = (
+TARGET, CERT, AUTODISCOVER, RPC, LOGON, REVOCATION, FRONT, PROXY, GENERAL = (
     "target",
     "certificate",
     "Autodiscover (the published principal)",
     "RPC proxy",
     "logon (log on to every node as Outlook does)",
     "revocation",
+    "front doors (the Exchange Auth certificate, health and build of every node)",
     "proxy",
     "general",
 )
+# --health without a list: the virtual directories Outlook uses (facts.frontdoors.OUTLOOK_VDIRS)
+OUTLOOK_VDIRS = ("autodiscover", "ews", "oab", "rpc", "mapi")
 
 
 def _table() -> tuple[Option, ...]:
@@ -198,6 +224,33 @@ def _table() -> tuple[Option, ...]:
                "check the CRLs and OCSP responders of every certificate the nodes send, but the"
                " trust anchor, as Windows does (plain HTTP GETs; ldap: and file: URLs are only"
                " named)", action="store_true"),
+        Option(FRONT, ("--auth-certificate",),
+               "read the Exchange Auth (OAuth signing) certificate every node publishes at"
+               " /autodiscover/metadata/json/1 (anonymous; the Host is --autodiscover-url's"
+               " host when given) and judge its dates, and that every node has the same one",
+               action="store_true"),
+        Option(FRONT, ("--auth-warning",),
+               "with --auth-certificate: WARNING below DAYS days of validity, or a Nagios range"
+               " (default: 60)",
+               options.threshold, metavar="DAYS"),
+        Option(FRONT, ("--auth-critical",),
+               "with --auth-certificate: CRITICAL below DAYS days of validity, or a Nagios range"
+               " (default: 30)",
+               options.threshold, metavar="DAYS"),
+        Option(FRONT, ("--health",),
+               "GET /<vdir>/healthcheck.htm on every node: CRITICAL unless 200; LIST is"
+               " comma-separated, e.g. ews,mapi (default: autodiscover,ews,oab,rpc,mapi; all"
+               " adds owa,ecp,Microsoft-Server-ActiveSync)",
+               options.vdirs, action="optional", const=OUTLOOK_VDIRS, metavar="LIST"),
+        Option(FRONT, ("--build",),
+               "read every node's build (X-OWA-Version of GET /owa/, no redirect followed):"
+               " WARNING for the nodes behind the newest one", action="store_true"),
+        Option(FRONT, ("--min-build",),
+               "with --build: WARNING for a node below this build, e.g. 15.2.1544.4",
+               options.build_number, metavar="X.Y.Z.W"),
+        Option(FRONT, ("--min-build-critical",),
+               "with --build: CRITICAL for a node below this build",
+               options.build_number, metavar="X.Y.Z.W"),
         Option(PROXY, ("--proxy",),
                "send every connection through this HTTP CONNECT proxy: each node's TLS probe as"
                " CONNECT <node address>:<port>, Autodiscover, --rpc, --mapi, --logon and"
@@ -266,6 +319,14 @@ def read_fast(argv: Sequence[str]) -> SimpleNamespace | None:
             else:
                 setattr(args, option.dest, True)
             continue
+        # an optional value left out (the end, or the next option follows): the option's own
+        if (
+            option.action == "optional"
+            and inline is None
+            and (i >= len(argv) or argv[i] in by_flag)
+        ):
+            setattr(args, option.dest, option.const)
+            continue
         if inline is None:
             if i >= len(argv) or argv[i].startswith("-"):
                 return None
@@ -317,13 +378,15 @@ def build_parser() -> Any:
             option.group, p.add_argument_group(option.group)
         )
         kwargs: dict[str, Any] = {"help": option.help, "dest": option.dest}
-        if option.action in ("store", "append"):
+        if option.action in ("store", "append", "optional"):
             assert option.type is not None
             kwargs.update(type=argparse_type(option.type), metavar=option.metavar)
             kwargs["default"] = [] if option.action == "append" else option.default
+            if option.action == "optional":
+                kwargs.update(nargs="?", const=option.const)
         elif option.action == "count":
             kwargs["default"] = option.default
-        if option.action != "store":
+        if option.action not in ("store", "optional"):
             kwargs["action"] = option.action
         group.add_argument(*option.flags, **kwargs)
     return p
@@ -351,6 +414,7 @@ def parse(argv: Sequence[str]) -> SimpleNamespace:
     if args.extended_protection is not None and not args.logon:
         raise UsageError("--extended-protection needs --logon")
     args.extended_protection = args.extended_protection or "accept"
+    _front_doors(args)
     if args.proxy_user is not None and args.proxy is None:
         raise UsageError("--proxy-user needs --proxy http://HOST:PORT")
     if args.proxy_password_file is not None and args.proxy_user is None:
@@ -377,6 +441,43 @@ def _consistent(args: SimpleNamespace) -> None:
         family = "-4" if args.ipv4 else "-6"
         if not any((":" in a) == args.ipv6 for a in args.address):
             raise UsageError(f"{family} excludes every -I address")
+
+
+def _front_doors(args: SimpleNamespace) -> None:
+    """--auth-warning/-critical need --auth-certificate, --min-build(-critical) --build; the
+    Auth thresholds' defaults: 60 and 30 days (a next Auth certificate takes effect after at
+    least 48 hours, and hybrid partners must read the metadata again: README "Front doors")."""
+    if not args.auth_certificate:
+        for given, name in ((args.auth_warning, "--auth-warning"),
+                            (args.auth_critical, "--auth-critical")):  # fmt: skip
+            if given is not None:
+                raise UsageError(f"{name} needs --auth-certificate")
+    if not args.build:
+        for given, name in ((args.min_build, "--min-build"),
+                            (args.min_build_critical, "--min-build-critical")):  # fmt: skip
+            if given is not None:
+                raise UsageError(f"{name} needs --build")
+    args.auth_warning = args.auth_warning or options.threshold("60")
+    args.auth_critical = args.auth_critical or options.threshold("30")
+    w, c = args.auth_warning, args.auth_critical
+    if w.plain and c.plain and float(w.given) < float(c.given):
+        raise UsageError(
+            f"--auth-warning {w.given} is below --auth-critical {c.given}: WARNING could never"
+            " fire (days left: warn at more days than critical)"
+        )
+    if args.min_build and args.min_build_critical:
+        from ..facts.frontdoors import parse_build
+
+        low, high = parse_build(args.min_build), parse_build(args.min_build_critical)
+        if low is not None and high is not None and _four(high) > _four(low):
+            raise UsageError(
+                f"--min-build-critical {args.min_build_critical} is above --min-build"
+                f" {args.min_build}: WARNING could never fire"
+            )
+
+
+def _four(build: tuple[int, ...]) -> tuple[int, ...]:
+    return build + (0,) * (4 - len(build))
 
 
 def _password(password_file: str | None, proxy: bool = False) -> str:

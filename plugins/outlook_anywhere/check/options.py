@@ -260,3 +260,28 @@ def proxy(value: str) -> tuple[str, int]:
         if not host_name or not all(ch.isalnum() or ch in "-._" for ch in host_name):
             raise Invalid(f"{value!r} has no usable host name: {form}")
     return host_name, number
+
+
+def vdirs(value: str) -> tuple[str, ...]:
+    """--health LIST: comma-separated virtual directories (any case), or ``all``."""
+    from ..facts.frontdoors import ALL_VDIRS
+
+    value = _nonempty(value)
+    known = {name.lower(): name for name in ALL_VDIRS}
+    names = [part.strip() for part in value.split(",") if part.strip()]
+    if [name.lower() for name in names] == ["all"]:
+        return ALL_VDIRS
+    unknown = [name for name in names if name.lower() not in known]
+    if unknown or not names:
+        raise Invalid(f"{value!r}: not a list of {', '.join(ALL_VDIRS)} (or all), comma-separated")
+    return tuple(dict.fromkeys(known[name.lower()] for name in names))
+
+
+def build_number(value: str) -> str:
+    """--min-build: an Exchange build ``X.Y.Z.W`` such as 15.2.1544.4."""
+    from ..facts.frontdoors import parse_build
+
+    value = _nonempty(value)
+    if parse_build(value) is None:
+        raise Invalid(f"{value!r} is not a build number such as 15.2.1544.4")
+    return value

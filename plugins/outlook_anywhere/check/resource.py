@@ -22,8 +22,10 @@ from ..transport import Deadline
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
     from ..autodiscover.lookup import Request as AutodiscoverRequest
+    from ..facts.frontdoors import FrontDoorFacts
     from ..facts.http import AutodiscoverFacts
     from ..facts.logon import LogonFacts
+    from ..probes.frontdoors import Asked
     from ..probes.revocation import Settings
     from ..transport.proxy import Proxy
 
@@ -46,6 +48,7 @@ class Target:
         extended_protection: str = "accept",
         revocation: Settings | None = None,
         proxy: Proxy | None = None,
+        frontdoors: Asked | None = None,
     ) -> None:
         self.host = host  # None: the Server that Autodiscover publishes
         self.port = port
@@ -61,6 +64,7 @@ class Target:
         self.revocation = revocation  # --revocation: how its URLs are resolved, the anchors
         # --proxy: already every connection's way out (transport.PROXY); its tunnels are facts
         self.proxy = proxy
+        self.frontdoors = frontdoors  # --auth-certificate, --health, --build
 
 
 def perf_label(address: str) -> str:
@@ -117,6 +121,12 @@ class OutlookAnywhere(nagiosplugin.Resource):
             from ..probes import revocation as lookup
 
             revocation = lookup.check(nodes, t.revocation, self.deadline)
+        doors = None
+        if t.frontdoors is not None and host is not None:
+            from ..probes import frontdoors
+
+            served = tuple(n.address for n in nodes if not n.failure)
+            doors = frontdoors.probe_all(served, t.port, host, t.frontdoors, self.deadline)
         proxy = t.proxy.facts if t.proxy is not None else None
         facts = CheckFacts(
             now,
@@ -129,6 +139,7 @@ class OutlookAnywhere(nagiosplugin.Resource):
             logon,
             revocation=revocation,
             proxy=proxy,
+            frontdoors=doors,
         )
         yield nagiosplugin.Metric("findings", facts, context="findings")
         yield from _perfdata(facts)
@@ -224,6 +235,23 @@ def _perfdata(facts: CheckFacts) -> Iterator[nagiosplugin.Metric]:
         if updates:
             hours = round((min(updates) - now) / 3600.0, 1)
             yield nagiosplugin.Metric("crl_hours_left", hours, context="crl_hours_left")
+    if facts.frontdoors is not None:
+        yield from _frontdoor_perfdata(facts.frontdoors, now)
+
+
+def _frontdoor_perfdata(doors: list[FrontDoorFacts], now: float) -> Iterator[nagiosplugin.Metric]:
+    """auth_days_left: the node whose judged Auth certificate expires first; health_ok and
+    health_checked: healthy and checked node x protocol pairs."""
+    keys = [d.auth.latest() for d in doors if d.auth is not None]
+    days = [round(key.days_left(now), 1) for key in keys if key is not None]
+    if days:
+        yield nagiosplugin.Metric("auth_days_left", min(days), context="auth_days_left")
+    pages = [page for d in doors for page in d.health or []]
+    if any(d.health is not None for d in doors):
+        checked = len(pages)
+        healthy = sum(1 for page in pages if page.ok)
+        yield nagiosplugin.Metric("health_ok", healthy, min=0, max=checked, context="health")
+        yield nagiosplugin.Metric("health_checked", checked, min=0, context="health")
 
 
 def _logon_perfdata(logon: LogonFacts) -> Iterator[nagiosplugin.Metric]:

@@ -677,6 +677,205 @@ def proxy_text(facts: object) -> str:
     return "; ".join(parts)
 
 
+# -- the front doors (--auth-certificate, --health, --build) -----------------------------------
+
+_METADATA = "Auth metadata"
+_METADATA_FAILURES = {
+    "unauthorized": "answered 401: anonymous access refused (partner applications cannot read it)",
+    "login-page": "answered a login page (HTML) instead of the JSON document",
+    "not-metadata": "is JSON without a keys[] list",
+    "no-signing-key": "publishes no x509Certificate signing key",
+    "bad-base64": "publishes a signing key whose certificate is not valid base64",
+}
+
+
+def product_line(build: object) -> str:
+    """The product a build number belongs to (15.2 from build 2562 is Subscription Edition)."""
+    from ..facts.frontdoors import parse_build
+
+    parsed = parse_build(str(build))
+    if parsed is None or parsed[0] != 15:
+        return "unknown product line"
+    minor = parsed[1]
+    if minor == 2 and len(parsed) > 2 and parsed[2] >= 2562:
+        return "Exchange Server Subscription Edition"
+    return {0: "Exchange 2013", 1: "Exchange 2016", 2: "Exchange 2019"}.get(
+        minor, "unknown product line"
+    )
+
+
+def _auth_expires(ev: dict[str, object], limit: int) -> str:
+    days, date = ev["days"], ev["date"]
+    assert isinstance(days, float)
+    if ev.get("range"):
+        where = "inside" if str(ev["range"]).startswith("@") else "outside"
+        return (
+            f"Exchange Auth certificate: {_days(days)} left, {where} the {ev['level']} range"
+            f" {ev['range']} (expires {date})"
+        )
+    return f"Exchange Auth certificate expires in {_days(days)} ({date})"
+
+
+def _auth_expired(ev: dict[str, object], limit: int) -> str:
+    days = ev["days"]
+    assert isinstance(days, float)
+    ago = _days(-days) if days <= -0.1 else "less than 0.1 days"
+    return f"Exchange Auth certificate expired {ago} ago ({ev['date']})"
+
+
+def _auth_different(ev: dict[str, object], limit: int) -> str:
+    others = ev["others"]
+    text = (
+        f"publishes another Exchange Auth certificate than the {others} other"
+        f" node{'s' * (others != 1)} (expires {ev['date']}, theirs {ev['their_date']})"
+    )
+    if limit < LONG:
+        return text
+    return text + f" (thumbprint {ev['thumbprint']}, theirs {ev['their_thumbprint']})"
+
+
+def _auth_unavailable(ev: dict[str, object], limit: int) -> str:
+    failure, detail = str(ev.get("failure")), wire(ev.get("detail", ""), limit)
+    if failure == "status":
+        said = f"answered {wire(ev.get('status', ''), limit)}"
+    elif failure == "not-json":
+        said = f"is not JSON ({detail})"
+    elif failure == "too-deep":
+        said = f"is nested more than {detail} levels deep: not read"
+    elif failure == "bad-certificate":
+        said = f"publishes a signing key whose certificate does not parse ({detail})"
+    elif failure in _METADATA_FAILURES:
+        said = _METADATA_FAILURES[failure]
+    else:  # no answer: a timeout, a body over the bound, a network failure
+        said = f"not read: {detail or 'no answer'}"
+    everywhere = ", no node publishes the Exchange Auth certificate" if ev.get("everywhere") else ""
+    return f"{_METADATA} {said}{everywhere}"
+
+
+def _health_down(ev: dict[str, object], limit: int) -> str:
+    vdir = shown(ev["vdir"], limit)
+    return f"{vdir} is down: /{vdir}/healthcheck.htm {_health_said(ev.get('status'), limit)}"
+
+
+def _health_said(status: object, limit: int) -> str:
+    text = str(status or "")
+    if text[:3].isdigit():
+        return f"answered {wire(text, limit)}"
+    return f"not read: {wire(text, limit) or 'no answer'}"
+
+
+def _health_everywhere(ev: dict[str, object], limit: int) -> str:
+    vdir, nodes, statuses = shown(ev["vdir"], limit), ev["down_on"], ev["statuses"]
+    assert isinstance(nodes, (list, tuple)) and isinstance(statuses, (list, tuple))
+    said = ", ".join(_health_said(s, limit) for s in statuses[:3])
+    return f"{vdir} is down on every node ({len(nodes)}): /{vdir}/healthcheck.htm {said}"
+
+
+def _build_behind(ev: dict[str, object], limit: int) -> str:
+    ahead = ev["ahead"]
+    return (
+        f"build {ev['build']} ({product_line(ev['build'])}) is behind {ev['newest']} of"
+        f" {ahead} other node{'s' * (ahead != 1)}: an update missed?"
+    )
+
+
+def _build_below(ev: dict[str, object], limit: int) -> str:
+    return (
+        f"build {ev['build']} ({product_line(ev['build'])}) is below {ev['option']}"
+        f" {shown(ev['floor'], limit)}"
+    )
+
+
+def _build_unknown(ev: dict[str, object], limit: int) -> str:
+    if ev.get("error"):
+        return f"build not read: GET /owa/ {_health_said(ev['error'], limit)}"
+    if ev.get("sent"):
+        return f"X-OWA-Version '{wire(ev['sent'], 40)}' is not a build number"
+    status = wire(ev.get("status", ""), limit)
+    return f"build not read: GET /owa/ answered {status} without X-OWA-Version"
+
+
+FRONT_DOOR_PHRASES = {
+    k.AUTH_EXPIRED: _auth_expired,
+    k.AUTH_EXPIRES_SOON: _auth_expires,
+    k.AUTH_DIFFERENT: _auth_different,
+    k.AUTH_UNAVAILABLE: _auth_unavailable,
+    k.HEALTH_DOWN: _health_down,
+    k.HEALTH_DOWN_EVERYWHERE: _health_everywhere,
+    k.BUILD_BEHIND: _build_behind,
+    k.BUILD_BELOW: _build_below,
+    k.BUILD_UNKNOWN: _build_unknown,
+}
+
+
+def frontdoor_text(door: object, now: float) -> str:
+    """What one node's front doors said, for its long-output line."""
+    from ..facts.frontdoors import FrontDoorFacts
+
+    assert isinstance(door, FrontDoorFacts)
+    parts = []
+    key = door.auth.latest() if door.auth is not None else None
+    if door.auth is not None and key is not None:
+        text = (
+            f"Auth certificate {shown(key.subject)}, {key.days_left(now):.1f} days left"
+            f" ({iso_date(key.not_after)}), thumbprint {key.thumbprint}"
+        )
+        if len(door.auth.keys) > 1:
+            text += (
+                f" ({len(door.auth.keys)} signing keys published: a next certificate? the one"
+                " that expires last is judged)"
+            )
+        parts.append(text)
+    if door.health is not None:
+        ok = [page.vdir for page in door.health if page.ok]
+        text = f"healthcheck.htm 200 for {len(ok)}/{len(door.health)}"
+        if ok:
+            text += f" ({', '.join(shown(v) for v in ok)})"
+        if door.server:
+            text += f", server {wire(door.server)}"
+        parts.append(text)
+    if door.build:
+        parts.append(f"build {wire(door.build, 40)} ({product_line(door.build)})")
+    return "; ".join(parts)
+
+
+def frontdoors_all_well(doors: list[object], now: float) -> str:
+    """The front doors' part of the first line when every node is OK."""
+    from ..facts.frontdoors import FrontDoorFacts
+
+    text = ""
+    keys = [d.auth.latest() for d in doors if isinstance(d, FrontDoorFacts) and d.auth]
+    dated = [key for key in keys if key is not None]
+    if dated:
+        first = min(dated, key=lambda key: key.not_after)
+        text += (
+            f", Auth certificate {first.days_left(now):.1f} days left"
+            f" (expires {iso_date(first.not_after)})"
+        )
+    pages = [p for d in doors if isinstance(d, FrontDoorFacts) for p in d.health or []]
+    if pages:
+        text += f", {sum(p.ok for p in pages)}/{len(pages)} healthcheck.htm OK"
+    builds = {d.build for d in doors if isinstance(d, FrontDoorFacts) and d.build}
+    if len(builds) == 1:
+        build = builds.pop()
+        text += f", build {wire(build, 40)} ({product_line(build)})"
+    return text
+
+
+def frontdoor_shared(verdict: Verdict, address: str) -> list[Finding]:
+    """The array's findings that concern a node too (a protocol down on every node)."""
+    return [f for f in verdict.findings if address in f.evidence.get("down_on", ())]
+
+
+def frontdoor_lines(verdict: Verdict) -> list[str]:
+    """The long output's line for a protocol down on every node (said once, for the array)."""
+    return [
+        f"Health {_state(f.state)}: {phrase(f)}"
+        for f in verdict.findings
+        if f.kind == k.HEALTH_DOWN_EVERYWHERE
+    ]
+
+
 _PHRASES = {
     k.PRINCIPAL_MISMATCH: _mismatch,
     k.SAN_ONLY: _san_only,
@@ -759,6 +958,7 @@ _PHRASES = {
             k.MAILBOX_LOGON_FAILED,
         )
     },
+    **FRONT_DOOR_PHRASES,
 }
 
 
@@ -1056,6 +1256,8 @@ def _all_well(verdict: Verdict, facts: CheckFacts, policy: Policy) -> str:
         text += ", MAPI over HTTP answers"
     if facts.revocation is not None:
         text += _revocation_checked(facts.revocation)
+    if facts.frontdoors is not None:
+        text += frontdoors_all_well(list(facts.frontdoors), facts.now)
     return text
 
 
@@ -1113,10 +1315,12 @@ def long_output(verdict: Verdict, facts: CheckFacts, verbosity: int) -> list[str
     logon = facts.logon
     if logon is not None and logon.skipped == "autodiscover":
         lines.append("Logon not tried: Autodiscover did not accept the credentials")
+    lines += frontdoor_lines(verdict)
+    doors = {d.address: d for d in facts.frontdoors or []}
     rpc_logon = {r.address: r for r in logon.rpc or []} if logon else {}
     mapi_logon = {m.address: m for m in logon.mapi or []} if logon else {}
     for node in facts.nodes:
-        own = verdict.of(node.address)
+        own = verdict.of(node.address) + frontdoor_shared(verdict, node.address)
         state = max((f.state for f in own), default=Ok)
         line = f"{node.address} {_state(state)}"
         if own:
@@ -1126,6 +1330,9 @@ def long_output(verdict: Verdict, facts: CheckFacts, verbosity: int) -> list[str
             details = "; ".join(d for d in (details, rpc_text(rpc[node.address])) if d)
         if node.address in mapi:
             details = "; ".join(d for d in (details, mapi_text(mapi[node.address])) if d)
+        if node.address in doors:
+            said = frontdoor_text(doors[node.address], facts.now)
+            details = "; ".join(d for d in (details, said) if d)
         said = logon_text(rpc_logon.get(node.address), mapi_logon.get(node.address))
         if said:
             details = "; ".join(d for d in (details, said) if d)

@@ -10,6 +10,7 @@ from __future__ import annotations
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
     from .certificate import CertFacts
+    from .frontdoors import FrontDoorFacts
     from .http import AutodiscoverFacts, RpcFacts
     from .logon import LogonFacts, MapiProbe
     from .proxy import ProxyFacts
@@ -97,6 +98,7 @@ class CheckFacts:
         logon: LogonFacts | None = None,
         revocation: RevocationFacts | None = None,
         proxy: ProxyFacts | None = None,
+        frontdoors: list[FrontDoorFacts] | None = None,
     ) -> None:
         self.now = now  # the one clock of this check
         self.host = host
@@ -108,3 +110,5 @@ class CheckFacts:
         self.logon = logon  # --logon
         self.revocation = revocation  # --revocation: the CRLs and OCSP answers of every chain
         self.proxy = proxy  # --proxy: every tunnel asked of it (facts.proxy)
+        # --auth-certificate, --health, --build: each node's front doors (facts.frontdoors)
+        self.frontdoors = frontdoors

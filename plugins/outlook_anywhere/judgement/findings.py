@@ -90,6 +90,16 @@ NO_REVOCATION_SOURCE = "no-revocation-source"
 REVOCATION_UNAVAILABLE = "revocation-unavailable"
 REVOCATION_BAD_SIGNATURE = "revocation-bad-signature"
 INTERMEDIATE_SUPPLIED = "intermediate-supplied"
+# The front doors of a node (--auth-certificate, --health, --build)
+AUTH_EXPIRED = "auth-expired"
+AUTH_EXPIRES_SOON = "auth-expires-soon"
+AUTH_DIFFERENT = "auth-different"
+AUTH_UNAVAILABLE = "auth-unavailable"
+HEALTH_DOWN = "health-down"
+HEALTH_DOWN_EVERYWHERE = "health-down-everywhere"  # node None; evidence "down_on": every node
+BUILD_BEHIND = "build-behind"
+BUILD_BELOW = "build-below"
+BUILD_UNKNOWN = "build-unknown"
 
 
 class Fix:

@@ -24,6 +24,22 @@ class Threshold:
         self.given = given or text  # as the user wrote it
 
 
+class FrontDoorPolicy:
+    """What the command line asks of the front doors (``judgement.frontdoors``)."""
+
+    def __init__(
+        self,
+        auth_warning: Threshold,
+        auth_critical: Threshold,
+        min_build: str | None = None,
+        min_build_critical: str | None = None,
+    ) -> None:
+        self.auth_warning = auth_warning  # --auth-warning
+        self.auth_critical = auth_critical  # --auth-critical
+        self.min_build = min_build  # --min-build X.Y.Z.W: below it WARNING
+        self.min_build_critical = min_build_critical  # --min-build-critical: below it CRITICAL
+
+
 class Policy:
     """What the command line asks of every node."""
 
@@ -37,6 +53,7 @@ class Policy:
         check_trust: bool,
         expect_auth: tuple[str, ...] = (),
         extended_protection: str = "accept",
+        frontdoors: FrontDoorPolicy | None = None,
     ) -> None:
         self.principal = principal  # -P, without the msstd: prefix
         self.host = host  # -H
@@ -46,3 +63,4 @@ class Policy:
         self.check_trust = check_trust
         self.expect_auth = expect_auth
         self.extended_protection = extended_protection  # --extended-protection
+        self.frontdoors = frontdoors  # --auth-certificate, --health, --build

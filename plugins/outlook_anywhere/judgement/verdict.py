@@ -313,6 +313,10 @@ def judge(facts: CheckFacts, policy: Policy) -> Verdict:
             found += judge_logon(facts.logon, policy.extended_protection)
     if facts.revocation is not None:
         found = _with_revocation(found, facts)
+    if facts.frontdoors is not None and policy.frontdoors is not None:
+        from .frontdoors import judge_frontdoors
+
+        found += judge_frontdoors(facts.frontdoors, policy.frontdoors, facts.now)
     found += judge_fleet(facts.nodes)
     if facts.proxy is not None:
         from .proxy import judge_proxy
@@ -321,5 +325,6 @@ def judge(facts: CheckFacts, policy: Policy) -> Verdict:
     order = {n.address: i for i, n in enumerate(facts.nodes)}
     found.sort(key=lambda f: (-int(f.state), _rank(f), order.get(f.node or "", -1)))
     failing = {f.node for f in found if f.node is not None and f.state != Ok}
+    failing.update(n for f in found if f.state != Ok for n in f.evidence.get("down_on", ()))
     healthy = sum(1 for n in facts.nodes if n.address not in failing)
     return Verdict(found, len(facts.nodes), healthy, wanted)
