@@ -255,9 +255,36 @@ def test_a_step_without_answer_after_connect_is_critical() -> None:
     ]
 
 
+def skipped(rpc: str = "", mapi: str = "", **kw: str) -> LogonFacts:
+    facts = LogonFacts(**kw)
+    facts.rpc_skipped, facts.mapi_skipped = rpc, mapi
+    return facts
+
+
 def test_no_legacy_dn_published() -> None:
-    found = judge_logon(LogonFacts(skipped="no-legacy-dn"), "accept")
+    found = judge_logon(skipped(mapi="no-legacy-dn"), "accept")
     assert data(found) == [(k.LOGON_NO_LEGACY_DN, Critical, None, {})]
+    found = judge_logon(skipped(mapi="no-legacy-dn", legacy_dn="/o=Cöntoso"), "accept")
+    assert data(found) == [(k.LOGON_NO_LEGACY_DN, Critical, None, {"legacy_dn": "/o=Cöntoso"})]
+
+
+def test_no_mapi_mailbox_id_published() -> None:
+    found = judge_logon(skipped(mapi="no-mailbox", mailbox="a b"), "accept")
+    assert data(found) == [(k.LOGON_NO_MAILBOX, Critical, None, {"mailbox": "a b"})]
+
+
+def test_a_protocol_without_its_prerequisite_leaves_the_other_judged() -> None:
+    """--rpc --mapi, no EXCH Server: the RPC logon says so, the MAPI logon is judged."""
+    mapi = MapiLogon(A)
+    mapi.auth.outcome = ACCEPTED
+    mapi.request, mapi.status, mapi.reason, mapi.response_code = "Connect", 200, "OK", "0"
+    mapi.status_code, mapi.error_code = 0, 0x3EB
+    facts = skipped(rpc="no-server")
+    facts.mapi = [mapi]
+    assert [f.kind for f in judge_logon(facts, "accept")] == [
+        k.LOGON_NO_SERVER,
+        k.MAILBOX_LOGON_FAILED,
+    ]
 
 
 def mapi_probe(**kw: object) -> MapiProbe:
@@ -290,7 +317,7 @@ def test_mapi_without_credentials() -> None:
 
 
 def test_no_exch_server_published() -> None:
-    found = judge_logon(LogonFacts(skipped="no-server"), "accept")
+    found = judge_logon(skipped(rpc="no-server"), "accept")
     assert data(found) == [(k.LOGON_NO_SERVER, Critical, None, {"server": ""})]
 
 

@@ -64,6 +64,12 @@ A, B = "10.0.0.1", "10.0.0.2"
          "MAPI PING in the session failed: the server closed the connection during the logon"),
         (k.LOGON_NO_LEGACY_DN, Critical, {},
          "Autodiscover publishes no User/LegacyDN: no mailbox logon tried"),
+        (k.LOGON_NO_LEGACY_DN, Critical, {"legacy_dn": "/o=Cöntoso"},
+         "Autodiscover publishes a User/LegacyDN that is not ASCII (/o=Cöntoso): no mailbox"
+         " logon tried"),
+        (k.LOGON_NO_MAILBOX, Critical, {"mailbox": "a b"},
+         "Autodiscover publishes no mapiHttp MailboxId usable in a URL (a b): no mailbox logon"
+         " tried"),
         (k.MAILBOX_LOGON_FAILED, Critical,
          {"status": "200 OK", "code": "0", "status_code": 0, "error_code": 0x3EB},
          "mailbox logon refused: Connect answered ErrorCode 0x3eb (unknown user: no mailbox for"

@@ -167,16 +167,16 @@ class OutlookAnywhere(nagiosplugin.Resource):
         server = exch.server if exch is not None else ""
         facts = LogonFacts(server=server, mailbox=server, legacy_dn=document.legacy_dn)
         if t.rpc and not logon.usable_server(server):
-            facts.skipped = "no-server"
-            return facts
+            facts.rpc_skipped = "no-server"
         if t.mapi:
             facts.mailbox = logon.mailbox_id(document.mapi_mailstore) or server
             if not logon.usable_server(facts.mailbox):
-                facts.skipped = "no-server"
-                return facts
-            if not document.legacy_dn or not document.legacy_dn.isascii():
-                facts.skipped = "no-legacy-dn"
-                return facts
+                facts.mapi_skipped = "no-mailbox"
+            elif not document.legacy_dn or not document.legacy_dn.isascii():
+                facts.mapi_skipped = "no-legacy-dn"
+        rpc, mapi = t.rpc and not facts.rpc_skipped, t.mapi and not facts.mapi_skipped
+        if not (rpc or mapi):  # each protocol asked for says why it was not tried
+            return facts
         reachable = tuple(n.address for n in nodes if not n.failure and n.leaf is not None)
         if not reachable or host is None:
             facts.skipped = "no-node"
@@ -189,8 +189,8 @@ class OutlookAnywhere(nagiosplugin.Resource):
             host,
             account,
             facts,
-            rpc=t.rpc,
-            mapi=t.mapi,
+            rpc=rpc,
+            mapi=mapi,
             ca_file=request.ca_file,
             deadline=self.deadline,
             mapi_url=document.mapi_mailstore,

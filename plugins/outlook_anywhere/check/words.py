@@ -346,10 +346,11 @@ MAILBOX_ERRORS = {
     0x000003F0: "the server is out of memory",
     0x000003F2: "no access rights to the mailbox",
     0x00000478: "wrong server: the mailbox is not on this server (moved?)",
-    0x0000047F: "server busy: too many logons to a mailbox not hosted here",
+    # ecServerPaused, as [MS-OXCSTOR] 3.2.5.1.3 defines it for a logon
+    0x0000047F: "server paused: over five logons in 10 s to a mailbox it does not host",
     0x0000050C: "the mailbox is being moved",
     0x0000096C: "the mailbox is disabled",
-    0x000006BB: "server busy",
+    0x000006BB: "server busy (RPC_S_SERVER_TOO_BUSY)",
     0x80040111: "logon failed",
     0x80070005: "access denied",
 }
@@ -487,7 +488,18 @@ def _mailbox(ev: dict[str, object], limit: int) -> str:
         step = _step(ev.get("step")).removeprefix("the ").replace(" its ", " the ")
         return f"{protocol} {step} failed: {_no_verdict(ev.get('detail'))}"
     if kind == k.LOGON_NO_LEGACY_DN:
+        if ev.get("legacy_dn"):  # Connect's UserDn is ASCII ([MS-OXCMAPIHTTP] 2.2.4.1.1)
+            return (
+                f"Autodiscover publishes a User/LegacyDN that is not ASCII"
+                f" ({wire(ev['legacy_dn'], limit)}): no mailbox logon tried"
+            )
         return "Autodiscover publishes no User/LegacyDN: no mailbox logon tried"
+    if kind == k.LOGON_NO_MAILBOX:
+        what = f" ({wire(ev['mailbox'], limit)})" if ev.get("mailbox") else ""
+        return (
+            f"Autodiscover publishes no mapiHttp MailboxId usable in a URL{what}:"
+            " no mailbox logon tried"
+        )
     status, code = str(ev.get("status", "")), ev.get("code")
     if not status.startswith("200"):
         extra = f", X-ResponseCode {response_code_text(code)}" if code else ""
@@ -955,6 +967,7 @@ _PHRASES = {
             k.LOGON_CUT_OFF,
             k.LOGON_STEP_FAILED,
             k.LOGON_NO_LEGACY_DN,
+            k.LOGON_NO_MAILBOX,
             k.MAILBOX_LOGON_FAILED,
         )
     },

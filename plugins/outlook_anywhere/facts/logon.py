@@ -195,7 +195,8 @@ class MapiLogon(_Plain):
         self.error_code: int | None = None
         self.session = False  # Connect opened a session (cookies set)
         self.disconnected = False  # ... and Disconnect was answered
-        self.connect_elapsed: float | None = None  # Connect sent to its answer
+        # the accepted logon's first leg to Connect's answer (the logon included)
+        self.connect_elapsed: float | None = None
         self.error = ""  # no answer (the HttpError kind)
         self.elapsed: float | None = None  # the PING
 
@@ -208,7 +209,16 @@ class MapiLogon(_Plain):
 class LogonFacts(_Plain):
     """Everything ``--logon`` learned, node by node."""
 
-    __slots__ = ("legacy_dn", "mailbox", "mapi", "rpc", "server", "skipped")
+    __slots__ = (
+        "legacy_dn",
+        "mailbox",
+        "mapi",
+        "mapi_skipped",
+        "rpc",
+        "rpc_skipped",
+        "server",
+        "skipped",
+    )
 
     def __init__(
         self,
@@ -221,7 +231,12 @@ class LogonFacts(_Plain):
         self.mailbox = mailbox  # the MailboxId of MAPI over HTTP
         self.legacy_dn = legacy_dn  # Autodiscover's User/LegacyDN: the UserDn of Connect
         # why no node was logged on to: autodiscover (it did not accept the credentials),
-        # no-server (no EXCH Server published), no-node; "" when it was tried
+        # no-node; "" when it was tried
         self.skipped = skipped
+        # why one protocol was not tried although asked for, the other one was: RPC needs
+        # EXCH's Server (no-server); MAPI a MailboxId usable in a URL (no-mailbox) and an
+        # ASCII User/LegacyDN for Connect (no-legacy-dn)
+        self.rpc_skipped = ""
+        self.mapi_skipped = ""
         self.rpc: list[RpcLogon] | None = None
         self.mapi: list[MapiLogon] | None = None

@@ -81,6 +81,7 @@ PING_FAILED = "ping-failed"
 LOGON_CUT_OFF = "logon-cut-off"  # evidence "step": what the logon was doing at the deadline
 LOGON_STEP_FAILED = "logon-step-failed"  # a MAPI step after the logon got no answer
 LOGON_NO_LEGACY_DN = "logon-no-legacy-dn"
+LOGON_NO_MAILBOX = "logon-no-mailbox"  # no mapiHttp MailboxId usable in a URL
 MAILBOX_LOGON_FAILED = "mailbox-logon-failed"  # Connect refused: StatusCode, ErrorCode
 # Revocation (--revocation) of a certificate of the chain a node sends
 REVOKED = "revoked"

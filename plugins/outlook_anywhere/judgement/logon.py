@@ -154,11 +154,14 @@ def judge_mapi_logon(facts: MapiLogon, extended_protection: str) -> list[Finding
 def judge_logon(facts: LogonFacts, extended_protection: str) -> list[Finding]:
     """Every node's logons.  Not attempted because Autodiscover refused the credentials: the
     Autodiscover finding says so, nothing here."""
-    if facts.skipped == "no-server":
-        return [Finding(k.LOGON_NO_SERVER, Critical, None, {"server": facts.server})]
-    if facts.skipped == "no-legacy-dn":
-        return [Finding(k.LOGON_NO_LEGACY_DN, Critical, None)]
     found: list[Finding] = []
+    if facts.rpc_skipped == "no-server":
+        found.append(Finding(k.LOGON_NO_SERVER, Critical, None, {"server": facts.server}))
+    if facts.mapi_skipped == "no-mailbox":
+        found.append(Finding(k.LOGON_NO_MAILBOX, Critical, None, {"mailbox": facts.mailbox}))
+    if facts.mapi_skipped == "no-legacy-dn":
+        evidence = {"legacy_dn": facts.legacy_dn} if facts.legacy_dn else {}
+        found.append(Finding(k.LOGON_NO_LEGACY_DN, Critical, None, evidence))
     for rpc in facts.rpc or []:
         found += judge_rpc_logon(rpc, extended_protection)
     for mapi in facts.mapi or []:
