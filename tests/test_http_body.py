@@ -245,6 +245,17 @@ def test_a_million_tiny_chunks_end_at_the_body_limit_in_time(server: Pieces) -> 
     assert time.monotonic() - started < 15  # a hard bound, far above the normal second
 
 
+def test_a_stream_of_tiny_chunks_with_long_extensions_ends_at_the_framing_limit(
+    server: Pieces,
+) -> None:
+    """An OUT channel is read as a stream: its framing is bounded like a whole body's (2 MiB on
+    the wire), however few bytes of data it carries."""
+    padded = chunk(b"x", b";" + b"e" * 4000) * (2 * MAX_BODY // 4000 + 50)
+    with pytest.raises(HttpError) as failed:
+        stream(server, CHUNKED + padded, hold=True, seconds=20)
+    assert failed.value.kind == "too-big"
+
+
 def test_a_stalled_chunked_stream_ends_at_the_deadline(server: Pieces) -> None:
     started = time.monotonic()
     with pytest.raises(HttpError) as failed:

@@ -38,6 +38,8 @@ def all_sessions_closed(lab: Lab, host: str) -> None:
     sessions = lab.web.front.opened()
     assert sorted(s.address for s in sessions) == sorted(addresses(lab, host)), sessions
     assert all(s.closed for s in sessions), sessions
+    # one X-ClientInfo for the whole session, Connect to Disconnect (2.2.3.3.4)
+    assert all(len(s.client_info) == 1 for s in sessions), sessions
 
 
 @pytest.mark.parametrize("options", OPTIONS, ids=lambda o: " ".join(o))
@@ -108,6 +110,22 @@ def test_a_node_that_stalls_mid_logon_is_critical_naming_the_step(
     all_sessions_closed(lab, "logon-stall")
     [stalled] = [s for s in lab.web.front.opened() if s.address == second]
     assert stalled.pings == 1
+
+
+def test_a_connect_cut_off_after_its_session_opened_is_disconnected(
+    lab: Lab, password_file: str
+) -> None:
+    """The session's cookies come in Connect's head (2.2.4.1); the body never ends: the session
+    is open all the same, and the plugin closes it before the deadline."""
+    node = addresses(lab, "logon-connect-stall")[0]
+    out = logon(lab, password_file, "logon-connect-stall", "-t", "6", options=("--mapi", "--logon"))
+    consistent(out)
+    assert out.code == 2, out.stdout
+    assert out.status == (
+        f"OUTLOOK_ANYWHERE CRITICAL - {node}: MAPI logon cut off by the deadline during Connect"
+        " [0/1 nodes OK]"
+    )
+    all_sessions_closed(lab, "logon-connect-stall")
 
 
 @pytest.mark.parametrize("options", OPTIONS[1:], ids=lambda o: " ".join(o))

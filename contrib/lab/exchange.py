@@ -38,6 +38,8 @@ play Client Access nodes the way Outlook meets them:
   HTTP/1.1 clients. :meth:`Front.opened` lists every session opened and whether it was closed.
   ``logon-ping-error`` answers a PING 10; a MailboxId of another mailbox is a 404.
 * ``logon-stall``'s node 2, once logged on, answers neither the echo nor a PING.
+* ``logon-connect-stall`` sends Connect's head (the session's cookies) and ``PROCESSING``, then
+  nothing more.
 
 The Autodiscover mailbox ``<first label>@contoso.test`` of each host publishes it
 (:func:`protocols`): EXCH, EXPR, EXHTTP and WEB, or, asked with ``X-MapiHttpCapability: 1``,
@@ -56,7 +58,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote
 
@@ -154,6 +156,11 @@ LOGON_HOSTS: tuple[LogonHost, ...] = (
         "logon-mapi-garbage",
         1,
         "hostile: Connect sets session cookies and answers 3 bytes of garbage for its body",
+    ),
+    LogonHost(
+        "logon-connect-stall",
+        1,
+        "Connect opens a session (cookies in the head), sends PROCESSING, then stalls",
     ),
 )
 BY_HOST = {h.host: h for h in LOGON_HOSTS}
@@ -346,6 +353,8 @@ class Session:
     user_dn: str
     pings: int = 0
     closed: bool = False  # a Disconnect ended it
+    # every X-ClientInfo its requests carried: one client's session keeps one (2.2.3.3.4)
+    client_info: set[str] = field(default_factory=set)
 
 
 # An RPC extended error (EEInfo) as a front end appends it to "RPC Error: 6ba" ([MS-RPCH]
@@ -469,6 +478,8 @@ class Front:
             with self._lock:
                 session = self.sessions.get(cookies["MapiContext"])
                 alive = session is not None and not session.closed
+                if session is not None:
+                    session.client_info.add(request.headers.get("x-clientinfo", ""))
                 if alive and session is not None and kind.upper() == "DISCONNECT":
                     session.closed = True
                 elif alive and session is not None:
@@ -494,6 +505,13 @@ class Front:
             *[("Set-Cookie", f"{name}={value}; path=/mapi/emsmdb") for name, value in set_cookies],
             *fe,
         ]
+        if host.name == "logon-connect-stall" and set_cookies:
+            # the session is open (its cookies are in the head, 2.2.4.1), the answer never
+            # comes: a server that stalls in the middle of Connect
+            chunked = [*headers, ("Transfer-Encoding", "chunked")]
+            sock.sendall(head(200, "OK", chunked) + chunk(b"PROCESSING\r\n"))
+            _hold(sock, stream)
+            return None
         meta = f"PROCESSING\r\nDONE\r\nX-ResponseCode: {code}\r\nX-ElapsedTime: 1\r\n\r\n"
         if request.version == "HTTP/1.0":  # no chunked coding for an HTTP/1.0 client
             return Response(200, "OK", headers, meta.encode() + body)
@@ -513,7 +531,9 @@ class Front:
             return "0", struct.pack("<IIII", 0, ERROR_UNKNOWN_USER, 0, 0), []
         context = uuid.uuid4().hex
         with self._lock:
-            self.sessions[context] = Session(site.address, context, user_dn.decode("ascii"))
+            session = Session(site.address, context, user_dn.decode("ascii"))
+            session.client_info.add(request.headers.get("x-clientinfo", ""))
+            self.sessions[context] = session
         seen.session = context
         cookies = [("MapiContext", context), ("MapiSequence", uuid.uuid4().hex)]
         if host.name == "logon-mapi-garbage":  # a session, and no StatusCode to read

@@ -492,7 +492,9 @@ class _Mapi:
             ("Content-Type", "application/mapi-http"),
             ("X-RequestType", kind),
             ("X-RequestId", f"{self.client}:{self.count}"),
-            ("X-ClientInfo", f"{self.client}:{self.count}"),
+            # one value for the session ([MS-OXCMAPIHTTP] 2.2.3.3.4: the counter moves with a
+            # new Session Context, and each _Mapi is one session)
+            ("X-ClientInfo", f"{self.client}:1"),
             ("X-ClientApplication", CLIENT_APPLICATION),
             ("Connection", "Keep-Alive"),
         ]
@@ -535,7 +537,6 @@ def logon_mapi(
             facts.step = ""
             return
         probe = (mapi.headers("PING"), b"")  # never a second session to ask about the binding
-        started = time.monotonic()
         conn, response = node.authenticate(
             auth, conn, "POST", path, mapi.headers("Connect"),
             mapihttp.connect_body(user_dn), probe=probe,
@@ -544,7 +545,9 @@ def logon_mapi(
         if response is None:
             facts.step = ""
             return
-        facts.connect_elapsed = time.monotonic() - started
+        # the accepted logon's legs up to Connect's answer: neither a logon refused before it
+        # nor the question whether the node takes one without binding (its own connection)
+        facts.connect_elapsed = auth.elapsed
         mapi.keep(response)
         facts.session = bool(mapi.jar)
         framed = _read_mapi(facts, "Connect", response)
@@ -565,6 +568,17 @@ def logon_mapi(
         TRACE(node.address, f"PING: X-ResponseCode {facts.response_code or '(none)'}")
         facts.step = ""
     except (HttpError, httpauth.AuthError) as exc:
+        head = exc.response if isinstance(exc, HttpError) else None
+        if facts.step == f.STEP_CONNECT and head is not None and head.status == 200:
+            # Connect's head came, its body did not: the logon was accepted and the head's
+            # cookies opened a session, which the Disconnect below closes, logged on the same
+            # way (2.2.4.1: the cookies are in the head)
+            if auth.outcome == f.REFUSED:
+                auth.retry_outcome = f.ACCEPTED
+            else:
+                auth.outcome = f.ACCEPTED
+            mapi.keep(head)
+            facts.session = bool(mapi.jar)
         if facts.step == f.STEP_CONNECT and not auth.accepted:
             _failure(auth, exc)  # the logon itself got no verdict
         else:  # a step of the session got no answer

@@ -32,6 +32,9 @@ class HttpError(Exception):
         super().__init__(text)
         self.kind = kind
         self.text = text
+        # the response's head when the failure came while its body was read (its Set-Cookie
+        # may have opened a session that must still be closed)
+        self.response: Response | None = None
 
 
 class Response:
@@ -154,6 +157,7 @@ class Connection:
         Interim ``1xx`` answers are skipped."""
         started = time.monotonic()
         self.send_request(method, path, host, headers, body, length)
+        response: Response | None = None
         try:
             response = self._read_head()
             response.elapsed = time.monotonic() - started
@@ -165,7 +169,11 @@ class Connection:
                 response.keep_alive = False
             response.elapsed = time.monotonic() - started
         except BaseException as exc:
-            self._fail(exc)
+            try:
+                self._fail(exc)
+            except HttpError as failed:
+                failed.response = response
+                raise
             raise  # pragma: no cover - _fail raises
         TRACE(self.address, f"HTTP {response.status} {response.reason}".strip())
         if not response.keep_alive and not stream:
@@ -204,7 +212,12 @@ class Connection:
         try:
             if self._body is None:
                 raise HttpError("protocol", "no streamed body")
-            return self._body.read()
+            data = self._body.read()
+            # the framing of a stream is bounded like a whole body's: a hostile OUT channel of
+            # 1-byte chunks with long extensions would otherwise cost gigabytes on the wire
+            if self._body.wire > 2 * MAX_BODY:
+                raise HttpError("too-big", f"streamed body's framing over {2 * MAX_BODY} bytes")
+            return data
         except BaseException as exc:
             self._fail(exc)
             raise  # pragma: no cover - _fail raises
