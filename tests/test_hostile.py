@@ -261,6 +261,7 @@ def assert_contract(out: Outcome, deadline: float) -> None:
     assert "Traceback" not in out.stdout and "internal error" not in out.stdout, out.stdout
     assert not re.search(r"\b[A-Z]\w*(Error|Exception): ", out.stdout), out.stdout
     assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f]", out.stdout), repr(out.stdout)
+    assert not re.search(r"[<>&]", out.stdout), out.stdout  # text, never markup (test_markup)
     assert out.elapsed < deadline + SLACK, f"{out.elapsed:.2f} s for -t {deadline:g}"
 
 

@@ -63,6 +63,7 @@ PROXIES = {
     "not-allowed": _at(7),
     "negotiate": _at(8),  # offers Negotiate alone (NTLM tokens inside, as Windows sends them)
     "ports": _at(14),  # CONNECT to the array's ports only (Squid's SSL_ports): 403 for others
+    "markup": _at(15),  # refuses every CONNECT with HTML in its reason phrase
     # hostile or broken proxies: they must cost a check no more than its deadline
     "garbage": _at(10),  # answers CONNECT with an SSH banner
     "endless": _at(11),  # a header line that never ends
@@ -231,6 +232,10 @@ class LabProxy:
             return _reply(conn, seen, 403, "Forbidden", close=True)
         if name == "not-allowed":
             return _reply(conn, seen, 405, "Method Not Allowed", close=True)
+        if name == "markup":
+            from .hostile import MARKUP_REASON
+
+            return _reply(conn, seen, 403, MARKUP_REASON, close=True)
         if name in ("basic", "ntlm", "negotiate"):
             challenge = self._authenticate(name, seen, authorization, state)
             if challenge is not None:

@@ -231,8 +231,9 @@ class Lookup:
     def _visit(self, place: str) -> None:
         seen = [p.lower() for p in self.visited]
         if place.lower() in seen:
-            chain = " -> ".join(self.visited[seen.index(place.lower()) :])
-            raise _Stop("loop", f"redirect loop: {chain} -> {place}")
+            # ", then", not an arrow: the plugin's words hold no "<" or ">" (output.clean)
+            chain = ", then ".join(self.visited[seen.index(place.lower()) :])
+            raise _Stop("loop", f"redirect loop: {chain}, then {place}")
         self.visited.append(place)
 
     def _count_hop(self, text: str) -> None:
