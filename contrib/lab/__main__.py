@@ -181,6 +181,7 @@ def summary(lab: Lab, password_file: Path, hostile: bool) -> str:
         "endless": "a header line that never ends",
         "drip": "the 200 one byte every 0.3 s",
         "chatty": "200, then bytes of its own",
+        "markup": "refuses every CONNECT with HTML in its reason phrase",
     }
     lines += [
         "",

@@ -39,10 +39,8 @@ HTTP_PORT = 80
 USER_AGENT = "check_outlook_anywhere"
 REQUEST_SCHEMA = "http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"
 RESPONSE_SCHEMA = "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"
-NTLM_MISSING = (
-    "the server accepts only NTLM/Negotiate and pyspnego is not installed:"
-    " pipx inject check_outlook_anywhere pyspnego (or pip install pyspnego in the plugin's venv)"
-)
+# How to install it depends on how the plugin was installed: words.install_hint says.
+NTLM_MISSING = "the server accepts only NTLM/Negotiate and pyspnego is not installed"
 
 
 class Credentials:
