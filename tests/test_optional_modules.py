@@ -22,7 +22,7 @@ from tests.installed import PLUGIN, require_package
 ENDPOINT = "autodiscover.contoso.test"
 FIRST = (
     "OUTLOOK_ANYWHERE UNKNOWN - Python module pyspnego is not installed (RPC and MAPI on 3 nodes"
-    " accept only NTLM/Negotiate) [3/3 nodes OK]"
+    " accept only NTLM/Negotiate)"
 )
 
 
@@ -48,7 +48,7 @@ def logon_args(lab: Lab, password_file: str) -> list[str]:
         "--autodiscover", "logon-ok@contoso.test",
         "--autodiscover-url", lab.web.url(ENDPOINT),
         "--password-file", password_file,
-        "--rpc", "--mapi", "--logon",
+        "--rpc", "--mapi", "--logon", "-t", "20",
     ]  # fmt: skip
 
 
@@ -60,7 +60,10 @@ def test_a_missing_module_is_one_line(lab: Lab, password_file: str, no_spnego: s
     out = run_plugin(*logon_args(lab, password_file), env={"PYTHONPATH": no_spnego})
     assert out.stderr == ""
     assert out.code == 3, out.stdout
-    assert out.status == FIRST  # no "(+5 more)": one cause
+    # one cause, said once on the first line and once below (a slow node under load may add
+    # a finding of its own, which is another cause)
+    assert out.status.startswith(FIRST), out.status
+    assert sum("pyspnego" in line for line in out.stdout.splitlines()) == 2, out.stdout
     lines = about_the_module(out)
     assert lines == [
         "UNKNOWN: Python module pyspnego is not installed (RPC and MAPI on 3 nodes accept only"
@@ -68,8 +71,9 @@ def test_a_missing_module_is_one_line(lab: Lab, password_file: str, no_spnego: s
     ], out.stdout
     assert out.long_output[0] == lines[0]  # worst first
     # the nodes are not at fault: each has its own line, OK
+    # the module is no node's fault: no node line names it
     nodes = [line for line in out.long_output if line.startswith("127.0.202.")]
-    assert len(nodes) == 3 and all(" OK -- " in line for line in nodes), out.stdout
+    assert len(nodes) == 3 and not any("pyspnego" in line for line in nodes), out.stdout
 
 
 def test_the_debian_package_names_the_pipx_route(
@@ -87,7 +91,8 @@ def test_the_debian_package_names_the_pipx_route(
     )
     out = Outcome(proc.returncode, proc.stdout, proc.stderr, 0.0)
     assert out.code == 3, out.stdout
-    assert out.status == FIRST
+    assert out.status.startswith(FIRST), out.status
+    assert sum("pyspnego" in line for line in out.stdout.splitlines()) == 2, out.stdout
     assert about_the_module(out) == [
         "UNKNOWN: Python module pyspnego is not installed (RPC and MAPI on 3 nodes accept only"
         " NTLM/Negotiate): Debian has no pyspnego package: install the plugin with pipx and"
