@@ -24,6 +24,8 @@ PACKAGE = "check-outlook-anywhere"
 PLUGIN = Path("/usr/lib/nagios/plugins/check_outlook_anywhere")
 ITL_FILE = Path("/usr/share/icinga2/include/plugins-contrib.d/outlook_anywhere.conf")
 NAGIOS_FILE = Path("/etc/nagios-plugins/config/outlook_anywhere.cfg")
+# where icingaweb2-module-graphite reads the templates of an installation
+GRAPHITE_TEMPLATE = Path("/etc/icingaweb2/modules/graphite/templates/outlook_anywhere.ini")
 MAN_PAGE = Path("/usr/share/man/man1/check_outlook_anywhere.1.gz")
 MODULES = Path("/usr/lib/python3/dist-packages")
 PACKAGE_DIR = REPO / "plugins" / "outlook_anywhere"
@@ -57,6 +59,7 @@ def shipped_files() -> list[Shipped]:
         Shipped(MODULES / "check_outlook_anywhere.py", REPO / "check_outlook_anywhere.py"),
         Shipped(ITL_FILE, REPO / "contrib" / "icinga2" / "outlook_anywhere.conf"),
         Shipped(NAGIOS_FILE, REPO / "contrib" / "nagios" / "outlook_anywhere.cfg"),
+        Shipped(GRAPHITE_TEMPLATE, REPO / "contrib" / "icingaweb2" / "outlook_anywhere.ini"),
     ]
     files += [
         Shipped(MODULES / "outlook_anywhere" / source.relative_to(PACKAGE_DIR), source)

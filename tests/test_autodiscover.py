@@ -516,11 +516,11 @@ def test_address_redirect_loop(lab: Lab, password_file: str) -> None:
     assert out.code == 2
     assert out.status.startswith(
         "OUTLOOK_ANYWHERE CRITICAL - Autodiscover for loop2@contoso.test: redirect loop: address"
-        " loop@contoso.test -> address loop2"
+        " loop@contoso.test, then address loop2"
     ), out.status
     assert autodiscover_line(out).startswith(
         "Autodiscover CRITICAL: Autodiscover for loop2@contoso.test: redirect loop: address"
-        " loop@contoso.test -> address loop2@contoso.test -> address loop@contoso.test -- "
+        " loop@contoso.test, then address loop2@contoso.test, then address loop@contoso.test -- "
     )
 
 

@@ -114,10 +114,11 @@ def test_every_silent_node_is_named_within_the_deadline(lab: Lab) -> None:
         " [1/2 nodes OK]"
     ), out.stdout
     assert out.perfdata["nodes"] == "2;;;0" and out.perfdata["nodes_ok"] == "1;;;0;2"
-    assert out.long_output[0].startswith(f"{healthy} OK -- CN single.contoso.test; ")
-    assert out.long_output[1].startswith(
+    # worst first
+    assert out.long_output[0].startswith(
         f"{silent} CRITICAL: TLS handshake not finished within the deadline"
     )
+    assert out.long_output[1].startswith(f"{healthy} OK -- CN single.contoso.test; ")
     assert len(out.long_output) == 2
     assert out.elapsed < 3.2  # hard deadline
     assert out.stderr == ""

@@ -261,6 +261,7 @@ def assert_contract(out: Outcome, deadline: float) -> None:
     assert "Traceback" not in out.stdout and "internal error" not in out.stdout, out.stdout
     assert not re.search(r"\b[A-Z]\w*(Error|Exception): ", out.stdout), out.stdout
     assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f]", out.stdout), repr(out.stdout)
+    assert not re.search(r"[<>&]", out.stdout), out.stdout  # text, never markup (test_markup)
     assert out.elapsed < deadline + SLACK, f"{out.elapsed:.2f} s for -t {deadline:g}"
 
 
@@ -280,7 +281,9 @@ def test_every_silent_node_is_named_in_the_long_output(hostile_lab: Lab) -> None
     assert_contract(out, row.timeout)
     lines = {line.split()[0]: line for line in out.long_output}
     addresses = hostile.addresses(hostile.BY_NAME["sixteen"])
-    assert list(lines) == addresses  # one line per node, in address order
+    # one line per node, worst first: the silent (even-numbered) ones, then the others, each
+    # in address order
+    assert list(lines) == addresses[1::2] + addresses[0::2]
     for number, address in enumerate(addresses, start=1):
         if number % 2 == 0:  # the silent ones
             # the probe's own timeout or the deadline's cut, whichever is first

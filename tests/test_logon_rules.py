@@ -140,6 +140,25 @@ def test_no_scheme_and_no_pyspnego() -> None:
     ]
 
 
+def test_a_missing_module_is_one_finding_of_no_node() -> None:
+    """pyspnego missing on 2 nodes for RPC and MAPI: one UNKNOWN of the check (this poller's
+    installation), naming the protocols; the other findings stay with their nodes."""
+    from outlook_anywhere.facts.logon import LogonFacts, MapiLogon, RpcLogon
+
+    missing = Authentication("", ["NTLM"], detail="ntlm-missing")
+    logon = LogonFacts(server="guid@contoso.com", mailbox="guid@contoso.com")
+    logon.rpc = [RpcLogon(A, auth=missing), RpcLogon(B, auth=missing)]
+    logon.mapi = [MapiLogon(A, auth=missing), MapiLogon(B, auth=missing)]
+    assert data(judge_logon(logon, "accept")) == [
+        (
+            k.LOGON_NTLM_MISSING,
+            Unknown,
+            None,
+            {"module": "pyspnego", "protocols": ["RPC", "MAPI"], "nodes": 2},
+        )
+    ]
+
+
 def test_not_tried_is_no_finding() -> None:
     assert judge_authentication(A, "RPC", Authentication(), "accept") == []
 

@@ -53,9 +53,6 @@ A, B = "10.0.0.1", "10.0.0.2"
          " not sent"),
         (k.LOGON_NO_SCHEME, Critical, {"protocol": "RPC", "scheme": "", "offered": ["Bearer"]},
          "RPC offers no scheme Outlook logs on with (offers Bearer)"),
-        (k.LOGON_NTLM_MISSING, Unknown, {"protocol": "RPC", "scheme": ""},
-         "broken installation: Python module pyspnego is not installed (RPC accepts only"
-         " NTLM/Negotiate)"),
         (k.LOGON_CUT_OFF, Critical, {"protocol": "MAPI", "step": "PING"},
          "MAPI logon cut off by the deadline during the PING in its session"),
         (k.LOGON_CUT_OFF, Critical, {"protocol": "RPC", "step": "echo"},
@@ -128,6 +125,23 @@ def test_the_phrase_of_every_kind(
     assert phrase(Finding(kind, state, A, evidence)) == words  # type: ignore[arg-type]
 
 
+def test_a_missing_module_is_one_line_naming_how_to_install_it() -> None:
+    """The one finding of every node and protocol that needed pyspnego: short on the first
+    line, with the way to install it (for this installation: a venv) below."""
+    import sys
+
+    ev = {"module": "pyspnego", "protocols": ["RPC", "MAPI"], "nodes": 3}
+    finding = Finding(k.LOGON_NTLM_MISSING, Unknown, None, ev)
+    first = (
+        "Python module pyspnego is not installed (RPC and MAPI on 3 nodes accept only"
+        " NTLM/Negotiate)"
+    )
+    assert phrase(finding, 60) == first
+    assert phrase(finding) == f"{first}: the [ntlm] extra: {sys.prefix}/bin/pip install pyspnego"
+    one = Finding(k.LOGON_NTLM_MISSING, Unknown, None, {**ev, "protocols": ["RPC"], "nodes": 1})
+    assert phrase(one, 60).endswith("(RPC accepts only NTLM/Negotiate)")
+
+
 def facts_with(logon: LogonFacts, mapi: list[MapiProbe] | None = None) -> CheckFacts:
     leaf = cert()
     nodes = [node(A, leaf), node(B, leaf)]
@@ -145,8 +159,8 @@ def test_the_first_line_names_the_node_that_binds_another_certificate() -> None:
         " certificate than it presents (a TLS-offloading device?) [1/2 nodes OK]"
     )
     lines = long_output(verdict, facts, 0)
-    assert lines[1].startswith("10.0.0.2 CRITICAL: RPC logon refused with channel binding")
-    assert "RPC logon NTLM, with binding refused, without binding accepted" in lines[1]
+    assert lines[0].startswith("10.0.0.2 CRITICAL: RPC logon refused with channel binding")
+    assert "RPC logon NTLM, with binding refused, without binding accepted" in lines[0]
 
 
 def test_a_healthy_node_says_extended_protection_binding_accepted() -> None:

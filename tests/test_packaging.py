@@ -108,6 +108,11 @@ def test_package_installs_where_the_distribution_looks() -> None:
         in install
     )
     assert "contrib/nagios/outlook_anywhere.cfg etc/nagios-plugins/config/" in install
+    # the graphs: where icingaweb2-module-graphite reads an installation's templates
+    assert (
+        "contrib/icingaweb2/outlook_anywhere.ini etc/icingaweb2/modules/graphite/templates/"
+        in install
+    )
     manpages = (DEBIAN / "check-outlook-anywhere.manpages").read_text(encoding="utf-8")
     assert manpages.split() == ["debian/man/check_outlook_anywhere.1"]
     assert "contrib/manpage.py --output debian/man/check_outlook_anywhere.1" in rules

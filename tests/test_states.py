@@ -422,9 +422,9 @@ def test_nodes_serving_different_certificates_warn_naming_the_minority(check: Ch
         "127.0.16.2: certificates differ: another certificate than the other node (expires"
         f" {expires(check, 'differ-b')} instead of {expires(check, 'differ-a')}) [1/2 nodes OK]",
     )
-    assert [line.split()[:2] for line in out.long_output] == [
-        ["127.0.16.1", "OK"],
+    assert [line.split()[:2] for line in out.long_output] == [  # worst first
         ["127.0.16.2", "WARNING:"],
+        ["127.0.16.1", "OK"],
     ]
     assert node_line(check, out, "127.0.16.2").startswith(
         "127.0.16.2 WARNING: certificates differ: another certificate than the other node"
@@ -473,8 +473,12 @@ def test_one_bad_node_in_three_is_named(
     status(out, code, f"{node}: {first.format_map(dates)} [2/3 nodes OK]")
     assert out.perfdata["nodes"] == "3;;;0"
     assert out.perfdata["nodes_ok"] == "2;;;0;3"
-    # one line per node, in address order; only the bad node's is not OK
-    assert [line.split()[0] for line in out.long_output] == check.lab.scenario(scenario).addresses
+    # one line per node, the bad one first, then the others in address order
+    addresses = check.lab.scenario(scenario).addresses
+    assert [line.split()[0] for line in out.long_output] == [
+        node,
+        *(address for address in addresses if address != node),
+    ]
     bad = [line for line in out.long_output if line.split()[1] != "OK"]
     assert [line.split()[0] for line in bad] == [node]
     assert fix in bad[0]

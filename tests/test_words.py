@@ -704,6 +704,28 @@ def test_ca_days_left_sees_the_expired_intermediate(check: object) -> None:
     assert out.perfdata["days_left"].startswith("300.0;")
 
 
+def test_the_long_output_lists_the_worst_node_first(check: object) -> None:
+    """3 nodes, the third CRITICAL: its line comes first, where a folded long output (Icinga
+    Web 2 before "expand") shows it; the OK nodes follow in address order; the summary line
+    is the same as ever."""
+    out = check("wrong-cn-node")  # type: ignore[operator]
+    assert out.code == 2
+    assert out.status.startswith("OUTLOOK_ANYWHERE CRITICAL - 127.0.14.3: Mutual Authentication")
+    assert out.status.endswith("[2/3 nodes OK]")
+    order = [line.split(" ", 2)[:2] for line in out.long_output]
+    assert order == [["127.0.14.3", "CRITICAL:"], ["127.0.14.1", "OK"], ["127.0.14.2", "OK"]]
+
+
+def test_worse_parts_come_before_better_ones() -> None:
+    """A WARNING node before a CRITICAL one in address order, and an OK Autodiscover part
+    (listed before the nodes when states are equal): CRITICAL, then WARNING, then OK."""
+    autodiscover = _published(("EXPR", "msstd:mail.contoso.com", "On"))
+    warn, crit = node(A, cert(days=20)), node(B, cert(days=3))
+    _, _, lines = words([warn, crit], autodiscover=autodiscover)
+    assert [text.split(" ", 1)[0] for text in lines] == [B, A, "Autodiscover"], lines
+    assert lines[0].startswith(f"{B} CRITICAL: ") and lines[1].startswith(f"{A} WARNING: ")
+
+
 def test_san_match_says_san(check: object) -> None:
     out = check("san-only", "--match", "cn-or-san")  # type: ignore[operator]
     assert out.code == 0

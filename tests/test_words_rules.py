@@ -14,6 +14,7 @@ from outlook_anywhere.check.words import (
     certificate_text,
     fix_text,
     headline,
+    install_hint,
     long_output,
     node_details,
     phrase,
@@ -377,7 +378,9 @@ def test_autodiscover_failure_words() -> None:
         f" ({who} accepts only NTLM/Negotiate)"
     )
     assert say(k.AUTODISCOVER_FAILED, ev, SHORT) == first
-    assert say(k.AUTODISCOVER_FAILED, ev) == f"{first}, https://a/ asks for NTLM"
+    assert say(k.AUTODISCOVER_FAILED, ev) == (
+        f"{first}, https://a/ asks for NTLM: {install_hint('pyspnego')}"
+    )
     ev = failed("error-response", "error 600: Invalid Request")
     assert (
         say(k.AUTODISCOVER_FAILED, ev, SHORT)
@@ -761,18 +764,20 @@ def test_long_output_lines() -> None:
         " -- Autodiscover monitor@contoso.com; EXPR Server mail.contoso.com, SSL Off,"
         " CertPrincipalName None; 2 ms"
     )
-    assert (
-        lines[1]
-        == f"10.0.0.1 OK -- {node_details(facts.nodes[0], NOW)}; rpcproxy.dll 401 Unauthorized;"
-        " schemes NTLM; 4 ms"
-    )
-    assert lines[2] == f"  [0] {certificate_text(leaf, NOW)}; serial 01; SHA-256 {leaf.sha256}"
-    assert lines[3] == f"  [1] {certificate_text(CA, NOW)}; serial 01; SHA-256 {CA.sha256}"
-    assert lines[4] == (
+    # worst first: the WARNING node (its chain under it), then the OK one
+    assert lines[1] == (
         "10.0.0.2 WARNING: certificates differ: another certificate than the other node"
         f" (thumbprint {other.thumbprint}, the others' {leaf.thumbprint})"
         f" -- {node_details(facts.nodes[1], NOW)}"
     )
+    assert lines[2] == f"  [0] {certificate_text(other, NOW)}; serial 01; SHA-256 {other.sha256}"
+    assert (
+        lines[4]
+        == f"10.0.0.1 OK -- {node_details(facts.nodes[0], NOW)}; rpcproxy.dll 401 Unauthorized;"
+        " schemes NTLM; 4 ms"
+    )
+    assert lines[5] == f"  [0] {certificate_text(leaf, NOW)}; serial 01; SHA-256 {leaf.sha256}"
+    assert lines[6] == f"  [1] {certificate_text(CA, NOW)}; serial 01; SHA-256 {CA.sha256}"
     assert len(lines) == 7
     assert long_output(verdict, facts, 0) == [lines[0], lines[1], lines[4]]
 
@@ -784,11 +789,11 @@ def test_long_output_of_a_quiet_autodiscover_and_a_node_without_details() -> Non
     silent.connect_time = None
     verdict, facts, _ = check([node(A, cert()), silent], autodiscover=ad)
     lines = long_output(verdict, facts, 0)
-    assert lines[0] == (
+    assert lines[0] == "10.0.0.2 CRITICAL: connection refused"  # worst first
+    assert lines[1] == (
         "Autodiscover OK -- Autodiscover monitor@contoso.com; EXPR Server mail.contoso.com,"
         " SSL On, CertPrincipalName msstd:mail.contoso.com; 0 ms"
     )
-    assert lines[2] == "10.0.0.2 CRITICAL: connection refused"
     unknown = node(A, failure="broken", detail="cryptography")
     verdict, facts, _ = check([unknown])
     assert long_output(verdict, facts, 0)[0].startswith("10.0.0.1 UNKNOWN: broken installation")

@@ -188,6 +188,7 @@ def summary(lab: Lab, password_file: Path, hostile: bool) -> str:
         "drip": "the 200 one byte every 0.3 s",
         "chatty": "200, then bytes of its own",
         "crowded": "200 with 1,000 header lines",
+        "markup": "refuses every CONNECT with HTML in its reason phrase",
     }
     lines += [
         "",

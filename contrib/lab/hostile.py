@@ -56,6 +56,14 @@ IP_CN = "127.0.60.12"
 """The ``ip-cn`` node's address, which is also its certificate's CN."""
 HOMOGRAPH = "m\u0430il.contoso.test"
 """``mail.contoso.test`` with a Cyrillic a: looks the same, is another name."""
+BEACON = "http://127.0.0.9:9999"
+"""Where the markup of the ``markup`` certificate and web answer points: a browser that renders
+it as HTML asks this address (a loopback one, where a test may listen)."""
+MARKUP_CN = f'<img src="{BEACON}/b.png">'
+MARKUP_SANS = (f'<a href="{BEACON}/renew">renew</a>', "a&amp;b.contoso.test", "<b>bold</b>")
+"""The ``markup`` certificate's names: an image, a link, an entity and bold text."""
+MARKUP_REASON = f'<a href="{BEACON}/renew">Forbidden</a> &amp; <b>bold</b>'
+"""The reason phrase of the ``markup`` web answer (and of the ``markup`` proxy)."""
 
 
 # -- behaviours ------------------------------------------------------------------------------
@@ -218,7 +226,8 @@ def _read_request(sock: ssl.SSLSocket, buffer: bytes) -> bytes | None:
 def web_answer(kind: str) -> nodes.TLSHandler:
     """An on_tls handler answering every request the hostile way ``kind`` says:
     ``endless``: a chunked body that never ends; ``big-body``: Content-Length of 50 MB, sent;
-    ``401-loop``: 401 with Basic and NTLM offered, whatever the credentials, forever."""
+    ``401-loop``: 401 with Basic and NTLM offered, whatever the credentials, forever;
+    ``markup``: 403 with HTML in the reason phrase and the headers, to every request."""
 
     def serve(sock: ssl.SSLSocket) -> None:
         sock.settimeout(HANDSHAKE_TIMEOUT)
@@ -229,6 +238,13 @@ def web_answer(kind: str) -> nodes.TLSHandler:
                 if buffer is None:
                     return
                 WEB_REQUESTS[kind] = WEB_REQUESTS.get(kind, 0) + 1
+                if kind == "markup":  # markup in the status line and in every header shown
+                    sock.sendall(
+                        f"HTTP/1.1 403 {MARKUP_REASON}\r\nServer: {MARKUP_CN}\r\n"
+                        f"X-FEServer: {MARKUP_SANS[0]}\r\nWWW-Authenticate: {MARKUP_SANS[2]}\r\n"
+                        "Content-Length: 0\r\n\r\n".encode("latin-1")
+                    )
+                    continue
                 if kind == "401-loop":
                     sock.sendall(
                         b'HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm="x"\r\n'
@@ -363,6 +379,7 @@ def issue(pki: LabPKI) -> dict[str, Chain]:
         ),
         "ip-cn": h.leaf("ip-cn", IP_CN, sans=[]),
         "empty-san": h.leaf("empty-san", _h("empty-san"), sans=[], extra=[(empty_san, False)]),
+        "markup": h.leaf("markup", MARKUP_CN, sans=[x509.DNSName(name) for name in MARKUP_SANS]),
         "critical-ext": h.leaf(
             "critical-ext",
             _h("critical-ext"),
@@ -415,6 +432,7 @@ HOSTILE: tuple[Hostile, ...] = (
     _one("empty-san", "tls", "empty-san", "a SAN extension with no names"),
     _one("critical-ext", "tls", "critical-ext", "an unknown critical extension"),
     _one("version-alert", "version-alert", "hostile", "a protocol_version alert to any hello"),
+    _one("markup", "tls", "markup", "HTML in the CN and the SANs: an image, a link, an entity"),
     Hostile(
         "sixteen",
         ("tls", "silent") * 8,
@@ -433,7 +451,7 @@ def addresses(hostile: Hostile) -> list[str]:
     return [f"127.0.60.{index + 1}"]
 
 
-WEB_KINDS = ("endless", "big-body", "401-loop")
+WEB_KINDS = ("endless", "big-body", "401-loop", "markup")
 
 
 def web_target(kind: str) -> tuple[str, str]:

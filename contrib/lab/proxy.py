@@ -64,6 +64,7 @@ PROXIES = {
     "negotiate": _at(8),  # offers Negotiate alone (NTLM tokens inside, as Windows sends them)
     "ports": _at(14),  # CONNECT to the array's ports only (Squid's SSL_ports): 403 for others
     "ntlm-close": _at(15),  # NTLM, but its 407 closes the connection the handshake needs
+    "markup": _at(17),  # refuses every CONNECT with HTML in its reason phrase
     # hostile or broken proxies: they must cost a check no more than its deadline
     "garbage": _at(10),  # answers CONNECT with an SSH banner
     "endless": _at(11),  # a header line that never ends
@@ -233,6 +234,10 @@ class LabProxy:
             return _reply(conn, seen, 403, "Forbidden", close=True)
         if name == "not-allowed":
             return _reply(conn, seen, 405, "Method Not Allowed", close=True)
+        if name == "markup":
+            from .hostile import MARKUP_REASON
+
+            return _reply(conn, seen, 403, MARKUP_REASON, close=True)
         if name in ("basic", "ntlm", "negotiate", "ntlm-close"):
             challenge = self._authenticate(name, seen, authorization, state)
             if challenge is not None:

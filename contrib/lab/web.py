@@ -185,6 +185,8 @@ MAILBOXES = {
     "ssl-off": "settings: EXPR and EXHTTP with SSL Off",
     "echo": "error response whose message echoes the password in every encoding",
     "echo-reason": "HTTP 500 whose reason phrase echoes the URL-encoded password",
+    "markup": "settings whose Server and CertPrincipalName hold HTML (an image, a link)",
+    "markup-reason": "HTTP 500 with HTML in its reason phrase",
     **exchange.MAILBOXES,
 }
 
@@ -708,6 +710,16 @@ class LabWeb:
             from urllib.parse import quote
 
             return _Response(500, f"Failed for {quote(PASSWORD, safe='')}", [], b"")
+        elif local == "markup":  # escaped in the XML, so the parsed values hold the markup
+            from xml.sax.saxutils import escape
+
+            from .hostile import MARKUP_CN, MARKUP_SANS
+
+            body = _settings(escape(MARKUP_CN), escape(f"msstd:{MARKUP_SANS[0]}"))
+        elif local == "markup-reason":
+            from .hostile import MARKUP_REASON
+
+            return _Response(500, MARKUP_REASON, [], b"")
         elif local == "error600":
             body = ERROR_600
         elif local == "redirect-addr":

@@ -16,14 +16,36 @@ FIRST_LINE_MAX = 200
 SECRETS: list[str] = []
 
 
+# Characters a web front end would read as markup: Icinga Web 2 switches a plugin output holding
+# HTML into HTML mode, where an <img> from a certificate makes every operator's browser fetch its
+# URL, and an entity would be decoded. They are shown escaped, like control characters.
+MARKUP = "<>&"
+
+
 def clean(text: str) -> str:
-    """Printable, one line, and no "|" (the engines split performance data on it)."""
-    if "|" not in text and text.isprintable():  # nearly always: no character-by-character pass
+    """Printable, one line, no "|" (the engines split performance data on it), and no markup:
+    ``<``, ``>`` and ``&`` are shown as ``\\x3c``, ``\\x3e`` and ``\\x26``.  A backslash before
+    ``n`` or ``t`` is shown as ``\\x5c``: Icinga Web 2 turns a written-out ``\\n`` into a line
+    break, which would let a name split a node's line in two.  Applying it twice changes nothing.
+    """
+    if (  # nearly always: no character-by-character pass
+        "|" not in text
+        and "<" not in text
+        and ">" not in text
+        and "&" not in text
+        and "\\" not in text
+        and text.isprintable()
+    ):
         return text
     out = []
-    for ch in text:
+    last = len(text) - 1
+    for i, ch in enumerate(text):
         if ch == "|":
             out.append("/")
+        elif ch in MARKUP:
+            out.append(f"\\x{ord(ch):02x}")
+        elif ch == "\\" and i < last and text[i + 1] in "nt":
+            out.append("\\x5c")
         elif ch.isprintable():
             out.append(ch)
         else:  # control characters, and line or paragraph separators that would split a line

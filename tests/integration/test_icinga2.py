@@ -9,6 +9,8 @@ The package must be this checkout's build (tests/installed.py compares every shi
 
 from __future__ import annotations
 
+import re
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -125,6 +127,53 @@ object Host "unnamed" {{
 """
 
 
+# -- the shipped example as an admin follows it ---------------------------------------------
+
+# The host objects the example's comments show, one per rule: ``object Host "NAME" { ... }``.
+EXAMPLE_HOST = re.compile(r'object Host "([^"]+)" \{\n(.*?)\n[ *]*\}', re.S)
+
+
+def example_hosts(lab: Lab, ca: Path) -> dict[str, str]:
+    """Every host object of the example's comments, as an admin would copy it, pointed at the
+    lab: its variables kept by name (what decides which rules apply and how), each value the
+    lab's equivalent (names, addresses, the CA, the password; a mailbox that logs on gets a
+    lab logon array, which listens on the web port). By the host's name in Icinga."""
+    single = lab.scenario("single")
+    ad_url = lab.web.url(AUTODISCOVER)
+    hosts = {}
+    for rule, (name, body) in enumerate(EXAMPLE_HOST.findall(EXAMPLES_FILE.read_text()), 1):
+        attrs = {}
+        for raw in body.splitlines():
+            line = raw.strip().lstrip("*").split("//")[0].strip()
+            if "=" in line:
+                key, value = (part.strip() for part in line.split("=", 1))
+                attrs[key] = value
+        logs_on = any("logon" in key for key in attrs)
+        lab_values = {
+            "check_command": '"dummy"',
+            "address": f'"{single.addresses[0]}"',
+            "vars.outlook_anywhere_name": f'"{single.host}"',
+            "vars.outlook_anywhere_ca_file": f'"{ca}"',
+            "vars.autodiscover_mailbox": '"logon-basic@contoso.test"'
+            if logs_on
+            else '"monitor@contoso.test"',
+            "vars.outlook_anywhere_password": f'"{PASSWORD}"',
+        }
+        # an array host's name is the name the nodes are checked under
+        if "vars.outlook_anywhere_array" in attrs:
+            icinga_name = single.host
+        else:  # rules 3 and 4 show the same host name
+            icinga_name = f"example{rule}-{name}"
+        lines = ['import "lab"']
+        lines += [f"{key} = {lab_values.get(key, value)}" for key, value in attrs.items()]
+        if "vars.autodiscover_mailbox" in attrs:
+            lines.append(f'vars.outlook_anywhere_autodiscover_url = "{ad_url}"')
+        if logs_on:
+            lines.append(f"vars.outlook_anywhere_port = {lab.web.port}")
+        hosts[icinga_name] = f'object Host "{icinga_name}" {{\n  ' + "\n  ".join(lines) + "\n}\n"
+    return hosts
+
+
 def perfdata(result: dict[str, Any]) -> dict[str, str]:
     return dict(item.split("=", 1) for item in result["performance_data"])
 
@@ -199,6 +248,7 @@ include_recursive "conf.d"
     # package's, so no copy of it may be in conf.d.
     node.install(EXAMPLES_FILE, "conf.d/outlook_anywhere-services.conf")
     node.write("conf.d/hosts.conf", lab_hosts(lab, lab_ca, icinga_password_file))
+    node.write("conf.d/example-hosts.conf", "".join(example_hosts(lab, lab_ca).values()))
     assert not list(node.dirs["etc"].rglob(COMMAND_FILE.name))
     try:
         validation = node.validate()
@@ -412,3 +462,25 @@ def test_logon_checks_record_state_and_perfdata(icinga: Icinga2, protocol: str) 
     if protocol == "mapi":  # the mailbox logon: Connect, PING in its session, Disconnect
         assert "mailbox_logon_time" in perf, perf
         assert "logged on: mailbox logon" in result["output"].split("\n", 1)[0], result["output"]
+
+
+def test_every_example_rule_runs_without_unknown(icinga: Icinga2, lab: Lab, lab_ca: Path) -> None:
+    """The example's rules on the hosts its comments show (pointed at the lab): every service
+    they apply runs, and none is UNKNOWN (a configuration the plugin refuses, such as --logon
+    without --rpc or --mapi, is UNKNOWN)."""
+    hosts = example_hosts(lab, lab_ca)
+    assert len(hosts) == 4, hosts  # rules 1 to 4 each show one
+    checked = []
+    for host in hosts:
+        query = urllib.parse.urlencode({"filter": f'host.name=="{host}"', "attrs": "name"})
+        services = [
+            r["attrs"]["name"]
+            for r in icinga.api("GET", f"/v1/objects/services?{query}")["results"]
+        ]
+        assert services, f"no example rule applies to {host}"
+        for service in services:
+            result = icinga.check(host, service)
+            checked.append(f"{host}!{service}")
+            assert result["state"] != 3, (host, service, result["output"], result["command"])
+    # the array, the node by address, Autodiscover twice (rule 3 also on the logon host), logon
+    assert len(checked) == 5, checked

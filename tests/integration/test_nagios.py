@@ -200,6 +200,60 @@ define service {{
     return "\n".join(objects)
 
 
+# -- the shipped example as an admin follows it ---------------------------------------------
+
+# Where the extra options go in each shipped command: the index of its last argument.
+EXTRA_ARGUMENT = {
+    "check_outlook_anywhere": 0,
+    "check_outlook_anywhere_node": 1,
+    "check_outlook_anywhere_autodiscover": 1,
+    "check_outlook_anywhere_logon": 1,
+}
+EXAMPLE_SERVICE = re.compile(
+    r"define service \{.*?host_name\s+(\S+).*?service_description\s+([^\n]+?)\s*\n"
+    r".*?check_command\s+([^\n]+?)\s*\n",
+    re.S,
+)
+
+
+def example_objects(lab: Lab, ca: Path) -> tuple[str, list[tuple[str, str]]]:
+    """The shipped example, as it is but pointed at the lab: its names, addresses, CA and
+    mailboxes replaced by the lab's, and the lab's port and DNS server added to each command's
+    last argument (the mailbox that logs on gets a lab logon array, on the web port). The
+    text, and its services as (host, service)."""
+    single = lab.scenario("single")
+    text = EXAMPLES_FILE.read_text()
+    text = text.replace(
+        "address                 mail.contoso.com", f"address {single.addresses[0]}"
+    )
+    text = text.replace("10.0.0.11", single.addresses[0])
+    text = text.replace("/etc/ssl/certs/contoso-root.pem", str(ca))
+    text = text.replace("exch01", "example-exch01")
+    text = text.replace("mail.contoso.com", single.host)
+    services = []
+
+    def pointed(match: re.Match[str]) -> str:
+        host, service, command = match.groups()
+        name, *args = command.split("!")
+        args += [""] * (EXTRA_ARGUMENT[name] + 1 - len(args))
+        extra = f"--dns-server {lab.dns_server}"
+        extra += "" if "--ca-file" in command else f" --ca-file {ca}"
+        if name == "check_outlook_anywhere_logon":
+            args[0] = "logon-basic@contoso.test"
+            extra += f" -p {lab.web.port} --autodiscover-url {lab.web.url(AUTODISCOVER)}"
+        elif name == "check_outlook_anywhere_autodiscover":
+            args[0] = "monitor@contoso.test"
+            extra += f" -p {lab.port} --autodiscover-url {lab.web.url(AUTODISCOVER)}"
+        else:
+            extra += f" -p {lab.port}"
+        last = EXTRA_ARGUMENT[name]
+        args[last] = f"{args[last]} {extra}".strip()
+        services.append((host, service))
+        return match.group(0).replace(command, "!".join([name, *args]))
+
+    return EXAMPLE_SERVICE.sub(pointed, text), services
+
+
 def perfdata(text: str) -> dict[str, str]:
     return dict(item.split("=", 1) for item in text.split())
 
@@ -212,7 +266,9 @@ def nagios(scratch: Path, plugin_dir: Path, lab: Lab, lab_ca: Path) -> Iterator[
     commands.write_bytes(COMMANDS_FILE.read_bytes())  # unchanged
     services = daemon.root / "lab.cfg"
     services.write_text(lab_objects(lab, lab_ca))
-    daemon.configure(*stock_files(), commands, services)
+    examples = daemon.root / "examples.cfg"
+    examples.write_text(example_objects(lab, lab_ca)[0])
+    daemon.configure(*stock_files(), commands, services, examples)
     try:
         validation = daemon.validate()
         assert validation.returncode == 0, validation.stdout + validation.stderr
@@ -284,3 +340,14 @@ def test_autodiscover_command_runs_with_the_password_file(nagios: Nagios, lab: L
     asked = lab.web.requests(mailbox="monitor@contoso.test")
     assert asked, "Nagios' check never reached the lab's Autodiscover endpoint"
     assert PASSWORD not in status["plugin_output"] + status.get("long_plugin_output", "")
+
+
+def test_every_example_service_runs_without_unknown(nagios: Nagios, lab: Lab, lab_ca: Path) -> None:
+    """The shipped example's services (pointed at the lab): each runs, and none is UNKNOWN
+    (what a command line the plugin refuses would be)."""
+    _, services = example_objects(lab, lab_ca)
+    assert len(services) == 4, services
+    for host, service in services:
+        status = nagios.check(host, service)
+        assert status["current_state"] != "3", (host, service, status["plugin_output"])
+        assert status["plugin_output"].startswith("OUTLOOK_ANYWHERE "), status

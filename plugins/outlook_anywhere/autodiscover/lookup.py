@@ -39,10 +39,8 @@ HTTP_PORT = 80
 USER_AGENT = "check_outlook_anywhere"
 REQUEST_SCHEMA = "http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"
 RESPONSE_SCHEMA = "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"
-NTLM_MISSING = (
-    "the server accepts only NTLM/Negotiate and pyspnego is not installed:"
-    " pipx inject check_outlook_anywhere pyspnego (or pip install pyspnego in the plugin's venv)"
-)
+# How to install it depends on how the plugin was installed: words.install_hint says.
+NTLM_MISSING = "the server accepts only NTLM/Negotiate and pyspnego is not installed"
 
 
 class Credentials:
@@ -260,8 +258,9 @@ class Lookup:
     def _visit(self, place: str) -> None:
         seen = [p.lower() for p in self.visited]
         if place.lower() in seen:
-            chain = " -> ".join(self.visited[seen.index(place.lower()) :])
-            raise _Stop("loop", f"redirect loop: {chain} -> {place}")
+            # ", then", not an arrow: the plugin's words hold no "<" or ">" (output.clean)
+            chain = ", then ".join(self.visited[seen.index(place.lower()) :])
+            raise _Stop("loop", f"redirect loop: {chain}, then {place}")
         self.visited.append(place)
 
     def _count_hop(self, text: str) -> None:

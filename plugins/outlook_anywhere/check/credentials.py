@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from ..output import SECRETS
+from ..output import SECRETS, clean
 from .options import PASSWORD_ENV, PROXY_PASSWORD_ENV, open_now
 
 
@@ -82,6 +82,9 @@ def remember(password: str, username: str, add: bool = False) -> None:
     forms |= {raw.hex(), raw.hex().upper()}
     utf16 = password.encode("utf-16-le")
     forms |= {utf16.decode("latin-1"), "".join(f"{ch}\\x00" for ch in password), utf16.hex()}
+    # As printed, too: a password with "&" or "<" is shown escaped (output.clean), and text is
+    # often made printable before the password is looked for in it.
+    forms |= {clean(form) for form in forms}
     # Longest first: a form that contains another is hidden whole.
     if add:
         forms |= set(SECRETS)

@@ -230,7 +230,7 @@ def _autodiscover_failed(ev: dict[str, object], limit: int) -> str:
             "broken installation: Python module pyspnego is not installed"
             f" ({who} accepts only NTLM/Negotiate)"
         )
-        return text if first_line else f"{text}, {detail}"
+        return text if first_line else f"{text}, {detail}: {shown(install_hint('pyspnego'))}"
     if kind == "error-response":
         return f"{who}: the server answered {detail}"
     if kind == "unreachable" and first_line and ev.get("last"):
@@ -514,6 +514,43 @@ def _mailbox(ev: dict[str, object], limit: int) -> str:
     return f"{refused} ErrorCode {mailbox_error_text(ev['error_code'])}"
 
 
+# The extra of setup.cfg that brings an optional module
+EXTRAS = {"pyspnego": "ntlm"}
+
+
+def install_hint(module: str) -> str:
+    """How to add an optional module, for the way this plugin was installed: the Debian package
+    (Debian 12 has no pyspnego: the README's pipx route), pipx, a venv, or a drop-in."""
+    import sys
+
+    extra = EXTRAS.get(module)
+    if __file__.startswith("/usr/lib/python3/dist-packages/"):
+        return (
+            f"Debian has no {module} package: install the plugin with pipx and"
+            f" pipx inject check_outlook_anywhere {module} (README, Install)"
+        )
+    if "pipx" in sys.prefix and "venvs" in sys.prefix:
+        return f"pipx inject check_outlook_anywhere {module}"
+    if sys.prefix != sys.base_prefix:  # a venv of its own
+        how = f"the [{extra}] extra: " if extra else ""
+        return f"{how}{sys.prefix}/bin/pip install {module}"
+    return f"pip install {module}"
+
+
+def _module_missing(ev: dict[str, object], limit: int) -> str:
+    """One line for the check, whichever nodes and protocols needed the module."""
+    module, protocols = str(ev.get("module", "pyspnego")), ev.get("protocols") or []
+    assert isinstance(protocols, (list, tuple))
+    nodes = ev.get("nodes", 1)
+    where = f" on {nodes} nodes" if isinstance(nodes, int) and nodes > 1 else ""
+    verb = "accept" if len(protocols) > 1 or where else "accepts"
+    text = (
+        f"Python module {module} is not installed"
+        f" ({' and '.join(map(str, protocols))}{where} {verb} only NTLM/Negotiate)"
+    )
+    return text if limit < LONG else f"{text}: {shown(install_hint(module))}"
+
+
 def _echo(ev: dict[str, object], limit: int) -> str:
     if ev.get("status"):
         return f"RPC echo answered {wire(ev['status'], limit)}"
@@ -646,6 +683,8 @@ def _intermediate_supplied(ev: dict[str, object], limit: int) -> str:
 # The proxy's own failures: nothing is known about the array.
 _OF_PROXY = (k.PROXY_UNREACHABLE, k.PROXY_AUTH, k.PROXY_REFUSED)
 _NOTHING_KNOWN = ", so nothing is known about the array"
+# This poller's installation, not the array: a line of their own, not Autodiscover's.
+_OF_INSTALLATION = (k.LOGON_NTLM_MISSING,)
 
 
 def _proxy(ev: dict[str, object], limit: int) -> str:
@@ -879,10 +918,11 @@ def frontdoor_shared(verdict: Verdict, address: str) -> list[Finding]:
     return [f for f in verdict.findings if address in f.evidence.get("down_on", ())]
 
 
-def frontdoor_lines(verdict: Verdict) -> list[str]:
-    """The long output's line for a protocol down on every node (said once, for the array)."""
+def frontdoor_blocks(verdict: Verdict) -> list[tuple[object, list[str]]]:
+    """The long output's line for a protocol down on every node (said once, for the array),
+    with its state (the long output is ordered worst first)."""
     return [
-        f"Health {_state(f.state)}: {phrase(f)}"
+        (f.state, [f"Health {_state(f.state)}: {phrase(f)}"])
         for f in verdict.findings
         if f.kind == k.HEALTH_DOWN_EVERYWHERE
     ]
@@ -955,9 +995,9 @@ _PHRASES = {
             k.LOGON_REFUSED,
             k.LOGON_FAILED,
             k.LOGON_NO_SCHEME,
-            k.LOGON_NTLM_MISSING,
         )
     },
+    k.LOGON_NTLM_MISSING: _module_missing,
     k.ECHO_FAILED: _echo,
     k.ENDPOINT_FAILED: _endpoint,
     k.PING_FAILED: _ping,
@@ -1298,38 +1338,55 @@ def _san_matched(principal: str, sans: tuple[str, ...]) -> str:
 
 def long_output(verdict: Verdict, facts: CheckFacts, verbosity: int) -> list[str]:
     """One line for DNS and for Autodiscover where there is something to say, one per node
-    (its findings and fixes, then what it served), and at ``-v`` the chain of every node."""
+    (its findings and fixes, then what it served), and at ``-v`` the chain of every node.
+
+    Worst first: front ends show the long output folded to its first lines (Icinga Web 2 until
+    "expand"), so the parts and nodes that need action come before the OK ones; within one
+    state, in the order they were checked (nodes by address)."""
     from nagiosplugin.state import Ok
 
-    lines = []
+    blocks: list[tuple[object, list[str]]] = []  # (state, lines that stay together)
     if facts.proxy is not None:  # its state only when it failed itself (nodes say the rest)
         about = [f for f in verdict.findings if f.kind in _OF_PROXY]
         said = "; ".join(phrase(f) for f in about)
-        state = f" {_state(max(f.state for f in about))}: {said}" if about else ""
-        lines.append(f"proxy {shown(facts.proxy.proxy)}{state} -- {proxy_text(facts.proxy)}")
+        worst = max((f.state for f in about), default=Ok)
+        state = f" {_state(worst)}: {said}" if about else ""
+        line = f"proxy {shown(facts.proxy.proxy)}{state} -- {proxy_text(facts.proxy)}"
+        blocks.append((worst, [line]))
     for finding in verdict.findings:
         if finding.kind == k.NO_ADDRESS:
-            lines.append(f"{_state(finding.state)}: {subject(finding)}: {phrase(finding)}")
+            line = f"{_state(finding.state)}: {subject(finding)}: {phrase(finding)}"
+            blocks.append((finding.state, [line]))
+        elif finding.kind in _OF_INSTALLATION and finding.node is None:
+            blocks.append((finding.state, [f"{_state(finding.state)}: {phrase(finding)}"]))
+    logon = facts.logon
     if facts.autodiscover is not None:
         about = [
             f
             for f in verdict.findings
-            if f.node is None and f.kind != k.NO_ADDRESS and f.kind not in _OF_PROXY
+            if f.node is None
+            and f.kind not in (k.NO_ADDRESS, k.HEALTH_DOWN_EVERYWHERE)  # lines of their own
+            and f.kind not in _OF_PROXY
+            and f.kind not in _OF_INSTALLATION
         ]
         state = max((f.state for f in about), default=Ok)
         said = "; ".join(_with_fix(f) for f in about)
-        lines.append(
+        lines = [
             f"Autodiscover {_state(state)}"
             + (f": {said}" if said else "")
             + f" -- {autodiscover_text(facts.autodiscover)}"
-        )
+        ]
+        blocks.append((state, lines))
+    if logon is not None and logon.skipped == "autodiscover":  # under Autodiscover's line
+        said = "Logon not tried: Autodiscover did not accept the credentials"
+        if blocks and facts.autodiscover is not None:
+            blocks[-1][1].append(said)
+        else:
+            blocks.append((Ok, [said]))
+    blocks += frontdoor_blocks(verdict)
+    doors = {d.address: d for d in facts.frontdoors or []}
     rpc = {r.address: r for r in facts.rpc or []}
     mapi = {m.address: m for m in facts.mapi or []}
-    logon = facts.logon
-    if logon is not None and logon.skipped == "autodiscover":
-        lines.append("Logon not tried: Autodiscover did not accept the credentials")
-    lines += frontdoor_lines(verdict)
-    doors = {d.address: d for d in facts.frontdoors or []}
     rpc_logon = {r.address: r for r in logon.rpc or []} if logon else {}
     mapi_logon = {m.address: m for m in logon.mapi or []} if logon else {}
     for node in facts.nodes:
@@ -1349,7 +1406,7 @@ def long_output(verdict: Verdict, facts: CheckFacts, verbosity: int) -> list[str
         said = logon_text(rpc_logon.get(node.address), mapi_logon.get(node.address))
         if said:
             details = "; ".join(d for d in (details, said) if d)
-        lines.append(line + (f" -- {details}" if details else ""))
+        lines = [line + (f" -- {details}" if details else "")]
         if facts.revocation is not None:
             lines += [
                 f"  revocation: {revocation_text(chain, facts.now)}"
@@ -1362,7 +1419,10 @@ def long_output(verdict: Verdict, facts: CheckFacts, verbosity: int) -> list[str
                     f"  [{depth}] {certificate_text(cert, facts.now)}"
                     f"; serial {cert.serial}; SHA-256 {cert.sha256}"
                 )
-    return lines
+        blocks.append((state, lines))
+    # A stable sort: equal states keep the order above
+    blocks.sort(key=lambda block: block[0], reverse=True)  # type: ignore[arg-type,return-value]
+    return [line for _, block in blocks for line in block]
 
 
 def revocation_text(chain: object, now: float) -> str:

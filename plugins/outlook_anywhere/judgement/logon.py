@@ -166,4 +166,18 @@ def judge_logon(facts: LogonFacts, extended_protection: str) -> list[Finding]:
         found += judge_rpc_logon(rpc, extended_protection)
     for mapi in facts.mapi or []:
         found += judge_mapi_logon(mapi, extended_protection)
-    return found
+    return one_per_cause(found)
+
+
+def one_per_cause(found: list[Finding]) -> list[Finding]:
+    """A missing optional module is this poller's installation, not any node's: one finding
+    for the check (naming the protocols that needed it), however many nodes and protocols met
+    it, and it counts against no node."""
+    missing = [f for f in found if f.kind == k.LOGON_NTLM_MISSING]
+    if not missing:
+        return found
+    protocols = list(dict.fromkeys(str(f.evidence.get("protocol", "")) for f in missing))
+    nodes = len({f.node for f in missing})
+    evidence: dict[str, object] = {"module": "pyspnego", "protocols": protocols, "nodes": nodes}
+    rest = [f for f in found if f.kind != k.LOGON_NTLM_MISSING]
+    return [Finding(k.LOGON_NTLM_MISSING, Unknown, None, evidence), *rest]
