@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import socket
-import threading
 import time
 import tracemalloc
 from collections.abc import Iterator
@@ -17,30 +16,21 @@ import pytest
 
 from outlook_anywhere.transport import Deadline, rts
 from outlook_anywhere.transport.http import MAX_BODY, Connection, HttpError
+from tests.loopback import LoopbackServer
 
 ADDRESS = "127.0.71.1"
 
 
-class Pieces:
+class Pieces(LoopbackServer):
     """Answers each connection with ``pieces``, each sent on its own, then closes (or holds the
     connection open until the client leaves, ``hold``)."""
 
     def __init__(self) -> None:
         self.pieces: list[bytes] = []
         self.hold = False
-        self.listener = socket.create_server((ADDRESS, 0))
-        self.port = self.listener.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__(ADDRESS)
 
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn: socket.socket) -> None:
+    def serve(self, conn: socket.socket) -> None:
         with conn, contextlib.suppress(OSError):
             conn.settimeout(10)
             conn.recv(65536)

@@ -11,7 +11,6 @@ import contextlib
 import socket
 import ssl
 import struct
-import threading
 import time
 from collections.abc import Iterator
 
@@ -20,30 +19,21 @@ import pytest
 from outlook_anywhere.transport import Deadline
 from outlook_anywhere.transport import http as httpclient
 from outlook_anywhere.transport.http import Connection, HttpError, Response, auth_schemes
+from tests.loopback import LoopbackServer
 
 ADDRESS = "127.0.70.1"
 
 
-class Canned:
+class Canned(LoopbackServer):
     """Answers each connection with ``answer`` after reading the request; ``then`` says what
     happens next: "close", "hold" (stay silent until the client leaves) or "reset"."""
 
     def __init__(self) -> None:
         self.answer = b""
         self.then = "close"
-        self.listener = socket.create_server((ADDRESS, 0))
-        self.port = self.listener.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__(ADDRESS)
 
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn: socket.socket) -> None:
+    def serve(self, conn: socket.socket) -> None:
         with conn, contextlib.suppress(OSError):
             conn.settimeout(5)
             conn.recv(65536)
