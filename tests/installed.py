@@ -60,9 +60,11 @@ def shipped_files() -> list[Shipped]:
         Shipped(NAGIOS_FILE, REPO / "contrib" / "nagios" / "outlook_anywhere.cfg"),
         Shipped(GRAPHITE_TEMPLATE, REPO / "contrib" / "icingaweb2" / "outlook_anywhere.ini"),
     ]
+    # every module of the package, its layers' subpackages included
     files += [
-        Shipped(MODULES / "outlook_anywhere" / source.name, source)
-        for source in sorted((REPO / "plugins").glob("*.py"))
+        Shipped(MODULES / "outlook_anywhere" / source.relative_to(REPO / "plugins"), source)
+        for source in sorted((REPO / "plugins").rglob("*.py"))
+        if "__pycache__" not in source.parts
     ]
     return files
 
@@ -88,8 +90,11 @@ def stale_files() -> list[str]:
     for item in shipped_files():
         if not item.installed.exists() or item.installed.read_bytes() != item.source.read_bytes():
             stale.append(str(item.installed))
-    installed_modules = {p.name for p in (MODULES / "outlook_anywhere").glob("*.py")}
-    extra = installed_modules - {p.name for p in (REPO / "plugins").glob("*.py")}
+    package = MODULES / "outlook_anywhere"
+    installed_modules = {str(p.relative_to(package)) for p in package.rglob("*.py")}
+    extra = installed_modules - {
+        str(p.relative_to(REPO / "plugins")) for p in (REPO / "plugins").rglob("*.py")
+    }
     stale += [f"{MODULES / 'outlook_anywhere' / name} (not in plugins/)" for name in extra]
     if str(REPO / "contrib") not in sys.path:
         sys.path.insert(0, str(REPO))
