@@ -61,9 +61,11 @@ def shipped_files() -> list[Shipped]:
         Shipped(NAGIOS_FILE, REPO / "contrib" / "nagios" / "outlook_anywhere.cfg"),
         Shipped(GRAPHITE_TEMPLATE, REPO / "contrib" / "icingaweb2" / "outlook_anywhere.ini"),
     ]
+    # every module of the package, its layers' subpackages included
     files += [
         Shipped(MODULES / "outlook_anywhere" / source.relative_to(PACKAGE_DIR), source)
         for source in sorted(PACKAGE_DIR.rglob("*.py"))
+        if "__pycache__" not in source.parts
     ]
     return files
 
