@@ -73,7 +73,8 @@ def test_the_thresholds_are_the_plugins_defaults() -> None:
     functions = panels()["outlook_anywhere-days-left"]["functions"]
     assert "threshold(30)" in functions["warning.value"]
     assert "threshold(14)" in functions["critical.value"]
-    # the plugin's own defaults of -w and -c
-    source = (REPO / "check_outlook_anywhere.py").read_text()
-    assert re.search(r'"--warning"\),[^)]*\)[^)]*default=options\.threshold\("30"\)', source)
-    assert re.search(r'"--critical"\),[^)]*\)[^)]*default=options\.threshold\("14"\)', source)
+    # the plugin's own defaults of -w and -c, from its option table
+    from outlook_anywhere.check.command_line import OPTIONS
+
+    defaults = {option.dest: option.default for option in OPTIONS}
+    assert (defaults["warning"].given, defaults["critical"].given) == ("30", "14")

@@ -21,15 +21,18 @@ from .daemons import DAEMON_USER, chown_to_daemon_user
 pytestmark = pytest.mark.integration
 
 
-def inject_hint() -> list[str]:
-    """The pipx command the plugin names when NTLM is needed and pyspnego is missing."""
-    from outlook_anywhere.autodiscover.lookup import NTLM_MISSING
+def pipx_env(scratch: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "PIPX_HOME": str(scratch / "pipx"),
+        "PIPX_BIN_DIR": str(scratch / "pipx-bin"),
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+    }
 
-    found = re.search(r"pipx inject \S+ \S+", NTLM_MISSING)
-    assert found, f"the NTLM hint names no pipx command: {NTLM_MISSING!r}"
-    argv = found.group(0).split()
-    assert argv == ["pipx", "inject", "check_outlook_anywhere", "pyspnego"], argv
-    return argv
+
+def pipx_run(*argv: str, env: dict[str, str]) -> None:
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, f"{' '.join(argv)}:\n{done.stdout}\n{done.stderr}"
 
 
 @pytest.fixture(scope="module")
@@ -37,15 +40,8 @@ def pipx_plugin(scratch: Path) -> Path:
     pipx = require_program("pipx")
     source = scratch / "pipx-src"
     copy_distribution(source)
-    env = {
-        **os.environ,
-        "PIPX_HOME": str(scratch / "pipx"),
-        "PIPX_BIN_DIR": str(scratch / "pipx-bin"),
-        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-    }
-    for argv in ([pipx, "install", str(source)], [pipx, *inject_hint()[1:]]):
-        done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=600)
-        assert done.returncode == 0, f"{' '.join(argv)}:\n{done.stdout}\n{done.stderr}"
+    env = pipx_env(scratch)
+    pipx_run(pipx, "install", str(source), env=env)
     plugins = scratch / "pipx-plugins"
     plugins.mkdir()
     (plugins / "check_outlook_anywhere").symlink_to(scratch / "pipx-bin" / "check_outlook_anywhere")
@@ -70,17 +66,27 @@ def test_the_monitoring_user_runs_the_pipx_install(pipx_plugin: Path) -> None:
 
 
 def test_pipx_inject_brings_ntlm(pipx_plugin: Path, scratch: Path, lab: Lab, lab_ca: Path) -> None:
+    """Without pyspnego the pipx install's answer to an NTLM-only server names the command
+    that adds it; that command, run as written, makes the same check log on with NTLM."""
     password_file = scratch / "pipx-password"
     password_file.write_text(PASSWORD + "\n")
     password_file.chmod(0o600)
     chown_to_daemon_user(password_file)
-    done = as_daemon_user(
+    check = [
         str(pipx_plugin),
         "--autodiscover", "monitor@contoso.test",
         "--autodiscover-url", lab.web.url("ntlm.contoso.test"),
         "--password-file", str(password_file),
         "-p", str(lab.port), "--dns-server", lab.dns_server, "--ca-file", str(lab_ca),
-    )  # fmt: skip
+    ]  # fmt: skip
+    before = as_daemon_user(*check)
+    assert before.returncode != 0, before.stdout
+    found = re.search(r"pipx inject \S+ \S+", before.stdout)
+    assert found, f"the hint names no pipx command: {before.stdout!r}"
+    argv = found.group(0).split()
+    assert argv == ["pipx", "inject", "check_outlook_anywhere", "pyspnego"], argv
+    pipx_run(require_program("pipx"), *argv[1:], env=pipx_env(scratch))
+    done = as_daemon_user(*check)
     assert done.returncode == 0, done.stdout
     assert done.stdout.startswith("OUTLOOK_ANYWHERE OK - "), done.stdout
     ntlm = [s for s in lab.web.requests(mailbox="monitor@contoso.test") if s.address]
