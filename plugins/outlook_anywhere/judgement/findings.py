@@ -82,6 +82,8 @@ LOGON_CUT_OFF = "logon-cut-off"  # evidence "step": what the logon was doing at 
 LOGON_STEP_FAILED = "logon-step-failed"  # a MAPI step after the logon got no answer
 LOGON_NO_LEGACY_DN = "logon-no-legacy-dn"
 MAILBOX_LOGON_FAILED = "mailbox-logon-failed"  # Connect refused: StatusCode, ErrorCode
+# Kerberos and --auth (evidence "problem": judgement.kerberos; "protocol", "spn", "code")
+LOGON_KERBEROS = "logon-kerberos"
 # Revocation (--revocation) of a certificate of the chain a node sends
 REVOKED = "revoked"
 CRL_LAPSED = "crl-lapsed"
