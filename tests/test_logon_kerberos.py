@@ -328,3 +328,91 @@ def test_auth_kerberos_without_a_credential_is_a_usage_error(lab: Lab, kdc: Kdc)
     assert re.match(
         r"OUTLOOK_ANYWHERE UNKNOWN - --auth kerberos needs a Kerberos credential", out.stdout
     )
+
+
+# -- the optional dependency ------------------------------------------------------------------
+
+
+def test_the_ntlm_logon_path_imports_no_kerberos(lab: Lab, password_file: str) -> None:
+    """Without a Kerberos credential the logons are NTLM and the plugin's Kerberos module is not
+    imported (python-gssapi may be: pyspnego imports it where it is installed)."""
+    from tests.test_import_hygiene import imported_by_check
+
+    code, text, modules = imported_by_check(
+        "-p", str(lab.web.port), "--dns-server", lab.dns_server, "--ca-file", lab.ca_file,
+        "--autodiscover", "logon-ok@contoso.test",
+        "--autodiscover-url", lab.web.url(NTLM_ENDPOINT),
+        "--password-file", password_file, "--rpc", "--mapi", "--logon",
+    )  # fmt: skip
+    assert code == 0, text
+    assert "RPC logon NTLM" in text
+    assert "outlook_anywhere.transport.kerberos" not in modules
+    assert "outlook_anywhere.probes.negotiate" in modules  # the check did look for one
+
+
+# Python's own way to make a module absent: a None in sys.modules fails its import
+WITHOUT_GSSAPI = """
+import sys
+sys.modules["gssapi"] = None
+sys.argv[0] = {script!r}
+sys.path.insert(0, {repo!r})
+import check_outlook_anywhere
+text, code = check_outlook_anywhere.run(sys.argv[1:])
+sys.stdout.write(text)
+sys.exit(code)
+"""
+
+
+@pytest.mark.parametrize(
+    "options",
+    [("--keytab", "KEYTAB"), ("--auth", "kerberos", "--keytab", "KEYTAB")],
+    ids=["keytab", "auth-kerberos"],
+)
+def test_a_kerberos_option_without_python_gssapi_is_unknown(
+    lab: Lab, kdc: Kdc, options: tuple[str, ...]
+) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    given = [str(kdc.user_keytab) if o == "KEYTAB" else o for o in options]
+    proc = subprocess.run(
+        [
+            sys.executable, "-c",
+            WITHOUT_GSSAPI.format(script=str(REPO / "check_outlook_anywhere.py"), repo=str(REPO)),
+            "--autodiscover", "logon-krb@contoso.test", "--username", kdc.user, "--rpc",
+            "--logon", *given,
+        ],
+        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert proc.stdout.startswith(
+        "OUTLOOK_ANYWHERE UNKNOWN - Kerberos needs the Python module gssapi, which is not"
+        " installed: apt install python3-gssapi (Debian)"
+    ), proc.stdout
+    assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_the_password_is_never_shown(lab: Lab, kdc: Kdc, tmp_path: Path) -> None:
+    """A wrong password made into a ticket request: the KDC's refusal is named, the password
+    never appears."""
+    secret = "Wrong-Kerberos-Secret-42!"
+    path = tmp_path / "password"
+    path.write_text(secret + "\n")
+    path.chmod(0o600)
+    out = check(lab, kdc, "logon-krb", "--username", kdc.user, "--password-file", str(path), "-vvv")
+    assert out.code == 3, out.stdout
+    assert secret not in out.stdout + out.stderr
+
+
+def test_the_rpc_path_imports_no_kerberos(lab: Lab) -> None:
+    from tests.test_import_hygiene import imported_by_check
+
+    code, text, modules = imported_by_check(
+        "-H", "rpc-ok.contoso.test", "-p", str(lab.web.port), "--dns-server", lab.dns_server,
+        "--ca-file", lab.ca_file, "--rpc",
+    )  # fmt: skip
+    assert code == 0, text
+    assert not [m for m in modules if m.split(".")[0] in ("gssapi", "spnego")]
+    assert not [m for m in modules if m.endswith((".kerberos", ".negotiate"))]

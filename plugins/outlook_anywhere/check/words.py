@@ -233,8 +233,8 @@ def _autodiscover_failed(ev: dict[str, object], limit: int) -> str:
         return text if first_line else f"{text}, {detail}"
     if isinstance(kind, str) and kind.startswith(("kerberos-", "ntlm-not-", "basic-not-")):
         said = autodiscover_kerberos(kind, ev.get("detail", ""))
-        if first_line:  # what is wrong; the fix is in the long output
-            said = said.split("; fix")[0].split(": register")[0]
+        if first_line:  # what is wrong; the why and the fix are in the long output
+            said = _kerberos_short(said)
         return f"{who}: {said}"
     if kind == "error-response":
         return f"{who}: the server answered {detail}"
@@ -535,9 +535,15 @@ def _kerberos(ev: dict[str, object], limit: int) -> str:
             f" (Kerberos; offers {names})"
         )
     said = kerberos_problem(problem, ev.get("spn"), ev.get("code"))
-    if limit < LONG:  # the first line: what is wrong; the fix is in the long output
-        said = said.split("; fix")[0].split(": register")[0]
+    if limit < LONG:  # the first line: what is wrong; the why and the fix are below
+        said = _kerberos_short(said)
     return f"{protocol} logon (Kerberos): {said}"
+
+
+def _kerberos_short(said: str) -> str:
+    for cut in ("; fix", ": register", ": it does not hold", ": the ticket is not yet"):
+        said = said.split(cut)[0]
+    return said
 
 
 def autodiscover_kerberos(kind: str, detail: object) -> str:
