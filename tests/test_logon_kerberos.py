@@ -416,3 +416,24 @@ def test_the_rpc_path_imports_no_kerberos(lab: Lab) -> None:
     assert code == 0, text
     assert not [m for m in modules if m.split(".")[0] in ("gssapi", "spnego")]
     assert not [m for m in modules if m.endswith((".kerberos", ".negotiate"))]
+
+
+def test_auth_basic_against_a_front_end_without_basic(
+    lab: Lab, kdc: Kdc, password_file: str
+) -> None:
+    out = check(
+        lab, kdc, "logon-ok", "--password-file", password_file, "--auth", "basic",
+        endpoint="autodiscover.contoso.test",
+    )  # fmt: skip
+    clean(out)
+    assert out.code == 2, out.stdout
+    assert "does not offer Basic and --auth basic (offers Negotiate, NTLM)" in out.status
+    assert not [s for s in lab.web.requests(host="logon-ok.contoso.test") if s.auth]
+
+
+def test_a_keytab_with_auth_ntlm_is_a_usage_error(lab: Lab, kdc: Kdc) -> None:
+    out = check(lab, kdc, "logon-krb", *keytab(kdc), "--auth", "ntlm")
+    assert out.code == 3, out.stdout
+    assert out.stdout.startswith(
+        "OUTLOOK_ANYWHERE UNKNOWN - --keytab needs --auth negotiate or kerberos, not ntlm"
+    ), out.stdout

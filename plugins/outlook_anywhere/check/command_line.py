@@ -368,6 +368,8 @@ def parse(argv: Sequence[str]) -> SimpleNamespace:
     if args.proxy_password_file is not None and args.proxy_user is None:
         raise UsageError("--proxy-password-file needs --proxy-user")
     _consistent(args)
+    if args.keytab and args.auth in ("ntlm", "basic"):
+        raise UsageError(f"--keytab needs --auth negotiate or kerberos, not {args.auth}")
     args.password = ""
     if args.autodiscover:
         held = _kerberos_held(args) or args.auth == "kerberos"  # said below when it is not
@@ -425,8 +427,6 @@ def _kerberos_held(args: SimpleNamespace) -> bool:
 def _kerberos_source(args: SimpleNamespace) -> str:
     """Where the Kerberos credential comes from ("": none, NTLM then); a Kerberos option
     without one, or without python-gssapi, is a configuration mistake."""
-    if args.keytab and args.auth in ("ntlm", "basic"):
-        raise UsageError(f"--keytab needs --auth negotiate or kerberos, not {args.auth}")
     user = args.username or args.autodiscover
     realm = user.rpartition("@")[2]
     if args.auth in ("ntlm", "basic") or not (

@@ -503,9 +503,10 @@ def kerberos_problem(problem: object, spn: object = "", code: object = None) -> 
             f" Alternate Service Account (setspn -S {name} <ASA>)"
         )
     if problem == "key":
+        error = "KRB_AP_ERR_BADKEYVER" if str(code) == "44" else "KRB_AP_ERR_MODIFIED"
         return (
-            f"the node cannot decrypt the ticket for {name} (KRB_AP_ERR_MODIFIED, code"
-            f" {shown(code, 8)}): it does not hold the Alternate Service Account's current key;"
+            f"the node cannot decrypt the ticket for {name} ({error}, code {shown(code, 8)}):"
+            " it does not hold the Alternate Service Account's current key;"
             " fix: update the ASA credential on this node (RollAlternateServiceAccountPassword.ps1)"
         )
     if problem in ("skew", "node-skew"):
