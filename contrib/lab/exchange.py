@@ -102,11 +102,14 @@ class LogonHost:
 
     def kerberos(self, node: int) -> str:
         """The keytab node ``node`` accepts Kerberos with (contrib.lab.kdc): current (the ASA's
-        key), foreign (another key, same key version: a node with a stale ASA credential);
-        "" where the node speaks no Kerberos."""
+        key), foreign (another key, same key version: a node with a stale ASA credential),
+        stale (the key of the previous version: the ASA's password reset, this node not
+        updated); "" where the node speaks no Kerberos."""
         if not self.name.startswith("logon-krb"):
             return ""
-        return "foreign" if self.name == "logon-krb-stale" and node == 2 else "current"
+        if self.name == "logon-krb-stale" and node > 1:
+            return "foreign" if node == 2 else "stale"
+        return "current"
 
     def protection(self, node: int) -> str:
         """Extended Protection of node ``node`` (1-based): require, accept (a binding must be
@@ -170,7 +173,7 @@ LOGON_HOSTS: tuple[LogonHost, ...] = (
     # Kerberos (contrib.lab.kdc, contrib.lab.kerberos): Negotiate with Kerberos only, NTLM
     # refused, Extended Protection Require with Kerberos channel bindings
     LogonHost("logon-krb", 3, "Kerberos only (NTLM refused), EP Require"),
-    LogonHost("logon-krb-stale", 3, "Kerberos only, node 2 holds another key (stale ASA)"),
+    LogonHost("logon-krb-stale", 3, "Kerberos only, node 2 another key, node 3 the previous one"),
     LogonHost("logon-krb-nospn", 1, "Kerberos only, and the KDC has no HTTP/<host>"),
     LogonHost("logon-krb-offload", 2, "Kerberos only, node 2 binds another certificate", "sha384"),
     LogonHost("logon-ntlm-only", 1, "NTLM only (no Negotiate: no Kerberos)"),

@@ -446,7 +446,11 @@ class LabWeb:
         for site in SITES:
             if not site.kerberos:
                 continue
-            keytabs = {"current": kdc.keytab, "foreign": kdc.foreign_keytab}
+            keytabs = {
+                "current": kdc.keytab,
+                "foreign": kdc.foreign_keytab,
+                "stale": kdc.stale_keytab,
+            }
             try:
                 keytab = keytabs[site.kerberos](site.host)
             except KeyError:
