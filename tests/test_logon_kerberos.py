@@ -440,3 +440,16 @@ def test_a_keytab_with_auth_ntlm_is_a_usage_error(lab: Lab, kdc: Kdc) -> None:
     assert out.stdout.startswith(
         "OUTLOOK_ANYWHERE UNKNOWN - --keytab needs --auth negotiate or kerberos, not ntlm"
     ), out.stdout
+
+
+def test_no_kdc_for_the_realm_is_unknown(lab: Lab, kdc: Kdc, tmp_path: Path) -> None:
+    """A krb5.conf that names no KDC for the realm (and no DNS lookup of one)."""
+    config = tmp_path / "krb5.conf"
+    config.write_text(
+        "[libdefaults]\n default_realm = CONTOSO.TEST\n dns_lookup_kdc = false\n"
+        " dns_lookup_realm = false\n"
+    )
+    out = check(lab, kdc, "logon-krb", *keytab(kdc), env={"KRB5_CONFIG": str(config)})
+    clean(out)
+    assert out.code == 3, out.stdout
+    assert "no KDC for the realm (Kerberos)" in out.status
