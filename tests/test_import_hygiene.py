@@ -40,8 +40,6 @@ FORBIDDEN = (
     "argparse",
     "gettext",
     "locale",
-    # Kerberos (python-gssapi) only with a Kerberos credential and --autodiscover
-    "gssapi",
 )
 
 PROBE = """

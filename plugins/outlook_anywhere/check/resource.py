@@ -182,12 +182,7 @@ class OutlookAnywhere(nagiosplugin.Resource):
             facts.skipped = "no-node"
             return facts
         credentials = request.credentials
-        account = logon.Account(
-            credentials.username or request.email,
-            credentials.password,
-            credentials.mode,
-            credentials.kerberos,
-        )
+        account = logon.Account(credentials.username or request.email, credentials.password)
         logon.logon_all(
             reachable,
             t.port,
