@@ -32,7 +32,7 @@ ICINGAWEB_ROOT = Path("/usr/share/icingaweb2")
 WEBROUTER = Path("/usr/share/php/Icinga/Application/webrouter.php")
 IDO_USER, IDO_PASSWORD, IDO_DATABASE = "icinga", "icinga-ido-test", "icinga"
 WEB_USER = "admin"  # Icinga Web 2's external authentication: every request is this user
-# Chromium as the brief of the tier says: headless, no network beyond the pages it is sent to.
+# Chromium headless, with no network beyond the pages it is sent to.
 CHROMIUM_FLAGS = (
     "--headless",
     "--no-sandbox",
