@@ -14,6 +14,15 @@ TLS with a certificate for the host) whose second node usually differs.  Each no
 
 Every request is recorded in :attr:`FrontDoors.seen` (address, method, path, Host), so a test
 can tell that nothing was asked without the options.
+
+Where each answer comes from: the metadata document is Exchange's AuthMetadataUrl
+(``AuthMetadataHttpHandler``), its fields as Microsoft's Office add-in documentation ("Validate
+an Exchange identity token") lays them out: ``keys[]`` of ``{usage: "signing", keyinfo: {x5t},
+keyvalue: {type: "x509Certificate", value: <base64 DER>}}``, served without credentials.
+``healthcheck.htm`` answers ``200 OK<br/>FQDN`` without a logon only while that protocol's
+component is active (what load balancers probe). ``X-OWA-Version`` is sent on ``/owa/`` before
+the logon; it can lag the installed update (CSS-Exchange issues 396 and 1491), so the plugin
+compares nodes with each other.
 """
 
 from __future__ import annotations
