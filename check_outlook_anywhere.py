@@ -152,13 +152,22 @@ def _autodiscover_request(args: SimpleNamespace) -> AutodiscoverRequest:
     return Request(
         email=args.autodiscover,
         url=args.autodiscover_url,
-        credentials=Credentials(username, args.password),
+        credentials=Credentials(username, args.password, args.auth, _kerberos(args)),
         ca_file=args.ca_file,
         dns_server=args.dns_server,
         port=args.autodiscover_port,
         mapi=args.mapi,
         rpc=args.rpc,
     )
+
+
+def _kerberos(args: SimpleNamespace) -> object:
+    """The check's Kerberos initiator, when a credential for it is at hand (--auth, --keytab)."""
+    if not args.kerberos:
+        return None
+    from outlook_anywhere.transport.kerberos import Client
+
+    return Client(args.username or args.autodiscover, args.password, args.keytab, args.kerberos)
 
 
 def _use_proxy(args: SimpleNamespace) -> Proxy | None:

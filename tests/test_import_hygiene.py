@@ -40,6 +40,8 @@ FORBIDDEN = (
     "argparse",
     "gettext",
     "locale",
+    # Kerberos (python-gssapi) only with a Kerberos credential and --autodiscover
+    "gssapi",
 )
 
 PROBE = """

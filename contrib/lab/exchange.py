@@ -96,7 +96,22 @@ class LogonHost:
         return f"{self.name}.{DOMAIN}"
 
     def schemes(self) -> tuple[str, ...]:
+        if self.name.startswith("logon-krb"):
+            return ("Negotiate",)  # Kerberos only: NTLM off, as Exchange SE CU1 plans it
+        if self.name == "logon-ntlm-only":
+            return ("NTLM",)
         return ("Basic",) if self.name == "logon-basic" else ("Negotiate", "NTLM")
+
+    def kerberos(self, node: int) -> str:
+        """The keytab node ``node`` accepts Kerberos with (contrib.lab.kdc): current (the ASA's
+        key), foreign (another key, same key version: a node with a stale ASA credential),
+        stale (the key of the previous version: the ASA's password reset, this node not
+        updated); "" where the node speaks no Kerberos."""
+        if not self.name.startswith("logon-krb"):
+            return ""
+        if self.name == "logon-krb-stale" and node > 1:
+            return "foreign" if node == 2 else "stale"
+        return "current"
 
     def protection(self, node: int) -> str:
         """Extended Protection of node ``node`` (1-based): require, accept (a binding must be
@@ -105,7 +120,7 @@ class LogonHost:
             return "off"
         if self.name.startswith("logon-ep-accept"):
             return "accept"
-        if self.name == "logon-ep-broken" and node == 2:
+        if self.name in ("logon-ep-broken", "logon-krb-offload") and node == 2:
             return "other-certificate"
         return "require"
 
@@ -162,7 +177,16 @@ LOGON_HOSTS: tuple[LogonHost, ...] = (
         1,
         "Connect opens a session (cookies in the head), sends PROCESSING, then stalls",
     ),
+    # Kerberos (contrib.lab.kdc, contrib.lab.kerberos): Negotiate with Kerberos only, NTLM
+    # refused, Extended Protection Require with Kerberos channel bindings
+    LogonHost("logon-krb", 3, "Kerberos only (NTLM refused), EP Require"),
+    LogonHost("logon-krb-stale", 3, "Kerberos only, node 2 another key, node 3 the previous one"),
+    LogonHost("logon-krb-nospn", 1, "Kerberos only, and the KDC has no HTTP/<host>"),
+    LogonHost("logon-krb-offload", 2, "Kerberos only, node 2 binds another certificate", "sha384"),
+    LogonHost("logon-ntlm-only", 1, "NTLM only (no Negotiate: no Kerberos)"),
 )
+KERBEROS_SPNS = tuple(h.host for h in LOGON_HOSTS if h.kerberos(1) and h.name != "logon-krb-nospn")
+"""The hosts whose ``HTTP/<host>`` the lab's KDC knows (Kdc(hosts=...))."""
 BY_HOST = {h.host: h for h in LOGON_HOSTS}
 MAILBOXES = {h.name: f"settings for {h.host}: {h.description}" for h in LOGON_HOSTS}
 

@@ -28,6 +28,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import exchange
 from .dns import LabDNS
@@ -37,8 +38,12 @@ from .http11 import Request as _Request
 from .http11 import Response as _Response
 from .http11 import Stream
 from .http11 import send as _send
+from .kerberos import KerberosAcceptor, token_kind
 from .nodes import bind_shared_port, check_loopback
 from .pki import CertSpec, Chain, LabPKI
+
+if TYPE_CHECKING:
+    from .kdc import Kdc
 
 PASSWORD = "Lab-Secret-7d1f!monitor"
 """The password of every lab mailbox (the tests pass it through a file or the environment)."""
@@ -70,6 +75,7 @@ class Site:
     protection: str = "off"
     refuses: bool = False
     stalls: bool = False  # once logged on, answers neither the echo nor the PING
+    kerberos: str = ""  # the keytab Negotiate is accepted with (current, foreign); "": NTLM
     about: str = ""  # what the site is for, in the lab's summary
     cert: str = ""  # the certificate's id when it is not the host's own (exchange nodes)
 
@@ -103,6 +109,7 @@ def _logon_sites() -> tuple[Site, ...]:
                     protection=host.protection(node),
                     refuses=host.refuses(node),
                     stalls=host.stalls(node),
+                    kerberos=host.kerberos(node),
                     about=host.description,
                     cert=f"web-{host.host}-{host.digest}",
                 )
@@ -144,6 +151,8 @@ SITES: tuple[Site, ...] = (
     # NTLM/Negotiate only (Basic disabled, as Exchange often has it); and all three.
     Site("ntlm.contoso.test", _ad(12), "autodiscover", auth=("Negotiate", "NTLM")),
     Site("mixed.contoso.test", _ad(13), "autodiscover", auth=("Negotiate", "NTLM", "Basic")),
+    # Kerberos only (Negotiate, NTLM refused), once the lab has a KDC (LabWeb.use_kdc).
+    Site("krb.contoso.test", _ad(14), "autodiscover", auth=("Negotiate",), kerberos="current"),
     # RPC proxy nodes.
     Site("rpc-ok.contoso.test", _rpc(1), "rpc", rpc="401", label="EX01.contoso.test"),
     Site("rpc-ok.contoso.test", _rpc(2), "rpc", rpc="401", label="EX02.contoso.test"),
@@ -223,6 +232,7 @@ class Seen:
     mailbox: str  # the EMailAddress of an Autodiscover request
     auth: str = ""
     binding: bool | None = None
+    mechanism: str = ""  # a Kerberos site's Negotiate token: kerberos, spnego, ntlm, unknown
     outcome: str = ""
     rts: list[str] = field(default_factory=list)
     sent: list[str] = field(default_factory=list)
@@ -376,6 +386,7 @@ class LabWeb:
         self._accounts: set[tuple[str, str]] = set()  # (domain, user) of the NTLM user file
         self._running = False
         self.front = exchange.Front(self._authenticate, lambda: self._running)
+        self._acceptors: dict[str, KerberosAcceptor] = {}  # by site address, use_kdc()
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -418,6 +429,68 @@ class LabWeb:
         for conn in conns:
             with contextlib.suppress(OSError):
                 socket.socket.shutdown(conn, socket.SHUT_RDWR)
+
+    # -- Kerberos -----------------------------------------------------------------------------
+
+    @staticmethod
+    def kerberos_spns() -> list[str]:
+        """The hosts whose ``HTTP/<host>`` the lab's KDC must know (``Kdc(hosts=...)``)."""
+        return ["krb.contoso.test", *exchange.KERBEROS_SPNS]
+
+    def use_kdc(self, kdc: Kdc) -> None:
+        """The Kerberos sites accept Negotiate with Kerberos from now on, each node with the
+        keytab its :attr:`Site.kerberos` names and a replay cache of its own; Extended
+        Protection as for NTLM (Require; other-certificate: bound to the offloading device's
+        certificate, an unbound token accepted)."""
+        modes = {"require": "require", "accept": "on", "other-certificate": "on", "off": "off"}
+        rcaches = self.workdir / "rcache"
+        rcaches.mkdir(exist_ok=True)
+        for site in SITES:
+            if not site.kerberos:
+                continue
+            keytabs = {
+                "current": kdc.keytab,
+                "foreign": kdc.foreign_keytab,
+                "stale": kdc.stale_keytab,
+            }
+            try:
+                keytab = keytabs[site.kerberos](site.host)
+            except KeyError:
+                keytab = kdc.keytab(self.kerberos_spns()[1])  # no SPN: any key will do
+            self._acceptors[site.address] = KerberosAcceptor(
+                keytab, rcaches / f"{site.address}.rcache2", modes[site.protection]
+            )
+
+    def _kerberos(
+        self, site: Site, token: str, seen: Seen, state: dict[str, object]
+    ) -> str | _Response:
+        """Negotiate on a Kerberos site: one leg; the mutual-authentication token goes with
+        the answer (``state["mutual"]``), a refusal's KRB-ERROR with the 401."""
+        acceptor = self._acceptors.get(site.address)
+        try:
+            message = base64.b64decode(token, validate=True)
+        except ValueError:
+            return self._refuse(site, seen)
+        seen.mechanism = token_kind(message)
+        if acceptor is None or seen.mechanism not in ("kerberos", "spnego"):
+            return self._refuse(site, seen)  # NTLM is off here
+        key = OFFLOAD_CERT if site.protection == "other-certificate" else site.cert_id
+        result = acceptor.accept(message, self._bindings[key])
+        seen.binding = result.channel_bound
+        if not result.accepted:
+            seen.outcome = "refused"
+            if result.answer:
+                error = f"Negotiate {base64.b64encode(result.answer).decode()}"
+                return _Response(401, "Unauthorized", [("WWW-Authenticate", error)], b"")
+            return self._challenge(site)
+        seen.user = result.principal or ""
+        if site.refuses:
+            return self._refuse(site, seen)
+        seen.outcome = "accepted"
+        state["user"] = seen.user
+        if result.answer:
+            state["mutual"] = f"Negotiate {base64.b64encode(result.answer).decode()}"
+        return seen.user
 
     def load_zone(self) -> None:
         """A records of every site and the SRV records (again after a DNS reset)."""
@@ -547,6 +620,9 @@ class LabWeb:
                     pass
                 return
             seen.status = response.status
+            mutual = state.pop("mutual", None)
+            if isinstance(mutual, str):  # Kerberos: the mutual-authentication token
+                response.headers.append(("WWW-Authenticate", mutual))
             _send(sock, response)
             if response.close:
                 return
@@ -601,6 +677,8 @@ class LabWeb:
                 return self._refuse(site, seen)
             seen.outcome = "accepted"
             return user
+        if site.kerberos and scheme.lower() == "negotiate":
+            return self._kerberos(site, token, seen, state)
         if scheme.lower() in ("ntlm", "negotiate") and scheme.lower() in (
             a.lower() for a in site.auth
         ):

@@ -44,11 +44,15 @@ NTLM_MISSING = "the server accepts only NTLM/Negotiate and pyspnego is not insta
 
 
 class Credentials:
-    __slots__ = ("password", "username")
+    __slots__ = ("kerberos", "mode", "password", "username")
 
-    def __init__(self, username: str, password: str) -> None:
+    def __init__(
+        self, username: str, password: str, mode: str = "negotiate", kerberos: object = None
+    ) -> None:
         self.username = username  # "": follow the mailbox address
         self.password = password
+        self.mode = mode  # --auth
+        self.kerberos = kerberos  # a transport.kerberos.Client when a credential is at hand
 
     def __repr__(self) -> str:  # never the password
         return f"Credentials({self.username!r}, ...)"
@@ -437,10 +441,15 @@ class Lookup:
         if response.status != 401:
             return self._outcome(response, "")
         username = self.request.credentials.username or email
-        if not self.request.credentials.password:
+        credentials = self.request.credentials
+        if not credentials.password and credentials.kerberos is None:
             return _Reply(failure="401: the endpoint wants credentials", unauthorized=True)
+        schemes = auth_schemes(response)
+        pinned = self._pinned(schemes)
+        if pinned == "Kerberos":
+            return self._kerberos(self._reopen(conn, target, response), target, headers, body)
         try:
-            scheme = httpauth.choose(auth_schemes(response))
+            scheme = pinned or httpauth.choose(schemes)
         except httpauth.AuthError:
             raise _Stop("ntlm-missing", NTLM_MISSING) from None
         if scheme is None:
@@ -471,6 +480,29 @@ class Lookup:
                 raise _Stop("unauthorized", str(exc)) from None
             raise HttpError("protocol", f"{exc} from the server") from None
         return self._outcome(response, username)
+
+    def _pinned(self, offered: list[str]) -> str | None:
+        from ..probes.negotiate import pinned_scheme
+
+        credentials = self.request.credentials
+        try:
+            return pinned_scheme(credentials.mode, credentials.kerberos is not None, offered)
+        except ValueError as exc:
+            raise _Stop(str(exc), ", ".join(offered) or "none") from None
+
+    def _kerberos(
+        self, conn: Connection, target: _Url, headers: list[tuple[str, str]], body: bytes
+    ) -> _Reply:
+        from ..probes import negotiate
+        from ..transport.kerberos import KerberosError
+
+        client = self.request.credentials.kerberos
+        try:
+            response = negotiate.post(conn, client, target.host, target.path, headers, body)
+        except KerberosError as exc:  # a node's refusal: its KRB-ERROR code after the host
+            code = f" {exc}" if exc.kind in ("key", "node-skew") else ""
+            raise _Stop(f"kerberos-{exc.kind}", f"{target.host}{code}") from None
+        return self._outcome(response, self.request.credentials.username or target.host)
 
     def _reopen(self, conn: Connection, target: _Url, response: Response) -> Connection:
         if not conn.closed:

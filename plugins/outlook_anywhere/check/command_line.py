@@ -199,6 +199,15 @@ def _table() -> tuple[Option, ...]:
                "the password on the first line; or the environment variable"
                f" {options.PASSWORD_ENV}",
                options.readable_file, metavar="FILE"),
+        Option(AUTODISCOVER, ("--auth",),
+               "negotiate (default): Kerberos where the poller has a Kerberos credential (a"
+               " keytab, KRB5CCNAME's ticket cache, or --username user@REALM with the password),"
+               " else NTLM, as Windows does; kerberos, ntlm or basic: only that mechanism",
+               options.auth_mode, metavar="negotiate|kerberos|ntlm|basic"),
+        Option(AUTODISCOVER, ("--keytab",),
+               "log on with Kerberos as --username (user@REALM) from this keytab (or"
+               " KRB5_CLIENT_KTNAME); the tickets are kept in memory only",
+               options.readable_file, metavar="FILE"),
         Option(RPC, ("--rpc",),
                "send an unauthenticated RPC_IN_DATA /rpc/rpcproxy.dll to every node: 401 with"
                " the authentication schemes is healthy", action="store_true"),
@@ -405,6 +414,9 @@ def parse(argv: Sequence[str]) -> SimpleNamespace:
                             (args.autodiscover_port, "--autodiscover-port")):  # fmt: skip
             if given is not None:
                 raise UsageError(f"{name} needs --autodiscover EMAIL")
+        for given, name in ((args.auth, "--auth"), (args.keytab, "--keytab")):
+            if given is not None:
+                raise UsageError(f"{name} needs --autodiscover EMAIL")
     if args.expect_auth and not (args.rpc or args.mapi):
         raise UsageError("--expect-auth needs --rpc or --mapi")
     if args.logon and args.autodiscover is None:
@@ -420,9 +432,14 @@ def parse(argv: Sequence[str]) -> SimpleNamespace:
     if args.proxy_password_file is not None and args.proxy_user is None:
         raise UsageError("--proxy-password-file needs --proxy-user")
     _consistent(args)
+    if args.keytab and args.auth in ("ntlm", "basic"):
+        raise UsageError(f"--keytab needs --auth negotiate or kerberos, not {args.auth}")
     args.password = ""
     if args.autodiscover:
-        args.password = _password(args.password_file)
+        held = _kerberos_held(args) or args.auth == "kerberos"  # said below when it is not
+        args.password = _password(args.password_file, kerberos=held)
+    args.auth = args.auth or "negotiate"
+    args.kerberos = _kerberos_source(args) if args.autodiscover else ""
     args.proxy_password = ""
     if args.proxy_user is not None:
         args.proxy_password = _password(args.proxy_password_file, proxy=True)
@@ -480,7 +497,7 @@ def _four(build: tuple[int, ...]) -> tuple[int, ...]:
     return build + (0,) * (4 - len(build))
 
 
-def _password(password_file: str | None, proxy: bool = False) -> str:
+def _password(password_file: str | None, proxy: bool = False, kerberos: bool = False) -> str:
     from .credentials import (
         PasswordError,
         read_password,
@@ -490,4 +507,46 @@ def _password(password_file: str | None, proxy: bool = False) -> str:
     try:
         return (read_proxy_password if proxy else read_password)(password_file)
     except PasswordError as exc:
+        if kerberos and password_file is None:  # a keytab or ticket cache needs none
+            return ""
         raise UsageError(str(exc)) from None
+
+
+# -- Kerberos (--auth, --keytab) ------------------------------------------------------------
+
+
+def _kerberos_held(args: SimpleNamespace) -> bool:
+    """A keytab or ticket cache is named (no password needed then)."""
+    import os
+
+    if args.auth in ("ntlm", "basic"):
+        return False
+    held = os.environ.get("KRB5_CLIENT_KTNAME") or os.environ.get("KRB5CCNAME")
+    return bool(args.keytab or held)
+
+
+def _kerberos_source(args: SimpleNamespace) -> str:
+    """Where the Kerberos credential comes from ("": none, NTLM then); a Kerberos option
+    without one, or without python-gssapi, is a configuration mistake."""
+    user = args.username or args.autodiscover
+    realm = user.rpartition("@")[2]
+    if args.auth in ("ntlm", "basic") or not (
+        _kerberos_held(args) or args.auth == "kerberos" or realm.isupper()
+    ):
+        return ""  # the common case, without importing the Kerberos module
+    from ..transport import kerberos
+
+    origin = kerberos.source(user, args.password, args.keytab, args.auth)
+    if args.auth == "kerberos" and not origin:
+        raise UsageError(
+            "--auth kerberos needs a Kerberos credential: --keytab FILE, KRB5CCNAME, or"
+            " --username user@REALM with the password"
+        )
+    if origin and not kerberos.available():
+        if args.auth == "kerberos" or args.keytab:
+            raise UsageError(
+                "Kerberos needs the Python module gssapi, which is not installed: apt install"
+                " python3-gssapi (Debian) or pip install 'check_outlook_anywhere[kerberos]'"
+            )
+        return ""  # the default: NTLM, as before
+    return origin

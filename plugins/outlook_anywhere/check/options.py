@@ -119,6 +119,15 @@ def extended_protection(value: str) -> str:
     return value
 
 
+def auth_mode(value: str) -> str:
+    """--auth: negotiate (Kerberos where a credential is at hand, else NTLM), kerberos, ntlm,
+    basic."""
+    value = _nonempty(value).lower()
+    if value not in ("negotiate", "kerberos", "ntlm", "basic"):
+        raise Invalid(f"{value!r} is not one of negotiate, kerberos, ntlm, basic")
+    return value
+
+
 def threshold(value: str) -> Threshold:
     value = _nonempty(value)
     if not any(ch in value for ch in ":@~"):

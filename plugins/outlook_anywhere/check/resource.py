@@ -182,7 +182,12 @@ class OutlookAnywhere(nagiosplugin.Resource):
             facts.skipped = "no-node"
             return facts
         credentials = request.credentials
-        account = logon.Account(credentials.username or request.email, credentials.password)
+        account = logon.Account(
+            credentials.username or request.email,
+            credentials.password,
+            credentials.mode,
+            credentials.kerberos,
+        )
         logon.logon_all(
             reachable,
             t.port,

@@ -33,16 +33,19 @@ class Authentication(_Plain):
         "binding_sent",
         "detail",
         "elapsed",
+        "krb_code",
+        "mode",
         "offered",
         "outcome",
         "retry_outcome",
         "scheme",
+        "spn",
         "unbound_outcome",
     )
 
     def __init__(
         self,
-        scheme: str = "",  # NTLM, Negotiate, Basic; "" when none could be used
+        scheme: str = "",  # NTLM, Negotiate, Basic, Kerberos; "" when none could be used
         offered: list[str] | None = None,  # the schemes of the server's 401
         binding_sent: bool = False,  # the first attempt carried a channel binding
         outcome: str = NOT_TRIED,
@@ -60,6 +63,9 @@ class Authentication(_Plain):
         # --extended-protection require: a logon without binding after one with it was
         # accepted (accepted: Extended Protection is not enforced)
         self.unbound_outcome = NOT_TRIED
+        self.mode = "negotiate"  # --auth
+        self.krb_code: int | None = None  # the KRB-ERROR code of a node's Kerberos refusal
+        self.spn = ""  # HTTP/<host>: the service a Kerberos ticket was asked for
 
     @property
     def accepted(self) -> bool:

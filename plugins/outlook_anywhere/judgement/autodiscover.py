@@ -12,6 +12,7 @@ from ..facts.certificate import CertFacts
 from ..facts.http import AutodiscoverFacts, Provider
 from . import findings as k
 from .findings import Finding, Fix
+from .kerberos import state_of
 from .policy import Policy
 from .principal import normalize, publishable, satisfied, strip_prefix
 
@@ -100,6 +101,8 @@ def judge_autodiscover(
         }
         # pyspnego missing is this poller's installation, not the array's fault
         state = Unknown if facts.error_kind == "ntlm-missing" else Critical
+        if facts.error_kind.startswith("kerberos-"):  # the poller's credential or KDC: UNKNOWN
+            state = state_of(facts.error_kind[9:])
         return [Finding(k.AUTODISCOVER_FAILED, state, None, evidence)]
     items = publications(facts)
     if not items:

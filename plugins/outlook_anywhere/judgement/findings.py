@@ -83,6 +83,8 @@ LOGON_STEP_FAILED = "logon-step-failed"  # a MAPI step after the logon got no an
 LOGON_NO_LEGACY_DN = "logon-no-legacy-dn"
 LOGON_NO_MAILBOX = "logon-no-mailbox"  # no mapiHttp MailboxId usable in a URL
 MAILBOX_LOGON_FAILED = "mailbox-logon-failed"  # Connect refused: StatusCode, ErrorCode
+# Kerberos and --auth (evidence "problem": judgement.kerberos; "protocol", "spn", "code")
+LOGON_KERBEROS = "logon-kerberos"
 # Revocation (--revocation) of a certificate of the chain a node sends
 REVOKED = "revoked"
 CRL_LAPSED = "crl-lapsed"

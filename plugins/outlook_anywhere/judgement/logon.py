@@ -24,6 +24,7 @@ from ..facts.logon import (
 )
 from . import findings as k
 from .findings import Finding
+from .kerberos import judge_kerberos
 
 # --extended-protection
 EP_OFF = "off"
@@ -60,6 +61,9 @@ def judge_authentication(
 ) -> list[Finding]:
     """One node's logon for one protocol; an empty list when it is healthy or was not tried."""
     ev: dict[str, object] = {"protocol": protocol, "scheme": auth.scheme}
+    kerberos = judge_kerberos(node, protocol, auth)
+    if kerberos is not None:
+        return kerberos
     if auth.detail == "ntlm-missing":
         return [Finding(k.LOGON_NTLM_MISSING, Unknown, node, ev)]
     if auth.detail == "no-scheme":

@@ -34,6 +34,7 @@ from ..facts import logon as f
 from ..transport import TRACE, Deadline, client_context, fan_out, mapihttp, rts, wire_text
 from ..transport import auth as httpauth
 from ..transport.http import Connection, HttpError, Response, auth_schemes
+from . import negotiate
 
 RPC_PATH = "/rpc/rpcproxy.dll"
 EMSMDB_PATH = "/mapi/emsmdb/"
@@ -56,11 +57,15 @@ _SERVER_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0
 
 
 class Account:
-    __slots__ = ("password", "username")
+    __slots__ = ("kerberos", "mode", "password", "username")
 
-    def __init__(self, username: str, password: str) -> None:
+    def __init__(
+        self, username: str, password: str, mode: str = "negotiate", kerberos: object = None
+    ) -> None:
         self.username = username
         self.password = password
+        self.mode = mode  # --auth
+        self.kerberos = kerberos  # a transport.kerberos.Client when a credential is at hand
 
     def __repr__(self) -> str:  # never the password
         return f"Account({self.username!r}, ...)"
@@ -132,7 +137,7 @@ class _Node:
         auth.outcome = _outcome(response)
         if auth.outcome == f.ACCEPTED and self.unbound:
             self._unbound(auth, method, path, *(probe or (headers, body)))
-        if auth.outcome != f.REFUSED:
+        if auth.outcome != f.REFUSED or negotiate.final_refusal(auth):
             return conn, response if auth.outcome == f.ACCEPTED else None
         conn.close()
         TRACE(self.address, "logon refused with channel binding: once more without it")
@@ -224,6 +229,10 @@ class _Node:
         token = None
         if binding:
             token = httpauth.channel_binding(conn.peer_certificate())
+        if auth.scheme == negotiate.KERBEROS:
+            return negotiate.kerberos_leg(
+                self, conn, token, auth, method, path, headers, body, stream, length, record
+            )
         handshake = httpauth.Handshake(
             auth.scheme, self.account.username, self.account.password, self.host, token
         )
@@ -257,9 +266,12 @@ def _outcome(response: Response | None) -> str:
     return f.REFUSED if response.status == 401 else f.ACCEPTED
 
 
-def _choose(auth: f.Authentication) -> bool:
+def _choose(auth: f.Authentication, account: Account) -> bool:
     """Pick the scheme from what the node offers; False (and why) when none can be used.
     Basic only where it is the only scheme offered: NTLM and Negotiate carry the binding."""
+    decided = negotiate.choose(auth, account)
+    if decided is not None:
+        return decided
     try:
         scheme = httpauth.choose(auth.offered)
     except httpauth.AuthError:
@@ -312,7 +324,7 @@ def logon_rpc(node: _Node, server: str, facts: f.RpcLogon) -> None:
             auth.detail = f"status-{first.status}"
             facts.echo, facts.status, facts.reason = "status", first.status, first.reason
             return
-        if not _choose(auth):
+        if not _choose(auth, node.account):
             facts.step = ""
             return
         conn, response = node.authenticate(auth, conn, "RPC_IN_DATA", path, RPC_HEADERS)
@@ -533,7 +545,7 @@ def logon_mapi(
             _read_mapi(facts, "PING", first)
             facts.step = ""
             return
-        if not _choose(auth):
+        if not _choose(auth, node.account):
             facts.step = ""
             return
         probe = (mapi.headers("PING"), b"")  # never a second session to ask about the binding
