@@ -9,13 +9,16 @@ nodes (``logon-ok``: 3 nodes, RPC and MAPI)."""
 
 from __future__ import annotations
 
+import pathlib
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 
 import pytest
 
 from contrib.lab import Lab
+from outlook_anywhere.transport.optional import importable
 from tests.conftest import Outcome, run_plugin
 from tests.installed import PLUGIN, require_package
 
@@ -98,3 +101,33 @@ def test_the_debian_package_names_the_pipx_route(
         " NTLM/Negotiate): Debian has no pyspnego package: install the plugin with pipx and"
         " pipx inject check_outlook_anywhere pyspnego (README, Install)"
     ], out.stdout
+
+
+def test_a_module_failing_mid_import_is_missing_for_every_thread(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second thread that asks while the first is still inside the failing import must not
+    take the half-made module for an imported one (the logons ask from one thread per node)."""
+    (tmp_path / "gate_for_slow_failure.py").write_text(
+        "import threading\nstarted = threading.Event()\nrelease = threading.Event()\n"
+    )
+    (tmp_path / "slow_failure.py").write_text(
+        "import gate_for_slow_failure as gate\n"
+        "gate.started.set()\n"
+        "gate.release.wait(10)\n"
+        "raise ImportError('not installed')\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import gate_for_slow_failure as gate  # type: ignore[import-not-found]
+
+    answers: list[bool] = []
+    first = threading.Thread(target=lambda: answers.append(importable("slow_failure")))
+    first.start()
+    assert gate.started.wait(10)
+    second = threading.Thread(target=lambda: answers.append(importable("slow_failure")))
+    second.start()
+    second.join(0.2)  # the second asks while the first is inside the import
+    gate.release.set()
+    first.join(10)
+    second.join(10)
+    assert answers == [False, False]

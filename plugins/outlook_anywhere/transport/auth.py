@@ -88,11 +88,9 @@ def challenge_schemes(values: list[str]) -> list[str]:
 
 
 def has_spnego() -> bool:
-    try:
-        import spnego  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    from .optional import importable
+
+    return importable("spnego")
 
 
 def channel_binding(peer_der: bytes | None) -> bytes | None:

@@ -61,11 +61,9 @@ class KerberosError(Exception):
 
 
 def available() -> bool:
-    try:
-        import gssapi  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    from .optional import importable
+
+    return importable("gssapi")
 
 
 def source(username: str, password: str, keytab: str | None, mode: str) -> str:
