@@ -291,7 +291,7 @@ def test_nagios_accepts_the_shipped_definitions(scratch: Path, plugin_dir: Path)
     daemon.configure(*files)
     result = daemon.validate()
     assert result.returncode == 0, result.stdout
-    assert re.search(r"Checked 5 services\.", result.stdout), result.stdout
+    assert re.search(r"Checked 4 services\.", result.stdout), result.stdout
     assert re.search(r"Checked 2 hosts\.", result.stdout), result.stdout
 
 
