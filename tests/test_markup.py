@@ -69,7 +69,7 @@ NOT_WORDS = {
     (PACKAGE + "probes/rpcproxy.py", "body"),
     (PACKAGE + "probes/frontdoors.py", "body"),
     (PACKAGE + "output.py", "clean"),
-    (PACKAGE + "check/command_line.py", "help"),
+    (PACKAGE + "check/option_table.py", "help"),
 }
 
 
@@ -117,7 +117,7 @@ def _why_not_words(path: str, value: str, help_text: bool) -> str:
         return "body"
     if relative == "output.py" and value in ("<>&", "<", ">", "&"):
         return "clean"
-    if relative == "check/command_line.py" and help_text:
+    if relative == "check/option_table.py" and help_text:
         return "help"
     return ""
 

@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from contrib.lab import Lab
-from outlook_anywhere.probes.logon import echo_path, rpc_error_code
+from outlook_anywhere.probes.logon_rpc import echo_path, rpc_error_code
 from outlook_anywhere.transport import mapihttp
 from outlook_anywhere.transport.auth import challenge_schemes, challenges, channel_binding
 

@@ -157,6 +157,7 @@ class OutlookAnywhere(nagiosplugin.Resource):
         the credentials (a wrong password costs one failed logon per check, not one per node)."""
         from ..facts.logon import LogonFacts
         from ..probes import logon
+        from ..probes.logon_mapi import mailbox_id
 
         t = self.target
         request = t.autodiscover
@@ -169,7 +170,7 @@ class OutlookAnywhere(nagiosplugin.Resource):
         if t.rpc and not logon.usable_server(server):
             facts.rpc_skipped = "no-server"
         if t.mapi:
-            facts.mailbox = logon.mailbox_id(document.mapi_mailstore) or server
+            facts.mailbox = mailbox_id(document.mapi_mailstore) or server
             if not logon.usable_server(facts.mailbox):
                 facts.mapi_skipped = "no-mailbox"
             elif not document.legacy_dn or not document.legacy_dn.isascii():
