@@ -474,7 +474,8 @@ def count_instructions(rows: list[Row], env: dict[str, str]) -> None:
         expected = EXPECTED_EXIT.get(row.key)
         if expected is not None and proc.returncode != expected:  # a run cut short counts less
             raise SystemExit(
-                f"bench: {row.key} ended {proc.returncode} under callgrind, not {expected}"
+                f"bench: {row.key} ended {proc.returncode} under callgrind, not {expected}:"
+                f" {proc.stdout.partition(chr(10))[0][:300]}"
             )
         found = [line for line in proc.stderr.splitlines() if "Collected :" in line]
         if not found:

@@ -38,8 +38,13 @@ def all_sessions_closed(lab: Lab, host: str) -> None:
     sessions = lab.web.front.opened()
     assert sorted(s.address for s in sessions) == sorted(addresses(lab, host)), sessions
     assert all(s.closed for s in sessions), sessions
-    # one X-ClientInfo for the whole session, Connect to Disconnect (2.2.3.3.4)
+    # one X-ClientInfo for the whole session, Connect to Disconnect (2.2.3.3.4), a random
+    # GUID as Outlook sends it, {8-4-4-4-12} in capitals, version 4
     assert all(len(s.client_info) == 1 for s in sessions), sessions
+    guid = r"\{[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}\}(:\d+)?"
+    infos = [info for s in sessions for info in s.client_info]
+    assert all(re.fullmatch(guid, info) for info in infos), infos
+    assert len(set(infos)) == len(infos), infos  # each node's session its own
 
 
 @pytest.mark.parametrize("options", OPTIONS, ids=lambda o: " ".join(o))

@@ -8,8 +8,8 @@ Disconnect its time on the deadline path too.
 
 from __future__ import annotations
 
+import os
 import time
-import uuid
 
 from ..facts import logon as f
 from ..transport import TRACE, Deadline, mapihttp, wire_text
@@ -21,12 +21,23 @@ EMSMDB_PATH = "/mapi/emsmdb/"
 CLIENT_APPLICATION = "Outlook/16.0.17928.20114 (check_outlook_anywhere)"
 
 
+def _random_guid() -> str:
+    """A random (version 4) GUID in braces and capitals, as Outlook's X-ClientInfo carries it:
+    what ``uuid.uuid4()`` makes, without the uuid module, which imports ``platform`` (a
+    tenth of a Kerberos logon's start-up)."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4 (RFC 9562 5.4)
+    raw[8] = (raw[8] & 0x3F) | 0x80  # the variant of RFC 9562
+    h = raw.hex().upper()
+    return f"{{{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}}}"
+
+
 class _Mapi:
     """The headers of one client's MAPI requests ([MS-OXCMAPIHTTP] 2.2.3.3): X-ClientInfo on
     every one (MUST, 2.2.3.3.4), X-RequestId counting up, the session's cookies."""
 
     def __init__(self) -> None:
-        self.client = f"{{{str(uuid.uuid4()).upper()}}}"
+        self.client = _random_guid()
         self.count = 0
         self.jar: dict[str, str] = {}
 

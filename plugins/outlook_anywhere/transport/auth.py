@@ -9,6 +9,7 @@ caller sends them on one connection.
 from __future__ import annotations
 
 import base64
+import threading
 
 
 class AuthError(Exception):
@@ -84,6 +85,27 @@ def challenge_schemes(values: list[str]) -> list[str]:
         if name not in found:
             found.append(name)
     return found
+
+
+_hashes: dict[str, str] = {}
+_hashes_lock = threading.Lock()
+
+
+def ntlm_hashes(password: str) -> str:
+    """The password as pyspnego's ``LM:NT`` hash form, the hashes derived once per check: pyspnego
+    derives both from a password for every context (MD4 and DES in pure Python), and a logon
+    opens a context per connection, seven per node over RPC.  The LM hash is all zeros: only
+    NTLMv1 would use it, and pyspnego speaks NTLMv2.  The form is pyspnego's own; a pyspnego
+    without it gets the password."""
+    with _hashes_lock:
+        if password not in _hashes:
+            try:
+                from spnego._ntlm_raw.crypto import ntowfv1
+            except ImportError:  # pragma: no cover - another pyspnego
+                _hashes[password] = password
+            else:
+                _hashes[password] = "0" * 32 + ":" + ntowfv1(password).hex()
+        return _hashes[password]
 
 
 def has_spnego() -> bool:
@@ -206,7 +228,7 @@ class Handshake:
         try:
             client = spnego.client(
                 self.username,
-                self.password,
+                ntlm_hashes(self.password),
                 hostname=self.host,
                 service="HTTP",
                 channel_bindings=bindings,
