@@ -12,7 +12,8 @@ and its words.  Each folder imports only the folders named before it:
 * ``probes/``: ``addresses``, ``tls``, ``rpcproxy``
 * ``autodiscover/``: ``lookup``, ``document``
 * ``judgement/``: ``principal``, ``findings``, ``verdict``, ``autodiscover``, ``rpc`` (pure)
-* ``check/``: ``options``, ``credentials``, ``resource``, ``contexts``, ``summary``, ``words``
+* ``check/``: ``options``, ``credentials``, ``resource``, ``contexts``, ``summary``, ``words/``
+  (every sentence, a room per topic)
 
 docs/design.md has the module map and the wiring table (metric -> context -> judge function ->
 perfdata).

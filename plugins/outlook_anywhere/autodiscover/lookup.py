@@ -389,7 +389,8 @@ class Lookup:
     def _connect(self, host: str, port: int, tls: bool) -> Connection:
         resolution = addresses.resolve(host, self.deadline, False, False, self.request.dns_server)
         if not resolution.addresses:
-            from ..check.words import resolution_failure  # the attempt's outcome is quoted as it is
+            # the attempt's outcome is quoted as it is
+            from ..check.words.verdict import resolution_failure
 
             raise HttpError("dns", resolution_failure(resolution))
         last: HttpError | None = None
