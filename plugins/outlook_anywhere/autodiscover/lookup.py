@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import ssl
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from ..facts.http import Attempt, AutodiscoverFacts
 from ..output import conceal
@@ -28,6 +28,10 @@ from ..transport import TRACE, Deadline, client_context, dns_resolver, wire_text
 from ..transport import auth as httpauth
 from ..transport.http import Connection, HttpError, Response, auth_schemes
 from .document import Document, UnusableDocument, parse
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from ..facts import Resolution
 
 PATH = "/autodiscover/autodiscover.xml"
 # Redirects followed (redirectAddr, redirectUrl and HTTP 3xx together), as Outlook does.
@@ -183,9 +187,12 @@ def verifying_context(ca_file: str | None) -> ssl.SSLContext:
 class Lookup:
     """One Autodiscover run for one mailbox (see :func:`discover`)."""
 
-    def __init__(self, request: Request, deadline: Deadline) -> None:
+    def __init__(
+        self, request: Request, deadline: Deadline, dns_failure: Callable[[Resolution], str]
+    ) -> None:
         self.request = request
         self.deadline = deadline
+        self.dns_failure = dns_failure
         self.context = verifying_context(request.ca_file)
         self.facts = AutodiscoverFacts(request.email, request.email)
         self.visited: list[str] = []
@@ -388,11 +395,8 @@ class Lookup:
 
     def _connect(self, host: str, port: int, tls: bool) -> Connection:
         resolution = addresses.resolve(host, self.deadline, False, False, self.request.dns_server)
-        if not resolution.addresses:
-            # the attempt's outcome is quoted as it is
-            from ..check.words.verdict import resolution_failure
-
-            raise HttpError("dns", resolution_failure(resolution))
+        if not resolution.addresses:  # the attempt's outcome is quoted as it is
+            raise HttpError("dns", self.dns_failure(resolution))
         last: HttpError | None = None
         for address in resolution.addresses[:4]:
             try:
@@ -534,6 +538,12 @@ def budget(deadline: Deadline) -> Deadline:
     return part
 
 
-def discover(request: Request, deadline: Deadline) -> AutodiscoverFacts:
-    """Everything one Autodiscover run learned; never raises for what the network does."""
-    return Lookup(request, deadline).run()
+def discover(
+    request: Request, deadline: Deadline, dns_failure: Callable[[Resolution], str]
+) -> AutodiscoverFacts:
+    """Everything one Autodiscover run learned; never raises for what the network does.
+
+    ``dns_failure`` words a host name without an address, quoted in the attempt's outcome: the
+    words are the words layer's (``check.words.verdict.resolution_failure``), which sits above
+    this one and is handed down rather than imported."""
+    return Lookup(request, deadline, dns_failure).run()

@@ -1,7 +1,12 @@
 """The words of a node whose certificate could not be judged, of this installation, of the array
 and of DNS (``judgement.verdict``'s ``judge_node``, ``judge_fleet``, ``judge_resolution``): the
 connection that failed, the module that cannot be imported, the certificates that differ, the
-host name without an address."""
+host name without an address.
+
+A host name of the Autodiscover lookup without an address reads the same: the check hands
+:func:`resolution_failure` down to the lookup (``autodiscover.lookup.discover``), which sits
+below the words and does not import them.
+"""
 
 from __future__ import annotations
 
