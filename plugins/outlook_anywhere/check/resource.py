@@ -21,7 +21,7 @@ from ..transport import Deadline
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
-    from ..autodiscover.lookup import Request as AutodiscoverRequest
+    from ..autodiscover.request import Request as AutodiscoverRequest
     from ..facts.frontdoors import FrontDoorFacts
     from ..facts.http import AutodiscoverFacts
     from ..facts.logon import LogonFacts
