@@ -50,7 +50,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up
 if TYPE_CHECKING:
     from typing import NoReturn
 
-    from outlook_anywhere.autodiscover.lookup import Request as AutodiscoverRequest
+    from outlook_anywhere.autodiscover.request import Request as AutodiscoverRequest
     from outlook_anywhere.judgement.policy import FrontDoorPolicy
     from outlook_anywhere.probes.frontdoors import Asked as FrontDoorsAsked
     from outlook_anywhere.probes.revocation import Settings as RevocationSettings
@@ -144,7 +144,7 @@ def _revocation_settings(args: SimpleNamespace) -> RevocationSettings:
 
 
 def _autodiscover_request(args: SimpleNamespace) -> AutodiscoverRequest:
-    from outlook_anywhere.autodiscover.lookup import Credentials, Request
+    from outlook_anywhere.autodiscover.request import Credentials, Request
     from outlook_anywhere.check.credentials import remember
 
     username = args.username or ""

@@ -19,7 +19,7 @@ import pytest
 
 from contrib.lab import Lab
 from contrib.lab.web import PASSWORD, XXE_MARKER
-from outlook_anywhere.autodiscover.lookup import REQUEST_SCHEMA, _request_body
+from outlook_anywhere.autodiscover.request import REQUEST_SCHEMA, request_body
 from tests.conftest import REPO, Outcome, run_plugin, run_with_peak_memory
 
 
@@ -756,7 +756,7 @@ def test_autodiscover_path_loads_no_url_opener(lab: Lab) -> None:
 
 
 def test_the_request_escapes_the_address_as_xml_text() -> None:
-    body = _request_body("a&b<c>@contoso.test")
+    body = request_body("a&b<c>@contoso.test")
     [address] = ElementTree.fromstring(body).iter(f"{{{REQUEST_SCHEMA}}}EMailAddress")
     assert address.text == "a&b<c>@contoso.test"
 

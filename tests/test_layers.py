@@ -33,10 +33,6 @@ ALLOWED: dict[str, frozenset[str]] = {
     "check": frozenset({"output", "facts", "transport", "probes", "autodiscover", "judgement"}),
 }
 
-# The one upward import left (docs/design.md says so): the Autodiscover lookup records each
-# attempt's outcome as a phrase and borrows how a DNS failure reads from the words.
-KNOWN_UPWARD = frozenset({("outlook_anywhere.autodiscover.lookup", "outlook_anywhere.check.words")})
-
 
 def modules(root: Path, package: str) -> dict[str, Path]:
     """Every module of the package under ``root``, by dotted name."""
@@ -90,7 +86,7 @@ def upward(edges: dict[str, set[str]], allowed: dict[str, frozenset[str]]) -> li
     for source, targets in sorted(edges.items()):
         for target in sorted(targets):
             ours, theirs = layer(source), layer(target)
-            if theirs in ("", ours) or (source, target) in KNOWN_UPWARD:
+            if theirs in ("", ours):
                 continue  # the package's own __init__ (its version), or inside one layer
             if ours not in allowed or theirs not in allowed[ours]:
                 wrong.append(f"{source} -> {target}")
@@ -139,12 +135,6 @@ def test_every_layer_is_in_the_table() -> None:
 
 def test_imports_point_down_the_layers() -> None:
     assert upward(graph(ROOT, PACKAGE), ALLOWED) == []
-
-
-def test_the_known_upward_import_is_still_there() -> None:
-    """When it is gone, KNOWN_UPWARD must go too (and docs/design.md's sentence about it)."""
-    edges = graph(ROOT, PACKAGE)
-    assert all(target in edges[source] for source, target in KNOWN_UPWARD)
 
 
 def test_no_module_imports_itself_round_a_circle() -> None:

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 from nagiosplugin.state import Critical, Unknown, Warn
 
-from outlook_anywhere.check.words import headline, logon_text, long_output, mapi_text, phrase
+from outlook_anywhere.check.words import headline, long_output, phrase
+from outlook_anywhere.check.words.logon import logon_text, mapi_text
 from outlook_anywhere.facts import CheckFacts
 from outlook_anywhere.facts.logon import ACCEPTED, REFUSED, LogonFacts, MapiProbe
 from outlook_anywhere.judgement import findings as k

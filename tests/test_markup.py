@@ -63,7 +63,7 @@ def assert_text(out: Outcome, *escaped: str) -> None:
 # output.clean escapes, and the --help text (a terminal's, never a monitoring front end's).
 PACKAGE = "plugins/outlook_anywhere/"
 NOT_WORDS = {
-    (PACKAGE + "autodiscover/lookup.py", "request"),
+    (PACKAGE + "autodiscover/request.py", "request"),
     (PACKAGE + "transport/rts.py", "struct"),
     (PACKAGE + "transport/mapihttp.py", "struct"),
     (PACKAGE + "probes/rpcproxy.py", "body"),
@@ -105,7 +105,7 @@ def _constants(path: Path) -> Iterator[tuple[int, str, bool]]:
 def _why_not_words(path: str, value: str, help_text: bool) -> str:
     """Which NOT_WORDS entry a constant belongs to ("" when none)."""
     relative = path.removeprefix(PACKAGE)
-    if relative == "autodiscover/lookup.py" and (
+    if relative == "autodiscover/request.py" and (
         "\r\n" in value or value in ("&", "&amp;", "<", "&lt;", ">", "&gt;")
     ):  # the request's lines, and the escaping of the address in it
         return "request"

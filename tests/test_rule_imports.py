@@ -11,9 +11,17 @@ import sys
 
 from tests.test_import_hygiene import FORBIDDEN
 
-# verdict, principal, findings and words run on every check; judgement.autodiscover and
-# judgement.rpc only with --autodiscover or --rpc, where dataclasses is needed anyway.
-DEFAULT_PATH = ("judgement.findings", "judgement.principal", "judgement.verdict", "check.words")
+# verdict, principal, findings and words run on every check (the words' rooms of a node's
+# findings, principal and verdict, on every check that finds something); judgement.autodiscover
+# and judgement.rpc only with --autodiscover or --rpc, where dataclasses is needed anyway.
+DEFAULT_PATH = (
+    "judgement.findings",
+    "judgement.principal",
+    "judgement.verdict",
+    "check.words",
+    "check.words.principal",
+    "check.words.verdict",
+)
 
 PROBE = """
 import json, sys

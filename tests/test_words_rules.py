@@ -12,19 +12,18 @@ from nagiosplugin.state import Critical, Unknown, Warn
 from outlook_anywhere import output
 from outlook_anywhere.check.words import (
     certificate_text,
-    fix_text,
     headline,
     install_hint,
     long_output,
     node_details,
     phrase,
-    resolution_failure,
-    resolution_text,
     shown,
     subject,
     trace_lines,
     wire,
 )
+from outlook_anywhere.check.words.principal import fix_text
+from outlook_anywhere.check.words.verdict import resolution_failure, resolution_text
 from outlook_anywhere.facts import CheckFacts, Resolution
 from outlook_anywhere.facts.certificate import iso_date
 from outlook_anywhere.facts.http import Attempt, AutodiscoverFacts, Document, Provider, RpcFacts

@@ -10,9 +10,10 @@ and its words.  Each folder imports only the folders named before it:
 * ``transport/``: the deadline, connect, TLS pump, SSL contexts, fan-out, wire text, resolver
   set-up and trace (``http``: the HTTP/1.1 client; ``auth``: Basic, NTLM, Negotiate)
 * ``probes/``: ``addresses``, ``tls``, ``rpcproxy``
-* ``autodiscover/``: ``lookup``, ``document``
+* ``autodiscover/``: ``request``, ``lookup``, ``document``
 * ``judgement/``: ``principal``, ``findings``, ``verdict``, ``autodiscover``, ``rpc`` (pure)
-* ``check/``: ``options``, ``credentials``, ``resource``, ``contexts``, ``summary``, ``words``
+* ``check/``: ``options``, ``credentials``, ``resource``, ``contexts``, ``summary``, ``words/``
+  (every sentence, a room per topic)
 
 docs/design.md has the module map and the wiring table (metric -> context -> judge function ->
 perfdata).

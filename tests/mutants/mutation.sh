@@ -17,17 +17,21 @@ set -eu
 here=$(cd "$(dirname "$0")/../.." && pwd)
 venv=${VENV:-$here/.venv}
 mutmut=$(cd "$here" && realpath "${MUTMUT:-build/mutation-venv/bin/mutmut}")
-# check/words.py first: it has the most mutants, and the judgement's modules run beside it
+# The rooms of check/words/ first, the largest first: they have the most mutants, and the
+# judgement's modules run beside them
 if [ -z "${MUTATE:-}" ]; then
-    for name in check/words judgement/verdict judgement/principal judgement/autodiscover \
-        judgement/findings judgement/rpc; do
+    for name in check/words/logon check/words/summary check/words/principal \
+        check/words/frontdoors check/words/revocation check/words/autodiscover \
+        check/words/kerberos check/words/verdict check/words/phrases check/words/rpc \
+        check/words/proxy check/words/shared judgement/verdict judgement/principal \
+        judgement/autodiscover judgement/findings judgement/rpc; do
         MUTATE="${MUTATE:-} plugins/outlook_anywhere/$name.py"
     done
 fi
 # The in-process tests only (test_words.py's other tests run the plugin against the lab), the
 # exact ones of each module first: most mutants are caught by the first test that runs. Unset,
 # each module gets its own selection (the hypothesis properties of test_principal.py, the
-# slowest, only for principal.py; words.py only against the words' tests).
+# slowest, only for judgement/principal.py; the words only against the words' tests).
 MUTATION_TESTS=${MUTATION_TESTS:-}
 WORDS_TESTS="tests/test_words_rules.py tests/test_words.py::test_words_matrix \
 tests/test_words.py::test_words_matrix_of_the_http_checks"
@@ -38,9 +42,17 @@ MUTATION_JOBS=${MUTATION_JOBS:-$(nproc 2>/dev/null || echo 1)}
 work=$here/build/mutation
 export here venv mutmut MUTATION_TESTS work
 
+# The copy a module is mutated in: its path under the package, dotted (check.words.principal
+# and judgement.principal are two modules, two copies)
+copy_of() {
+    name=${1#plugins/outlook_anywhere/}
+    name=${name%.py}
+    echo "$work/$(echo "$name" | tr / .)"
+}
+
 if [ "${1:-}" = --one ]; then  # mutate one module in a copy of its own
     module=$2
-    dir=$work/$(basename "$module" .py)
+    dir=$(copy_of "$module")
     mkdir -p "$dir"
     # the copy is brought up to date, mutmut's cache kept (and any file a killed run left
     # mutated is replaced)
@@ -53,8 +65,8 @@ if [ "${1:-}" = --one ]; then  # mutate one module in a copy of its own
     tests=$MUTATION_TESTS
     if [ -z "$tests" ]; then
         case $module in
-            */words.py) tests=$WORDS_TESTS ;;
-            */principal.py)
+            */check/words/*.py) tests=$WORDS_TESTS ;;
+            */judgement/principal.py)
                 tests="tests/test_principal_rules.py tests/test_principal_controls.py $RULE_TESTS"
                 tests="$tests tests/test_principal.py" ;;
             *) tests=$RULE_TESTS ;;
@@ -78,7 +90,7 @@ printf '%s\n' $MUTATE | xargs -P "$MUTATION_JOBS" -n 1 sh "$0" --one
 
 status=0
 for module in $MUTATE; do
-    dir=$work/$(basename "$module" .py)
+    dir=$(copy_of "$module")
     if ! [ -f "$dir/tree/.mutmut-cache" ] \
         || grep -q "Tests don't run cleanly without mutations\|would not import" "$dir/run.log"; then
         echo "mutation: $module: the tests fail without any mutant; see $dir/run.log"
@@ -92,7 +104,7 @@ import os, sqlite3, sys
 work, modules = sys.argv[1], sys.argv[2:]
 total_killed = total = 0
 for module in modules:
-    name = os.path.splitext(os.path.basename(module))[0]
+    name = os.path.splitext(module.removeprefix("plugins/outlook_anywhere/"))[0].replace("/", ".")
     db = sqlite3.connect(os.path.join(work, name, "tree", ".mutmut-cache"))
     counts = dict(db.execute("select status, count(*) from Mutant group by status").fetchall())
     n = sum(counts.values())
@@ -106,7 +118,7 @@ print(f"mutation: total: {total_killed} of {total} mutants killed"
       f" ({100 * total_killed / max(total, 1):.1f} %)")
 PY
 for module in $MUTATE; do
-    dir=$work/$(basename "$module" .py)
+    dir=$(copy_of "$module")
     echo "survivors of $module ('mutmut show N' in $dir/tree shows one):"
     sed -n '/Survived/,$p' "$dir/results.txt"
 done

@@ -19,69 +19,38 @@ from __future__ import annotations
 
 import ssl
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from ..facts.http import Attempt, AutodiscoverFacts
 from ..output import conceal
 from ..probes import addresses
-from ..transport import TRACE, Deadline, client_context, dns_resolver, wire_text
+from ..transport import TRACE, Deadline, client_context, dns_resolver
 from ..transport import auth as httpauth
 from ..transport.http import Connection, HttpError, Response, auth_schemes
 from .document import Document, UnusableDocument, parse
+from .request import (
+    HTTP_PORT,
+    HTTPS_PORT,
+    PATH,
+    USER_AGENT,
+    Request,
+    Url,
+    domain_of,
+    request_body,
+    shown,
+    split_https,
+)
 
-PATH = "/autodiscover/autodiscover.xml"
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from ..facts import Resolution
+
 # Redirects followed (redirectAddr, redirectUrl and HTTP 3xx together), as Outlook does.
 MAX_HOPS = 10
 # Autodiscover's share of the check's deadline; the nodes are probed with what is left.
 BUDGET_SHARE = 0.6
-HTTPS_PORT = 443
-HTTP_PORT = 80
-USER_AGENT = "check_outlook_anywhere"
-REQUEST_SCHEMA = "http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"
-RESPONSE_SCHEMA = "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"
 # How to install it depends on how the plugin was installed: words.install_hint says.
 NTLM_MISSING = "the server accepts only NTLM/Negotiate and pyspnego is not installed"
-
-
-class Credentials:
-    __slots__ = ("kerberos", "mode", "password", "username")
-
-    def __init__(
-        self, username: str, password: str, mode: str = "negotiate", kerberos: object = None
-    ) -> None:
-        self.username = username  # "": follow the mailbox address
-        self.password = password
-        self.mode = mode  # --auth
-        self.kerberos = kerberos  # a transport.kerberos.Client when a credential is at hand
-
-    def __repr__(self) -> str:  # never the password
-        return f"Credentials({self.username!r}, ...)"
-
-
-class Request:
-    """What to look up (plain classes here: ``dataclasses`` costs start-up, see facts.http)."""
-
-    __slots__ = ("ca_file", "credentials", "dns_server", "email", "mapi", "port", "rpc", "url")
-
-    def __init__(
-        self,
-        email: str,
-        url: str | None,  # --autodiscover-url
-        credentials: Credentials,
-        ca_file: str | None,
-        dns_server: tuple[str, int] | None,
-        port: int | None = None,  # --autodiscover-port: the standard lookup's ports (a lab)
-        mapi: bool = False,  # --mapi: ask for the mapiHttp block too
-        rpc: bool = False,  # --rpc: the EXCH and EXPR blocks are needed as well
-    ) -> None:
-        self.email = email
-        self.url = url
-        self.credentials = credentials
-        self.ca_file = ca_file
-        self.dns_server = dns_server
-        self.port = port
-        self.mapi = mapi
-        self.rpc = rpc
 
 
 class _Stop(Exception):
@@ -109,72 +78,6 @@ class _Reply:
         self.unauthorized = unauthorized
 
 
-class _Url:
-    __slots__ = ("host", "path", "port")
-
-    def __init__(self, host: str, port: int, path: str) -> None:
-        self.host = host
-        self.port = port
-        self.path = path
-
-    @property
-    def text(self) -> str:
-        port = "" if self.port == HTTPS_PORT else f":{self.port}"
-        return f"https://{self.host}{port}{self.path}"
-
-
-def _split_https(url: str) -> _Url:
-    """An https URL as host, port and path; raise ValueError for anything else."""
-    from urllib.parse import urlsplit
-
-    if any(ord(ch) < 33 or ord(ch) == 127 for ch in url):
-        raise ValueError("contains white space or control characters")
-    parts = urlsplit(url)
-    if parts.scheme.lower() != "https":
-        raise ValueError("not an https URL")
-    if parts.username or parts.password:
-        raise ValueError("user information in the URL")
-    host = parts.hostname or ""
-    if not host:
-        raise ValueError("no host name")
-    port = parts.port or HTTPS_PORT
-    path = parts.path or PATH
-    if parts.query:
-        path += "?" + parts.query
-    return _Url(host, port, path)
-
-
-def shown(url: str) -> str:
-    """A URL fit for output: printable, bounded, without user information (not concealed here:
-    most URLs are the plugin's own; ``Lookup._shown`` hides the password in servers' ones)."""
-    text = wire_text(url, 200, hide=False)
-    if "@" in text.split("/", 3)[2 if "//" in text else 0]:
-        return "(a URL with user information)"
-    return text
-
-
-def _domain(email: str) -> str:
-    return email.rsplit("@", 1)[1].strip().rstrip(".").lower()
-
-
-def _xml_text(value: str) -> str:
-    """``value`` as XML character data: what ``xml.sax.saxutils.escape`` does, without the
-    ``urllib.request``, ``http.client`` and ``email`` modules importing it loads (50 ms)."""
-    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _request_body(email: str) -> bytes:
-    return (
-        '<?xml version="1.0" encoding="utf-8"?>\r\n'
-        f'<Autodiscover xmlns="{REQUEST_SCHEMA}">\r\n'
-        "  <Request>\r\n"
-        f"    <EMailAddress>{_xml_text(email)}</EMailAddress>\r\n"
-        f"    <AcceptableResponseSchema>{RESPONSE_SCHEMA}</AcceptableResponseSchema>\r\n"
-        "  </Request>\r\n"
-        "</Autodiscover>\r\n"
-    ).encode()
-
-
 def verifying_context(ca_file: str | None) -> ssl.SSLContext:
     """Chain and host name verified, always: credentials are sent over this."""
     return client_context(verify=True, ca_file=ca_file, check_hostname=True)
@@ -183,9 +86,12 @@ def verifying_context(ca_file: str | None) -> ssl.SSLContext:
 class Lookup:
     """One Autodiscover run for one mailbox (see :func:`discover`)."""
 
-    def __init__(self, request: Request, deadline: Deadline) -> None:
+    def __init__(
+        self, request: Request, deadline: Deadline, dns_failure: Callable[[Resolution], str]
+    ) -> None:
         self.request = request
         self.deadline = deadline
+        self.dns_failure = dns_failure
         self.context = verifying_context(request.ca_file)
         self.facts = AutodiscoverFacts(request.email, request.email)
         self.visited: list[str] = []
@@ -277,7 +183,7 @@ class Lookup:
         self.from_servers.add(target)
         self._count_hop(f"{kind} {conceal(shown(target))}")
         try:
-            parsed = _split_https(target)
+            parsed = split_https(target)
         except ValueError as exc:
             raise _Stop(
                 "refused",
@@ -324,10 +230,10 @@ class Lookup:
     # -- the standard lookup --------------------------------------------------------------
 
     def _candidates(self, email: str) -> Iterator[str]:
-        domain = _domain(email)
-        https = _Url(domain, self.request.port or HTTPS_PORT, PATH)
+        domain = domain_of(email)
+        https = Url(domain, self.request.port or HTTPS_PORT, PATH)
         yield https.text
-        yield _Url(f"autodiscover.{domain}", https.port, PATH).text
+        yield Url(f"autodiscover.{domain}", https.port, PATH).text
         location = self._http_redirect(f"autodiscover.{domain}")
         if location:
             yield location
@@ -382,16 +288,14 @@ class Lookup:
         for record in records:
             target = record.target.to_text(omit_final_dot=True)
             if target and target != ".":
-                yield _Url(target, int(record.port), PATH).text
+                yield Url(target, int(record.port), PATH).text
 
     # -- one endpoint ---------------------------------------------------------------------
 
     def _connect(self, host: str, port: int, tls: bool) -> Connection:
         resolution = addresses.resolve(host, self.deadline, False, False, self.request.dns_server)
-        if not resolution.addresses:
-            from ..check.words import resolution_failure  # the attempt's outcome is quoted as it is
-
-            raise HttpError("dns", resolution_failure(resolution))
+        if not resolution.addresses:  # the attempt's outcome is quoted as it is
+            raise HttpError("dns", self.dns_failure(resolution))
         last: HttpError | None = None
         for address in resolution.addresses[:4]:
             try:
@@ -406,7 +310,7 @@ class Lookup:
 
     def _post(self, url: str, email: str) -> _Reply:
         try:
-            target = _split_https(url)
+            target = split_https(url)
         except ValueError as exc:
             return _Reply(failure=f"not used ({exc})")
         try:
@@ -427,8 +331,8 @@ class Lookup:
         finally:
             conn.close()
 
-    def _exchange(self, conn: Connection, target: _Url, email: str) -> _Reply:
-        body = _request_body(email)
+    def _exchange(self, conn: Connection, target: Url, email: str) -> _Reply:
+        body = request_body(email)
         headers = [
             ("Content-Type", "text/xml; charset=utf-8"),
             ("User-Agent", USER_AGENT),
@@ -493,7 +397,7 @@ class Lookup:
             raise _Stop(str(exc), ", ".join(offered) or "none") from None
 
     def _kerberos(
-        self, conn: Connection, target: _Url, headers: list[tuple[str, str]], body: bytes
+        self, conn: Connection, target: Url, headers: list[tuple[str, str]], body: bytes
     ) -> _Reply:
         from ..probes import negotiate
         from ..transport.kerberos import KerberosError
@@ -506,7 +410,7 @@ class Lookup:
             raise _Stop(f"kerberos-{exc.kind}", f"{target.host}{code}") from None
         return self._outcome(response, self.request.credentials.username or target.host)
 
-    def _reopen(self, conn: Connection, target: _Url, response: Response) -> Connection:
+    def _reopen(self, conn: Connection, target: Url, response: Response) -> Connection:
         if not conn.closed:
             return conn
         return self._connect(target.host, target.port, tls=True)
@@ -535,6 +439,12 @@ def budget(deadline: Deadline) -> Deadline:
     return part
 
 
-def discover(request: Request, deadline: Deadline) -> AutodiscoverFacts:
-    """Everything one Autodiscover run learned; never raises for what the network does."""
-    return Lookup(request, deadline).run()
+def discover(
+    request: Request, deadline: Deadline, dns_failure: Callable[[Resolution], str]
+) -> AutodiscoverFacts:
+    """Everything one Autodiscover run learned; never raises for what the network does.
+
+    ``dns_failure`` words a host name without an address, quoted in the attempt's outcome: the
+    words are the words layer's (``check.words.verdict.resolution_failure``), which sits above
+    this one and is handed down rather than imported."""
+    return Lookup(request, deadline, dns_failure).run()

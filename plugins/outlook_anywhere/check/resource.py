@@ -14,14 +14,14 @@ from collections.abc import Iterator
 
 import nagiosplugin
 
-from ..facts import CheckFacts, NodeFacts
+from ..facts import CheckFacts, NodeFacts, Resolution
 from ..probes import addresses
 from ..probes.tls import TrustStore, probe_all
 from ..transport import Deadline
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
-    from ..autodiscover.lookup import Request as AutodiscoverRequest
+    from ..autodiscover.request import Request as AutodiscoverRequest
     from ..facts.frontdoors import FrontDoorFacts
     from ..facts.http import AutodiscoverFacts
     from ..facts.logon import LogonFacts
@@ -148,7 +148,7 @@ class OutlookAnywhere(nagiosplugin.Resource):
         from ..autodiscover.lookup import budget, discover
 
         assert self.target.autodiscover is not None
-        return discover(self.target.autodiscover, budget(self.deadline))
+        return discover(self.target.autodiscover, budget(self.deadline), _dns_failure)
 
     def _logon(
         self, published: AutodiscoverFacts | None, nodes: list[NodeFacts], host: str | None
@@ -203,6 +203,14 @@ class OutlookAnywhere(nagiosplugin.Resource):
             unbound=t.extended_protection == "require",
         )
         return facts
+
+
+def _dns_failure(resolution: Resolution) -> str:
+    """How a DNS failure of the Autodiscover lookup reads: the words' own sentence, handed to the
+    lookup (which sits below the words), and their room loaded only when a name has no address."""
+    from .words.verdict import resolution_failure
+
+    return resolution_failure(resolution)
 
 
 def _perfdata(facts: CheckFacts) -> Iterator[nagiosplugin.Metric]:
