@@ -248,8 +248,8 @@ def curl_row(lab: Lab, host: str, node: str, port: str) -> Row:
 
 
 def optional_row(lab: Lab, web: Any, option: str, plugin: str, workdir: Path) -> Row:
-    """The HTTP options, on the lab's web side (contrib/lab/web.py) and its PKI site
-    (contrib/lab/revocation.py)."""
+    """The HTTP options, on the lab's web side (contrib/lab/endpoints/web.py) and its PKI site
+    (contrib/lab/endpoints/revocation.py)."""
     if option == "--revocation":
         # rev-ok: 2 CRLs and 2 OCSP answers; pki.contoso.test resolves through the lab's DNS.
         s = lab.scenario("rev-ok")
@@ -277,8 +277,8 @@ def optional_row(lab: Lab, web: Any, option: str, plugin: str, workdir: Path) ->
 
 def frontdoors_row(lab: Lab, doors: Any, plugin: str) -> Row:
     """--auth-certificate --health --build on the lab's 8-node fd-ok8 array
-    (contrib/lab/frontdoors.py): per node the metadata document, five healthcheck pages and
-    /owa/ over one connection, beside the TLS probe's handshake."""
+    (contrib/lab/endpoints/frontdoors.py): per node the metadata document, five healthcheck pages
+    and /owa/ over one connection, beside the TLS probe's handshake."""
     given = [a for address in doors.addresses("fd-ok8") for a in ("-I", address)]
     argv = [plugin, "-H", "fd-ok8.contoso.test", *given, "-p", str(doors.port)]
     argv += ["--ca-file", lab.ca_file, "--auth-certificate", "--health", "--build"]

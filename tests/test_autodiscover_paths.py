@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from contrib.lab import Lab, hostile
-from contrib.lab.web import _redirect, _settings
+from contrib.lab.endpoints.web import _redirect, _settings
 from tests.conftest import Outcome, run_plugin
 
 HOST = "adpaths.contoso.test"

@@ -43,7 +43,7 @@ from hypothesis import strategies as st
 
 import check_outlook_anywhere
 from contrib.lab import Lab, hostile
-from contrib.lab.web import BILLION_LAUGHS, ERROR_600, _redirect, _settings
+from contrib.lab.endpoints.web import BILLION_LAUGHS, ERROR_600, _redirect, _settings
 from outlook_anywhere.autodiscover import document as autodiscover_xml
 from outlook_anywhere.check.options import PASSWORD_ENV, threshold
 from outlook_anywhere.check.words import phrase

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from contrib.lab import Lab
-from contrib.lab.web import PASSWORD, exchange_server
+from contrib.lab.endpoints.web import PASSWORD, exchange_server
 from outlook_anywhere.transport import rts
 from tests.conftest import REPO
 

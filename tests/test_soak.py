@@ -325,7 +325,7 @@ def test_http_line_is_read_up_to_max_line(http: CannedHTTP) -> None:
 
 
 def test_autodiscover_values_are_cut_at_max_value() -> None:
-    from contrib.lab.web import _redirect
+    from contrib.lab.endpoints.web import _redirect
 
     limit = autodiscover_xml.MAX_VALUE
     for size, kept in ((limit, limit), (limit + 1, limit)):

@@ -72,9 +72,9 @@ def _rows(rows: list[tuple[str, ...]], indent: str = "  ") -> list[str]:
 def summary(lab: Lab, password_file: Path, hostile: bool) -> str:
     """What a person needs to use the running lab by hand."""
     from . import hostile as hostile_mod
-    from .frontdoors import HOSTS as FRONT_DOORS
-    from .proxy import GATEWAY_FAILS, PROXIES, PROXY_DOMAIN, PROXY_PASSWORD, PROXY_USER
-    from .web import MAILBOXES, PASSWORD, SITES
+    from .endpoints.frontdoors import HOSTS as FRONT_DOORS
+    from .endpoints.proxy import GATEWAY_FAILS, PROXIES, PROXY_DOMAIN, PROXY_PASSWORD, PROXY_USER
+    from .endpoints.web import MAILBOXES, PASSWORD, SITES
 
     plugin = plugin_command()
     dns, port, ca = lab.dns_server, lab.port, lab.ca_file
@@ -109,7 +109,7 @@ def summary(lab: Lab, password_file: Path, hostile: bool) -> str:
     ]
     if hostile:
         lines.append(f"  $PLUGIN -H drip.contoso.test {common} -t 5")
-    # Logging on to the Exchange front ends (contrib/lab/exchange.py) as Outlook does.
+    # Logging on to the Exchange front ends (contrib/lab/endpoints/exchange.py) as Outlook does.
     lines.append(
         f"  $PLUGIN --autodiscover logon-ok@contoso.test --autodiscover-url {ad_url}"
         f" --password-file {password_file} --logon --rpc --mapi -p {lab.web.port}"
@@ -167,7 +167,7 @@ def summary(lab: Lab, password_file: Path, hostile: bool) -> str:
             detail += f", TLS {site.tls}"
         kinds[site.host] = detail
     lines += _rows([(host, _shown(addrs), kinds[host]) for host, addrs in by_host.items()])
-    fd = lab.frontdoors  # contrib/lab/frontdoors.py
+    fd = lab.frontdoors  # contrib/lab/endpoints/frontdoors.py
     lines += ["", f"Front doors (port {fd.port}): $PLUGIN -H <host> -p {fd.port} --dns-server"
               f" {dns} --ca-file {ca} --auth-certificate --health --build", ""]  # fmt: skip
     lines += _rows([(h.host, _shown(fd.addresses(h.name)), h.about) for h in FRONT_DOORS])
@@ -202,7 +202,7 @@ def summary(lab: Lab, password_file: Path, hostile: bool) -> str:
 
 def serve(args: argparse.Namespace) -> int:
     from . import Lab
-    from .web import PASSWORD
+    from .endpoints.web import PASSWORD
 
     stop = threading.Event()
 

@@ -2,7 +2,7 @@
 
 Two kinds of hostility, on loopback like the rest of the lab:
 
-* node behaviours (registered in :data:`contrib.lab.nodes.EXTRA_BEHAVIOURS`, so
+* node behaviours (registered in :data:`contrib.lab.network.nodes.EXTRA_BEHAVIOURS`, so
   ``lab.set_node(address, "drip")`` works): silent after the ClientHello, a TLS answer dripped
   one byte a second, a fatal TLS alert, an HTTP answer on the TLS port, TLS 1.0 or 1.1 only;
 * certificates the scenario table cannot describe, issued by the lab's CAs on demand: a chain
@@ -32,9 +32,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID
 
-from . import nodes
-from .nodes import AFTER_HANDSHAKE_TIMEOUT, HANDSHAKE_TIMEOUT, NodeConfig, read_client_hello
-from .pki import ORG, Chain, LabPKI
+from .identities.pki import ORG, Chain, LabPKI
+from .network import nodes
+from .network.nodes import AFTER_HANDSHAKE_TIMEOUT, HANDSHAKE_TIMEOUT, NodeConfig, read_client_hello
 
 if TYPE_CHECKING:
     from . import Lab

@@ -64,7 +64,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 
-from .nodes import check_loopback
+from ..network.nodes import check_loopback
 
 REALM = "CONTOSO.TEST"
 DEFAULT_ADDRESS = "127.0.0.88"
@@ -368,7 +368,8 @@ class Kdc:
         domains = sorted({h.split(".", 1)[1] for h in self.hosts if "." in h} | {"contoso.test"})
         domain_realm = "".join(f" .{d} = {self.realm}\n {d} = {self.realm}\n" for d in domains)
         text = (
-            "# The lab's realm (contrib/lab/kdc.py); nothing here refers to the system's files.\n"
+            "# The lab's realm (contrib/lab/identities/kdc.py); nothing here refers to the system's"
+            " files.\n"
             "[libdefaults]\n"
             f" default_realm = {self.realm}\n"
             " dns_lookup_kdc = false\n"
@@ -395,7 +396,7 @@ class Kdc:
     def _write_kdc_conf(self) -> None:
         w = self.workdir
         self.kdc_conf.write_text(
-            "# The lab's KDC (contrib/lab/kdc.py).\n"
+            "# The lab's KDC (contrib/lab/identities/kdc.py).\n"
             "[kdcdefaults]\n"
             f" kdc_listen = {self.kdc}\n"
             f" kdc_tcp_listen = {self.kdc}\n"

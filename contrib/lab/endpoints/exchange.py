@@ -6,15 +6,15 @@ The hosts of :data:`LOGON_HOSTS` (``logon-*.contoso.test``, on 127.0.202.x, the 
 play Client Access nodes the way Outlook meets them:
 
 * Authentication on the HTTP layer: ``WWW-Authenticate: Negotiate`` and ``NTLM`` (pyspnego's
-  acceptor, the lab account of :mod:`contrib.lab.web`), or ``Basic`` alone on ``logon-basic``.
-  With Extended Protection on (Require, or Accept on ``logon-ep-accept*``: a binding must be
-  right when sent, none is taken too), an NTLM AUTHENTICATE's channel binding must equal
-  ``tls-server-end-point`` of the certificate the node presents (:func:`tls_server_end_point`,
-  RFC 5929 4.1: the certificate's signature hash; the hosts' certificates are signed with
-  SHA-256, SHA-384 or SHA-512, :attr:`LogonHost.digest`); ``logon-ep-broken``'s second node
-  binds another certificate (a TLS-offloading device): it refuses the real binding and accepts
-  a logon without one. NTLM is connection-based: once a connection authenticated, its next
-  requests need no ``Authorization`` header.
+  acceptor, the lab account of :mod:`contrib.lab.endpoints.web`), or ``Basic`` alone on
+  ``logon-basic``. With Extended Protection on (Require, or Accept on ``logon-ep-accept*``: a
+  binding must be right when sent, none is taken too), an NTLM AUTHENTICATE's channel binding must
+  equal ``tls-server-end-point`` of the certificate the node presents (:func:`tls_server_end_point`,
+  RFC 5929 4.1: the certificate's signature hash; the hosts' certificates are signed with SHA-256,
+  SHA-384 or SHA-512, :attr:`LogonHost.digest`); ``logon-ep-broken``'s second node binds another
+  certificate (a TLS-offloading device): it refuses the real binding and accepts a logon without
+  one. NTLM is connection-based: once a connection authenticated, its next requests need no
+  ``Authorization`` header.
 * ``/rpc/rpcproxy.dll?<server>:<port>`` ([MS-RPCH] 2.2.2: the query MUST be there, the echo's
   too; without it: 400): an echo (``RPC_IN_DATA``/``RPC_OUT_DATA`` with Content-Length 0..16)
   is answered ``200 Success`` with an RTS echo PDU. ``RPC_OUT_DATA`` carrying CONN/A1 opens an
@@ -65,8 +65,8 @@ from urllib.parse import parse_qs, unquote
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
+from ..network.http11 import Request, Response, Stream, chunk, head
 from . import rts
-from .http11 import Request, Response, Stream, chunk, head
 
 if TYPE_CHECKING:
     from .web import Seen, Site
@@ -103,10 +103,10 @@ class LogonHost:
         return ("Basic",) if self.name == "logon-basic" else ("Negotiate", "NTLM")
 
     def kerberos(self, node: int) -> str:
-        """The keytab node ``node`` accepts Kerberos with (contrib.lab.kdc): current (the ASA's
-        key), foreign (another key, same key version: a node with a stale ASA credential),
-        stale (the key of the previous version: the ASA's password reset, this node not
-        updated); "" where the node speaks no Kerberos."""
+        """The keytab node ``node`` accepts Kerberos with (contrib.lab.identities.kdc): current
+        (the ASA's key), foreign (another key, same key version: a node with a stale ASA
+        credential), stale (the key of the previous version: the ASA's password reset, this node
+        not updated); "" where the node speaks no Kerberos."""
         if not self.name.startswith("logon-krb"):
             return ""
         if self.name == "logon-krb-stale" and node > 1:
@@ -177,8 +177,8 @@ LOGON_HOSTS: tuple[LogonHost, ...] = (
         1,
         "Connect opens a session (cookies in the head), sends PROCESSING, then stalls",
     ),
-    # Kerberos (contrib.lab.kdc, contrib.lab.kerberos): Negotiate with Kerberos only, NTLM
-    # refused, Extended Protection Require with Kerberos channel bindings
+    # Kerberos (contrib.lab.identities.kdc, contrib.lab.identities.kerberos): Negotiate with
+    # Kerberos only, NTLM refused, Extended Protection Require with Kerberos channel bindings
     LogonHost("logon-krb", 3, "Kerberos only (NTLM refused), EP Require"),
     LogonHost("logon-krb-stale", 3, "Kerberos only, node 2 another key, node 3 the previous one"),
     LogonHost("logon-krb-nospn", 1, "Kerberos only, and the KDC has no HTTP/<host>"),

@@ -1,12 +1,11 @@
 """The lab's web side: Autodiscover endpoints and RPC proxy nodes, over real TLS and plain HTTP.
 
-Every site has its own loopback address (127.0.200.x for Autodiscover, 127.0.201.x for the RPC
-proxy nodes, 127.0.202.x for the Exchange front ends of :mod:`contrib.lab.exchange`, which log
+Every site has its own loopback address (127.0.200.x for Autodiscover, 127.0.201.x for the RPC proxy
+nodes, 127.0.202.x for the Exchange front ends of :mod:`contrib.lab.endpoints.exchange`, which log
 on for real), all on one shared port that speaks TLS or plain HTTP depending on the first byte a
-client sends (so the standard lookup's https and http steps can share one port in a lab).
-A small HTTP/1.1 server reads each request (bounded), records it in :attr:`LabWeb.seen` (the
-tests assert on what really arrived: which host, with which credentials) and answers as the
-site's table row says.
+client sends (so the standard lookup's https and http steps can share one port in a lab). A small
+HTTP/1.1 server reads each request (bounded), records it in :attr:`LabWeb.seen` (the tests assert on
+what really arrived: which host, with which credentials) and answers as the site's table row says.
 
 Autodiscover answers are chosen by the mailbox's local part (``none@contoso.test`` publishes
 ``CertPrincipalName`` None, see :data:`MAILBOXES`); Basic and NTLM (pyspnego's acceptor,
@@ -30,20 +29,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..identities.kerberos import KerberosAcceptor, token_kind
+from ..identities.pki import CertSpec, Chain, LabPKI
+from ..network.dns import LabDNS
+from ..network.http11 import Request as _Request
+from ..network.http11 import Response as _Response
+from ..network.http11 import Stream
+from ..network.http11 import send as _send
+from ..network.nodes import bind_shared_port, check_loopback
 from . import exchange
-from .dns import LabDNS
 from .exchange import LOGON_HOSTS
 from .exchange import exchange_server as exchange_server  # part of this module's API
-from .http11 import Request as _Request
-from .http11 import Response as _Response
-from .http11 import Stream
-from .http11 import send as _send
-from .kerberos import KerberosAcceptor, token_kind
-from .nodes import bind_shared_port, check_loopback
-from .pki import CertSpec, Chain, LabPKI
 
 if TYPE_CHECKING:
-    from .kdc import Kdc
+    from ..identities.kdc import Kdc
 
 PASSWORD = "Lab-Secret-7d1f!monitor"
 """The password of every lab mailbox (the tests pass it through a file or the environment)."""
@@ -69,7 +68,7 @@ class Site:
     rpc: str = ""  # rpc behaviour: 401, 401-basic, 200, 404, 403, 302, 503, silent
     http_location: str = ""  # plain HTTP GET answer: 302 to this (with {port})
     label: str = ""  # the server name /rpc/healthcheck.htm reports
-    # exchange sites (contrib/lab/exchange.py): Extended Protection (require, off, or
+    # exchange sites (contrib/lab/endpoints/exchange.py): Extended Protection (require, off, or
     # other-certificate: the binding of another certificate than the one served), and whether
     # this node refuses the lab account.
     protection: str = "off"
@@ -791,11 +790,11 @@ class LabWeb:
         elif local == "markup":  # escaped in the XML, so the parsed values hold the markup
             from xml.sax.saxutils import escape
 
-            from .hostile import MARKUP_CN, MARKUP_SANS
+            from ..hostile import MARKUP_CN, MARKUP_SANS
 
             body = _settings(escape(MARKUP_CN), escape(f"msstd:{MARKUP_SANS[0]}"))
         elif local == "markup-reason":
-            from .hostile import MARKUP_REASON
+            from ..hostile import MARKUP_REASON
 
             return _Response(500, MARKUP_REASON, [], b"")
         elif local == "error600":

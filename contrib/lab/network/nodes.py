@@ -27,7 +27,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from .pki import Chain
+from ..identities.pki import Chain
 
 BEHAVIOURS = ("tls", "refuse", "silent", "banner", "reset", "malformed", "legacy")
 ExtraBehaviour = Callable[["_Conn", "NodeConfig"], None]

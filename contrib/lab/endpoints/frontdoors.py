@@ -43,10 +43,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
-from .dns import LabDNS
-from .http11 import Response, Stream, send
-from .nodes import bind_shared_port, check_loopback
-from .pki import CertSpec, LabPKI
+from ..identities.pki import CertSpec, LabPKI
+from ..network.dns import LabDNS
+from ..network.http11 import Response, Stream, send
+from ..network.nodes import bind_shared_port, check_loopback
 
 READ_TIMEOUT = 10.0
 BUILD = "15.2.1544.14"  # Exchange 2019 CU14 with a security update

@@ -12,7 +12,7 @@ a byte at a time, bytes after the 200).
 
 A tunnel's outbound connection is made FROM the proxy's own address, so a lab node sees the
 proxy, not the plugin, as its peer: comparing the nodes' accept logs
-(:meth:`contrib.lab.nodes.NodeArray.accepted`) and the web sites' (``Seen.peer``) with
+(:meth:`contrib.lab.network.nodes.NodeArray.accepted`) and the web sites' (``Seen.peer``) with
 :attr:`LabProxy.seen` tells whether any connection of a check went around the proxy.
 
 Every request is recorded in :attr:`LabProxy.seen`: which proxy, from which peer, the CONNECT
@@ -31,7 +31,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .nodes import bind_shared_port, check_loopback
+from ..network.nodes import bind_shared_port, check_loopback
 
 PROXY_USER = "proxymon"
 """The proxy user of the Basic and NTLM proxies (NTLM also as ``LAB\\proxymon``)."""
@@ -108,7 +108,7 @@ class LabProxy:
         if self._running:
             return
         # pyspnego's NTLM acceptor reads its users from NTLM_USER_FILE, which the lab's web
-        # sites set (contrib/lab/web.py): the proxy user joins them.
+        # sites set (contrib/lab/endpoints/web.py): the proxy user joins them.
         users = [f":{PROXY_USER}", f"{PROXY_DOMAIN}:{PROXY_USER}"]
         with self.ntlm_file.open("a", encoding="utf-8") as handle:
             handle.write("".join(f"{user}:{PROXY_PASSWORD}\n" for user in users))
@@ -235,7 +235,7 @@ class LabProxy:
         if name == "not-allowed":
             return _reply(conn, seen, 405, "Method Not Allowed", close=True)
         if name == "markup":
-            from .hostile import MARKUP_REASON
+            from ..hostile import MARKUP_REASON
 
             return _reply(conn, seen, 403, MARKUP_REASON, close=True)
         if name in ("basic", "ntlm", "negotiate", "ntlm-close"):
