@@ -22,10 +22,10 @@ from contrib.lab import Lab
 from contrib.lab.identities.kdc import (
     FAKETIME_PACKAGE,
     Kdc,
-    SilentKdc,
     faketime_library,
     missing_programs,
 )
+from contrib.lab.identities.silent_kdc import SilentKdc
 from tests.conftest import Outcome, run_plugin
 
 KRB_ENDPOINT = "krb.contoso.test"  # Autodiscover, Kerberos only
@@ -318,7 +318,7 @@ def test_a_kdc_that_never_answers_is_unknown_within_the_deadline(
 
 
 def test_a_closed_kdc_port_is_unknown(lab: Lab, kdc: Kdc, tmp_path: Path) -> None:
-    from contrib.lab.identities.kdc import free_port
+    from contrib.lab.network.addresses import free_port
 
     closed = f"{kdc.address}:{free_port(kdc.address)}"
     config = kdc.client_config(tmp_path / "krb5.conf", kdc=closed)

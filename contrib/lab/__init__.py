@@ -24,9 +24,10 @@ from .endpoints.frontdoors import FrontDoors
 from .endpoints.proxy import LabProxy
 from .endpoints.revocation import RevocationSite
 from .endpoints.web import LabWeb
-from .identities.pki import Chain, LabPKI
+from .identities.pki import LabPKI
 from .network.dns import LabDNS
 from .network.nodes import NodeArray, NodeConfig, TLSHandler
+from .network.tls import Chain
 from .scenarios import BY_NAME, CERTS, DEMO, SCENARIOS, Scenario, node_configs
 
 __all__ = ["DEMO", "Lab", "Scenario", "default_workdir"]

@@ -32,9 +32,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID
 
-from .identities.pki import ORG, Chain, LabPKI
+from .identities.pki import ORG, LabPKI
 from .network import nodes
 from .network.nodes import AFTER_HANDSHAKE_TIMEOUT, HANDSHAKE_TIMEOUT, NodeConfig, read_client_hello
+from .network.tls import Chain
 
 if TYPE_CHECKING:
     from . import Lab

@@ -43,12 +43,12 @@ if str(ROOT) not in sys.path:
 from contrib.lab.identities.kdc import (  # noqa: E402
     FAKETIME_PACKAGE,
     Kdc,
-    SilentKdc,
     faketime_library,
-    free_port,
     missing_programs,
 )
 from contrib.lab.identities.kerberos import KerberosAcceptor, krb_error_code, token_kind  # noqa: E402
+from contrib.lab.identities.silent_kdc import SilentKdc  # noqa: E402
+from contrib.lab.network.addresses import free_port  # noqa: E402
 
 
 def missing(what: str) -> None:

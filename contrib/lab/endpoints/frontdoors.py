@@ -32,7 +32,6 @@ import contextlib
 import datetime
 import json
 import socket
-import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -44,9 +43,10 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
 from ..identities.pki import CertSpec, LabPKI
+from ..network.addresses import bind_shared_port, check_loopback
 from ..network.dns import LabDNS
 from ..network.http11 import Response, Stream, send
-from ..network.nodes import bind_shared_port, check_loopback
+from ..network.tls import remember_server_name, server_name
 
 READ_TIMEOUT = 10.0
 BUILD = "15.2.1544.14"  # Exchange 2019 CU14 with a security update
@@ -205,7 +205,7 @@ class FrontDoors:
         for host in HOSTS:
             chain = self.pki.issue(CertSpec(f"fd-{host.host}", cn=(host.host,), san=(host.host,)))
             context = chain.server_context()
-            context.sni_callback = _remember
+            context.sni_callback = remember_server_name
             self._contexts[host.host] = context
         addresses = [check_loopback(a) for a in self._by_address]
         self.port, socks = bind_shared_port(addresses, (), self.port)
@@ -282,7 +282,7 @@ class FrontDoors:
         try:
             conn.settimeout(READ_TIMEOUT)
             sock = self._contexts[host.host].wrap_socket(conn, server_side=True)
-            sni = getattr(sock, _SNI, None)
+            sni = server_name(sock)
             with self._lock:
                 self._conns.add(sock)
             stream = Stream(sock)
@@ -413,12 +413,3 @@ def _stream(chunks: int | None, pause: float, size: int = 65_536) -> Iterator[by
             time.sleep(pause)
         yield (b'{"keys": [' + b" " * size)[:size] if sent == 0 else b" " * size
         sent += 1
-
-
-_SNI = "lab_fd_sni"
-
-
-def _remember(sslobj: ssl.SSLObject, name: str | None, ctx: ssl.SSLContext) -> None:
-    """Keep the SNI name on the connection, for :class:`Seen`."""
-    with contextlib.suppress(AttributeError):
-        setattr(sslobj, _SNI, name)

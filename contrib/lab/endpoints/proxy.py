@@ -31,7 +31,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..network.nodes import bind_shared_port, check_loopback
+from ..network.addresses import bind_shared_port, check_loopback
 
 PROXY_USER = "proxymon"
 """The proxy user of the Basic and NTLM proxies (NTLM also as ``LAB\\proxymon``)."""

@@ -40,11 +40,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
 from ..identities.pki import LabPKI
+from ..network.addresses import bind_shared_port
 from ..network.dns import LabDNS
 from ..network.http11 import Response as _Response
 from ..network.http11 import Stream as _Stream
 from ..network.http11 import send as _send
-from ..network.nodes import bind_shared_port
 
 PKI_HOST = "pki.contoso.test"
 PKI_ADDRESS = "127.0.203.1"

@@ -30,13 +30,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..identities.kerberos import KerberosAcceptor, token_kind
-from ..identities.pki import CertSpec, Chain, LabPKI
+from ..identities.pki import CertSpec, LabPKI
+from ..network.addresses import bind_shared_port, check_loopback
 from ..network.dns import LabDNS
 from ..network.http11 import Request as _Request
 from ..network.http11 import Response as _Response
 from ..network.http11 import Stream
 from ..network.http11 import send as _send
-from ..network.nodes import bind_shared_port, check_loopback
+from ..network.tls import Chain, remember_server_name, server_name
 from . import exchange
 from .exchange import LOGON_HOSTS
 from .exchange import exchange_server as exchange_server  # part of this module's API
@@ -539,7 +540,7 @@ class LabWeb:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
         ctx.load_cert_chain(str(chain.cert_file), str(chain.key_file))
-        ctx.sni_callback = _remember
+        ctx.sni_callback = remember_server_name
         return ctx
 
     def _accept(self, listener: socket.socket, address: str) -> None:
@@ -568,7 +569,7 @@ class LabWeb:
                 sock = self._contexts[site.cert_id].wrap_socket(conn, server_side=True)
                 with self._lock:
                     self._conns.add(sock)
-                sni = getattr(sock, _SNI, None)
+                sni = server_name(sock)
             self._loop(sock, site, tls, sni)
         except (OSError, ValueError, ssl.SSLError):
             pass
@@ -869,12 +870,3 @@ class LabWeb:
             where = [("Location", f"https://{site.host}/owa/")]
             return _Response(302, "Found", where, b"", close=True)
         return _Response(503, "RPC Error: 6ba", [], b"", close=True)
-
-
-_SNI = "lab_web_sni"
-
-
-def _remember(sslobj: ssl.SSLObject, name: str | None, ctx: ssl.SSLContext) -> None:
-    """Keep the SNI name on the connection, for :class:`Seen`."""
-    with contextlib.suppress(AttributeError):
-        setattr(sslobj, _SNI, name)
