@@ -17,12 +17,10 @@ server (and MAPI MailboxId) of a front-end host.
 from __future__ import annotations
 
 import base64
-import contextlib
 import os
 import re
 import socket
 import ssl
-import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -31,12 +29,13 @@ from typing import TYPE_CHECKING
 
 from ..identities.kerberos import KerberosAcceptor, token_kind
 from ..identities.pki import CertSpec, LabPKI
-from ..network.addresses import bind_shared_port, check_loopback
+from ..network.addresses import check_loopback
 from ..network.dns import LabDNS
 from ..network.http11 import Request as _Request
 from ..network.http11 import Response as _Response
 from ..network.http11 import Stream
 from ..network.http11 import send as _send
+from ..network.listening import ListeningSite
 from ..network.tls import Chain, remember_server_name, server_name
 from . import exchange
 from .exchange import LOGON_HOSTS
@@ -367,24 +366,21 @@ def _drip() -> Iterator[bytes]:
 _MAILBOX = re.compile(rb"<EMailAddress>([^<]{1,320})</EMailAddress>")
 
 
-class LabWeb:
+class LabWeb(ListeningSite[Seen]):
     """The web sites of the lab; see the module docstring."""
 
+    thread_name = "lab-web"
+
     def __init__(self, pki: LabPKI, dns: LabDNS, workdir: Path, port: int = 0) -> None:
+        super().__init__(port)
         self.pki = pki
         self.dns = dns
         self.workdir = Path(workdir)
-        self.port = port
-        self.seen: list[Seen] = []
         self.xxe_file = self.workdir / "xxe-secret.txt"
         self.ntlm_file = self.workdir / "ntlm-users.txt"
-        self._lock = threading.Lock()
-        self._listeners: list[socket.socket] = []
-        self._conns: set[socket.socket] = set()
         self._contexts: dict[str, ssl.SSLContext] = {}
         self._bindings: dict[str, bytes] = {}  # tls-server-end-point by certificate id
         self._accounts: set[tuple[str, str]] = set()  # (domain, user) of the NTLM user file
-        self._running = False
         self.front = exchange.Front(self._authenticate, lambda: self._running)
         self._acceptors: dict[str, KerberosAcceptor] = {}  # by site address, use_kdc()
 
@@ -406,29 +402,9 @@ class LabWeb:
             chain = self.pki.issue(spec)
             self._contexts[spec.id] = self._server_context(chain)
             self._bindings[spec.id] = exchange.tls_server_end_point(chain.leaf)
-        addresses = list(dict.fromkeys(check_loopback(s.address) for s in SITES))
-        self.port, socks = bind_shared_port(addresses, (), self.port)
-        self._running = True
-        for address, sock in socks.items():
-            sock.listen(64)
-            self._listeners.append(sock)
-            threading.Thread(
-                target=self._accept, args=(sock, address), name=f"lab-web-{address}", daemon=True
-            ).start()
+        self._bind(dict.fromkeys(check_loopback(s.address) for s in SITES))
+        self._listen()
         self.load_zone()
-
-    def stop(self) -> None:
-        self._running = False
-        for sock in self._listeners:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
-        self._listeners.clear()
-        with self._lock:
-            conns = list(self._conns)
-        for conn in conns:
-            with contextlib.suppress(OSError):
-                socket.socket.shutdown(conn, socket.SHUT_RDWR)
 
     # -- Kerberos -----------------------------------------------------------------------------
 
@@ -515,14 +491,8 @@ class LabWeb:
         }
 
     def clear(self) -> None:
-        with self._lock:
-            self.seen.clear()
+        super().clear()
         self.front.clear()
-
-    def requests(self, **match: object) -> list[Seen]:
-        """The requests seen whose fields equal ``match`` (e.g. ``host="contoso.test"``)."""
-        with self._lock:
-            return [s for s in self.seen if all(getattr(s, k) == v for k, v in match.items())]
 
     def site(self, host: str) -> Site:
         return next(s for s in SITES if s.host == host)
@@ -543,50 +513,18 @@ class LabWeb:
         ctx.sni_callback = remember_server_name
         return ctx
 
-    def _accept(self, listener: socket.socket, address: str) -> None:
+    def _serve(self, conn: socket.socket, address: str, peer: str) -> None:
         site = next(s for s in SITES if s.address == address)
-        while self._running:
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            with self._lock:
-                self._conns.add(conn)
-            threading.Thread(
-                target=self._serve, args=(conn, site), name="lab-web-conn", daemon=True
-            ).start()
+        conn.settimeout(READ_TIMEOUT)
+        if conn.recv(1, socket.MSG_PEEK) != b"\x16":  # plain HTTP
+            self._loop(conn, site, False, None, peer)
+        elif site.tls != "refuse":
+            with self._tls(conn, self._contexts[site.cert_id]) as sock:
+                self._loop(sock, site, True, server_name(sock), peer)
 
-    def _serve(self, conn: socket.socket, site: Site) -> None:
-        sock: socket.socket = conn
-        try:
-            conn.settimeout(READ_TIMEOUT)
-            first = conn.recv(1, socket.MSG_PEEK)
-            tls = first == b"\x16"
-            sni = None
-            if tls:
-                if site.tls == "refuse":
-                    return
-                sock = self._contexts[site.cert_id].wrap_socket(conn, server_side=True)
-                with self._lock:
-                    self._conns.add(sock)
-                sni = server_name(sock)
-            self._loop(sock, site, tls, sni)
-        except (OSError, ValueError, ssl.SSLError):
-            pass
-        finally:
-            with self._lock:
-                self._conns.discard(conn)
-                self._conns.discard(sock)
-            with contextlib.suppress(OSError):
-                sock.close()
-
-    def _loop(self, sock: socket.socket, site: Site, tls: bool, sni: str | None) -> None:
+    def _loop(self, sock: socket.socket, site: Site, tls: bool, sni: str | None, peer: str) -> None:
         stream = Stream(sock)
         state: dict[str, object] = {}
-        try:
-            peer = str(sock.getpeername()[0])
-        except OSError:
-            peer = ""
         while self._running:
             request = stream.request()
             if request is None:
