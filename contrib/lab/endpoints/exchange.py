@@ -69,7 +69,7 @@ from ..network.http11 import Request, Response, Stream, chunk, head
 from . import rts
 
 if TYPE_CHECKING:
-    from .web import Seen, Site
+    from .site import Seen, Site
 
 DOMAIN = "contoso.test"
 PORTS = (6001, 6002, 6004)

@@ -23,7 +23,6 @@ import socket
 import ssl
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,6 +39,7 @@ from ..network.tls import Chain, remember_server_name, server_name
 from . import exchange
 from .exchange import LOGON_HOSTS
 from .exchange import exchange_server as exchange_server  # part of this module's API
+from .site import Seen, Site
 
 if TYPE_CHECKING:
     from ..identities.kdc import Kdc
@@ -54,33 +54,6 @@ PATH = "/autodiscover/autodiscover.xml"
 
 RESPONSE_NS = "http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006"
 OUTLOOK_NS = "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"
-
-
-@dataclass(frozen=True)
-class Site:
-    """One host name: its address, what it serves, and how."""
-
-    host: str
-    address: str
-    kind: str  # autodiscover | rpc | exchange | redirect-http | none
-    auth: tuple[str, ...] = ("Basic",)  # accepted by an autodiscover or exchange site
-    tls: str = "good"  # good | untrusted | wrong-name | refuse
-    rpc: str = ""  # rpc behaviour: 401, 401-basic, 200, 404, 403, 302, 503, silent
-    http_location: str = ""  # plain HTTP GET answer: 302 to this (with {port})
-    label: str = ""  # the server name /rpc/healthcheck.htm reports
-    # exchange sites (contrib/lab/endpoints/exchange.py): Extended Protection (require, off, or
-    # other-certificate: the binding of another certificate than the one served), and whether
-    # this node refuses the lab account.
-    protection: str = "off"
-    refuses: bool = False
-    stalls: bool = False  # once logged on, answers neither the echo nor the PING
-    kerberos: str = ""  # the keytab Negotiate is accepted with (current, foreign); "": NTLM
-    about: str = ""  # what the site is for, in the lab's summary
-    cert: str = ""  # the certificate's id when it is not the host's own (exchange nodes)
-
-    @property
-    def cert_id(self) -> str:
-        return self.cert or f"web-{self.host}"
 
 
 def _ad(n: int) -> str:
@@ -202,45 +175,6 @@ MAILBOXES = {
 # The mailboxes that redirect do so only on the contoso.test endpoints.
 REDIRECTING = ("redirect-url", "redirect-http-url", "redirect-untrusted", "http-302")
 REDIRECTORS = ("contoso.test", "autodiscover.contoso.test")
-
-
-@dataclass
-class Seen:
-    """One request as the lab received it.
-
-    ``auth`` is the scheme of its Authorization header ("" without one). ``binding``: whether
-    its NTLM AUTHENTICATE carried a non-zero channel binding (None: no AUTHENTICATE).
-    ``outcome``: "accepted" or "refused" for a request that completed an authentication,
-    "challenged" for an NTLM NEGOTIATE answered with a challenge, "" without credentials (also
-    on a connection that authenticated before). ``rts``: the names of the RTS PDUs the lab read
-    from the body (``CONN/A1``, ``CONN/B1``, other ``RTS``, ``invalid``). ``sent``: what the lab
-    sent on an OUT channel, in order (``CONN/A3``, ``CONN/C2``, ``padding``, ``garbage``), each
-    recorded before it is sent. ``mapi_capability``: the request carried
-    ``X-MapiHttpCapability: 1``. ``status``: the HTTP status answered (0 before the answer, and
-    for an IN channel, which gets none). ``request_type``: a MAPI request's X-RequestType;
-    ``session``: the MapiContext it opened (Connect) or belonged to (PING, Disconnect).
-    """
-
-    address: str
-    tls: bool
-    sni: str | None
-    method: str
-    path: str
-    host: str
-    authorization: str  # the raw header ("" when absent)
-    mailbox: str  # the EMailAddress of an Autodiscover request
-    auth: str = ""
-    binding: bool | None = None
-    mechanism: str = ""  # a Kerberos site's Negotiate token: kerberos, spnego, ntlm, unknown
-    outcome: str = ""
-    rts: list[str] = field(default_factory=list)
-    sent: list[str] = field(default_factory=list)
-    mapi_capability: bool = False
-    status: int = 0
-    user: str = ""  # the user name Basic or NTLM authenticated (or tried)
-    peer: str = ""  # who connected: the plugin, or a lab proxy (127.0.204.x) for it
-    request_type: str = ""
-    session: str = ""
 
 
 def _certs() -> tuple[CertSpec, ...]:
