@@ -19,7 +19,8 @@ from xml.etree import ElementTree
 import pytest
 
 from contrib.lab import Lab
-from contrib.lab.endpoints.web import PASSWORD, XXE_MARKER
+from contrib.lab.endpoints.autodiscover import XXE_MARKER
+from contrib.lab.identities.accounts import PASSWORD
 from outlook_anywhere.autodiscover.lookup import REQUEST_SCHEMA, _request_body
 from tests.conftest import REPO, Outcome, run_plugin, run_with_peak_memory
 

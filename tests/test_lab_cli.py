@@ -20,8 +20,9 @@ import dns.rdatatype
 import pytest
 
 from contrib.lab import hostile
-from contrib.lab.endpoints.exchange import LOGON_HOSTS
-from contrib.lab.endpoints.web import PASSWORD, SITES
+from contrib.lab.endpoints.logon_hosts import LOGON_HOSTS
+from contrib.lab.endpoints.web import SITES
+from contrib.lab.identities.accounts import PASSWORD
 from contrib.lab.scenarios import SCENARIOS
 from tests.conftest import REPO, SCRIPT
 

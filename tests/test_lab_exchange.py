@@ -27,7 +27,8 @@ import spnego
 from spnego.channel_bindings import GssChannelBindings
 
 from contrib.lab import Lab
-from contrib.lab.endpoints.web import PASSWORD, exchange_server
+from contrib.lab.endpoints.logon_hosts import exchange_server
+from contrib.lab.identities.accounts import PASSWORD
 
 ONE_GIB = 1073741824
 RTS_HEADER = struct.Struct("<BBBB4sHHI")
@@ -586,7 +587,7 @@ def framed(reply: Reply) -> tuple[dict[str, str], bytes]:
 
 
 def connect_body(host: str) -> bytes:
-    from contrib.lab.endpoints.exchange import legacy_dn
+    from contrib.lab.endpoints.logon_hosts import legacy_dn
 
     return legacy_dn(host).encode() + b"\0" + struct.pack("<IIIII", 0, 1252, 0x409, 0x409, 0)
 

@@ -60,7 +60,7 @@ def addresses(lab: Lab, host: str) -> list[str]:
 
 
 def server(host: str) -> str:
-    from contrib.lab.endpoints.web import exchange_server
+    from contrib.lab.endpoints.logon_hosts import exchange_server
 
     return exchange_server(f"{host}.contoso.test")
 
@@ -341,7 +341,7 @@ def test_a_wrong_password_costs_one_autodiscover_failure_and_no_node_logon(
 
 
 def test_the_trace_never_holds_the_password(lab: Lab, password_file: str) -> None:
-    from contrib.lab.endpoints.web import PASSWORD
+    from contrib.lab.identities.accounts import PASSWORD
 
     out = logon(lab, password_file, "logon-ep-broken", "-vvv")
     consistent(out)

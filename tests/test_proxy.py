@@ -16,7 +16,8 @@ from urllib.parse import quote, quote_plus
 import pytest
 
 from contrib.lab import Lab
-from contrib.lab.endpoints.proxy import GATEWAY_FAILS, PROXIES, PROXY_PASSWORD, PROXY_USER
+from contrib.lab.endpoints.proxy import GATEWAY_FAILS, PROXIES
+from contrib.lab.identities.accounts import PROXY_PASSWORD, PROXY_USER
 from tests.conftest import Outcome, run_plugin
 
 PROXY_ADDRESSES = set(PROXIES.values())
@@ -607,7 +608,7 @@ def test_both_passwords_stay_hidden_when_a_server_echoes_one(
 ) -> None:
     """Autodiscover's 'echo' mailbox sends the Autodiscover password back in every encoding,
     through a proxy that took the proxy password: the check keeps both secrets."""
-    from contrib.lab.endpoints.web import PASSWORD
+    from contrib.lab.identities.accounts import PASSWORD
     from tests.test_autodiscover import secret_forms
 
     user = PROXY_USER if proxy == "basic" else f"LAB\\{PROXY_USER}"

@@ -24,7 +24,7 @@ from cryptography.x509.oid import NameOID
 from nagiosplugin.state import Critical, Ok, Unknown, Warn
 
 from contrib.lab import Lab, hostile
-from contrib.lab.endpoints.web import PASSWORD
+from contrib.lab.identities.accounts import PASSWORD
 from contrib.lab.scenarios import SCENARIOS
 from outlook_anywhere.check.options import threshold
 from outlook_anywhere.check.words import headline, long_output

@@ -72,9 +72,11 @@ def _rows(rows: list[tuple[str, ...]], indent: str = "  ") -> list[str]:
 def summary(lab: Lab, password_file: Path, hostile: bool) -> str:
     """What a person needs to use the running lab by hand."""
     from . import hostile as hostile_mod
+    from .endpoints.autodiscover import MAILBOXES
     from .endpoints.frontdoors import HOSTS as FRONT_DOORS
-    from .endpoints.proxy import GATEWAY_FAILS, PROXIES, PROXY_DOMAIN, PROXY_PASSWORD, PROXY_USER
-    from .endpoints.web import MAILBOXES, PASSWORD, SITES
+    from .endpoints.proxy import GATEWAY_FAILS, PROXIES
+    from .endpoints.web import SITES
+    from .identities.accounts import PASSWORD, PROXY_DOMAIN, PROXY_PASSWORD, PROXY_USER
 
     plugin = plugin_command()
     dns, port, ca = lab.dns_server, lab.port, lab.ca_file
@@ -202,7 +204,7 @@ def summary(lab: Lab, password_file: Path, hostile: bool) -> str:
 
 def serve(args: argparse.Namespace) -> int:
     from . import Lab
-    from .endpoints.web import PASSWORD
+    from .identities.accounts import PASSWORD
 
     stop = threading.Event()
 

@@ -30,15 +30,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..identities.accounts import (
+    PROXY_PASSWORD,
+    PROXY_USER,
+    PROXY_USERS,
+    write_ntlm_users,
+)
 from ..network.addresses import check_loopback
 from ..network.listening import ListeningSite
 
-PROXY_USER = "proxymon"
-"""The proxy user of the Basic and NTLM proxies (NTLM also as ``LAB\\proxymon``)."""
-PROXY_DOMAIN = "LAB"
-PROXY_PASSWORD = "Px+y/Secret=%20&9q"
-"""The proxy password: characters that base64 and URL encoding change, to find it in any of
-its forms."""
 GATEWAY_FAILS = "127.0.10.2"
 """The node address the ``gateway`` proxy answers 502 Bad Gateway for (a ``healthy`` node)."""
 NOWHERE = "127.0.204.9"
@@ -107,9 +107,7 @@ class LabProxy(ListeningSite[ProxySeen]):
             return
         # pyspnego's NTLM acceptor reads its users from NTLM_USER_FILE, which the lab's web
         # sites set (contrib/lab/endpoints/web.py): the proxy user joins them.
-        users = [f":{PROXY_USER}", f"{PROXY_DOMAIN}:{PROXY_USER}"]
-        with self.ntlm_file.open("a", encoding="utf-8") as handle:
-            handle.write("".join(f"{user}:{PROXY_PASSWORD}\n" for user in users))
+        write_ntlm_users(self.ntlm_file, PROXY_USERS, PROXY_PASSWORD, append=True)
         self._bind([check_loopback(a) for a in PROXIES.values()], [check_loopback(NOWHERE)])
         self._listen()
 
@@ -181,7 +179,7 @@ class LabProxy(ListeningSite[ProxySeen]):
         if name == "not-allowed":
             return _reply(conn, seen, 405, "Method Not Allowed", close=True)
         if name == "markup":
-            from ..hostile import MARKUP_REASON
+            from .hostile_servers import MARKUP_REASON
 
             return _reply(conn, seen, 403, MARKUP_REASON, close=True)
         if name in ("basic", "ntlm", "negotiate", "ntlm-close"):

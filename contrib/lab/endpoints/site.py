@@ -6,7 +6,14 @@ read them; neither imports the other for them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from ..network.http11 import Request, Response
+
+OFFLOAD_CERT = "web-offload"
+"""The certificate a TLS-offloading device in front of a node would hold: nodes whose
+Extended Protection is ``other-certificate`` bind their logons to it, never serve it."""
 
 
 @dataclass(frozen=True)
@@ -73,3 +80,7 @@ class Seen:
     peer: str = ""  # who connected: the plugin, or a lab proxy (127.0.204.x) for it
     request_type: str = ""
     session: str = ""
+
+
+Authenticate = Callable[[Site, Request, Seen, dict[str, object]], "str | Response"]
+"""How a site authenticates a request: the user logged on, or the answer to send (a 401)."""

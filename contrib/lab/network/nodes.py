@@ -31,8 +31,9 @@ from .tls import Chain, remember_server_name
 BEHAVIOURS = ("tls", "refuse", "silent", "banner", "reset", "malformed", "legacy")
 ExtraBehaviour = Callable[["_Conn", "NodeConfig"], None]
 EXTRA_BEHAVIOURS: dict[str, ExtraBehaviour] = {}
-"""More behaviours by name, served from the accepted connection (contrib/lab/hostile.py adds
-its own here); each handler gets the node's configuration, and the chain when it has one."""
+"""More behaviours by name, served from the accepted connection
+(contrib/lab/endpoints/hostile_servers.py adds its own here); each handler gets the node's
+configuration, and the chain when it has one."""
 BANNER = b"220 mail.contoso.test ESMTP ready\r\n"
 
 HANDSHAKE_TIMEOUT = 10.0
