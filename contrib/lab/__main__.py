@@ -213,26 +213,26 @@ def serve(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    lab = Lab(args.dir, port=args.port, dns_port=args.dns_port)
-    lab.start()
     try:
-        if args.hostile:
-            from . import hostile
+        # started and stopped as the tests and the demo do: Lab's context manager
+        with Lab(args.dir, port=args.port, dns_port=args.dns_port) as lab:
+            if args.hostile:
+                from . import hostile
 
-            hostile.install(lab)
-        password_file = Path(args.dir) / "password"
-        _write_atomic(password_file, PASSWORD + "\n")
-        password_file.chmod(0o600)
-        line = json.dumps({**lab.describe(), "password_file": str(password_file)}, sort_keys=True)
-        text = summary(lab, password_file, args.hostile) if args.summary else line + "\n"
-        if args.ready_file:
-            _write_atomic(Path(args.ready_file), text)
-        print(text, end="", flush=True)
-        while not stop.is_set():
-            stop.wait(3600)
+                hostile.install(lab)
+            password_file = Path(args.dir) / "password"
+            _write_atomic(password_file, PASSWORD + "\n")
+            password_file.chmod(0o600)
+            described = {**lab.describe(), "password_file": str(password_file)}
+            line = json.dumps(described, sort_keys=True)
+            text = summary(lab, password_file, args.hostile) if args.summary else line + "\n"
+            if args.ready_file:
+                _write_atomic(Path(args.ready_file), text)
+            print(text, end="", flush=True)
+            while not stop.is_set():
+                stop.wait(3600)
     finally:
-        lab.stop()
-        if args.ready_file:
+        if args.ready_file:  # gone once the lab has stopped
             Path(args.ready_file).unlink(missing_ok=True)
     return 0
 
