@@ -1,7 +1,8 @@
 """The import graph of a package, read from its sources with ``ast`` (nothing is imported):
 which of its modules each module imports, wherever the import statement is (at the top, inside a
-function, under ``TYPE_CHECKING``), and the circles in that graph.  tests/test_layers.py holds
-the plugin's layers to it, tests/test_lab_layers.py the lab's.
+function, under ``TYPE_CHECKING``), and the circles in that graph; :func:`write_tree` makes a
+small package to try a checker on.  tests/test_layers.py holds the plugin's layers to it,
+tests/test_lab_layers.py the lab's.
 """
 
 from __future__ import annotations
@@ -84,3 +85,12 @@ def circles(edges: dict[str, set[str]]) -> list[list[str]]:
         if node not in index:
             visit(node)
     return found
+
+
+def write_tree(folder: Path, files: dict[str, str]) -> Path:
+    """A package in ``folder`` made of ``files`` (path: source), to try a checker on."""
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return folder

@@ -1,7 +1,7 @@
-"""The direction of imports between the lab's layers (docs/design.md, "The lab's layers"): the
-network floor (addresses, DNS, TLS nodes, HTTP/1.1 framing) ← the identities (PKI, accounts,
-Kerberos) ← the endpoints (what the servers answer) ← the lab itself (``contrib/lab/*.py``: the
-``Lab`` class, the scenarios, the hostile scenarios, the command line and the demo).
+"""The direction of imports between the lab's layers (docs/design.md, "The lab"): the network floor
+(addresses, DNS, TLS nodes, HTTP/1.1 framing) ← the identities (PKI, accounts, Kerberos) ← the
+endpoints (what the servers answer) ← the lab itself (``contrib/lab/*.py``: the ``Lab`` class, the
+scenarios, the hostile scenarios, the command line and the demo).
 
 As for the plugin (tests/test_layers.py), every import counts, the lazy ones and those under
 ``TYPE_CHECKING`` too, and none may go round a circle.  The checker is tried on a small tree with
@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.conftest import REPO
-from tests.import_graph import circles, graph, modules
+from tests.import_graph import circles, graph, modules, write_tree
 
 PACKAGE = "contrib.lab"
 ROOT = REPO / "contrib" / "lab"
@@ -65,17 +65,9 @@ def test_no_module_imports_itself_round_a_circle() -> None:
     assert circles(graph(ROOT, PACKAGE)) == []
 
 
-def _tree(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / "lab" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return root / "lab"
-
-
 def test_the_checker_sees_a_lazy_upward_import_and_a_type_only_circle(tmp_path: Path) -> None:
-    root = _tree(
-        tmp_path,
+    root = write_tree(
+        tmp_path / "lab",
         {
             "__init__.py": "from .endpoints.web import LabWeb\n",
             "network/__init__.py": "",
@@ -98,8 +90,8 @@ def test_the_checker_sees_a_lazy_upward_import_and_a_type_only_circle(tmp_path: 
 
 
 def test_the_checker_lets_the_top_import_every_layer(tmp_path: Path) -> None:
-    root = _tree(
-        tmp_path,
+    root = write_tree(
+        tmp_path / "lab",
         {
             "__init__.py": "from .endpoints.web import LabWeb\nfrom .network.dns import LabDNS\n",
             "__main__.py": "def main():\n    from . import Lab, hostile\n",

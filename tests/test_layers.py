@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.conftest import REPO
-from tests.import_graph import circles, graph, modules
+from tests.import_graph import circles, graph, modules, write_tree
 
 PACKAGE = "outlook_anywhere"
 ROOT = REPO / "plugins" / PACKAGE
@@ -75,17 +75,9 @@ def test_no_module_imports_itself_round_a_circle() -> None:
     assert circles(graph(ROOT, PACKAGE)) == []
 
 
-def _tree(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / "pkg" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return root / "pkg"
-
-
 def test_the_checker_sees_an_upward_import_even_a_lazy_one(tmp_path: Path) -> None:
-    root = _tree(
-        tmp_path,
+    root = write_tree(
+        tmp_path / "pkg",
         {
             "__init__.py": "",
             "facts/__init__.py": "",
@@ -101,8 +93,8 @@ def test_the_checker_sees_an_upward_import_even_a_lazy_one(tmp_path: Path) -> No
 
 
 def test_the_checker_reads_from_dot_import_module_as_that_module(tmp_path: Path) -> None:
-    root = _tree(
-        tmp_path,
+    root = write_tree(
+        tmp_path / "pkg",
         {
             "__init__.py": "",
             "judgement/__init__.py": "",
