@@ -1,5 +1,5 @@
-"""--autodiscover against the lab's Autodiscover endpoints (contrib/lab/endpoints/web.py), through
-the CLI.
+"""--autodiscover against the lab's Autodiscover endpoints
+(contrib/lab/endpoints/autodiscover.py), through the CLI.
 
 The lab records every request it receives, so the tests assert on what really arrived: which
 host was asked first, and that credentials never reach an endpoint that does not verify or a

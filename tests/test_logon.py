@@ -1,7 +1,8 @@
-"""--mapi and --logon through the CLI against the lab's logon hosts (contrib/lab/endpoints/web.py):
-every row of the logon states table, what the nodes saw (the lab's request log: channel bindings,
-RTS PDUs, outcomes), what it costs the account, and the hostile servers (RTS garbage, an endless OUT
-channel, an NTLM challenge that never ends), each one clear line within the deadline."""
+"""--mapi and --logon through the CLI against the lab's logon hosts
+(contrib/lab/endpoints/logon_hosts.py): every row of the logon states table, what the nodes saw (the
+lab's request log: channel bindings, RTS PDUs, outcomes), what it costs the account, and the hostile
+servers (RTS garbage, an endless OUT channel, an NTLM challenge that never ends), each one clear
+line within the deadline."""
 
 from __future__ import annotations
 

@@ -8,6 +8,12 @@ server on 127.0.0.53 that resolves the names::
         s = lab.scenario("stale")
         # check_outlook_anywhere -H s.host -p lab.port --dns-server lab.dns_server
         #     --ca-file lab.ca_file
+
+The tests' ``lab`` fixture, ``make demo`` (:mod:`.demo`) and ``python -m contrib.lab serve``
+(:mod:`.__main__`) all start and stop it so.  Its parts are in layers, each importing only the
+ones before it (docs/design.md, "The lab"): :mod:`.network` (addresses, DNS, TLS nodes, HTTP/1.1),
+:mod:`.identities` (PKI, accounts, Kerberos), :mod:`.endpoints` (what the servers answer); this
+package, the scenarios (:mod:`.scenarios`, :mod:`.hostile`) and the command line are on top.
 """
 
 from __future__ import annotations

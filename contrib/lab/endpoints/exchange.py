@@ -2,38 +2,39 @@
 as strict as Exchange 2013-SE where the specifications leave a choice (each place names its
 section).
 
-The hosts of :data:`LOGON_HOSTS` (``logon-*.contoso.test``, on 127.0.202.x, the web side's port)
-play Client Access nodes the way Outlook meets them:
+The hosts of :data:`.logon_hosts.LOGON_HOSTS` (``logon-*.contoso.test``, on 127.0.202.x, the web
+side's port) play Client Access nodes the way Outlook meets them:
 
-* Authentication on the HTTP layer: ``WWW-Authenticate: Negotiate`` and ``NTLM`` (pyspnego's
-  acceptor, the lab account of :mod:`contrib.lab.endpoints.web`), or ``Basic`` alone on
-  ``logon-basic``. With Extended Protection on (Require, or Accept on ``logon-ep-accept*``: a
-  binding must be right when sent, none is taken too), an NTLM AUTHENTICATE's channel binding must
-  equal ``tls-server-end-point`` of the certificate the node presents (:func:`tls_server_end_point`,
-  RFC 5929 4.1: the certificate's signature hash; the hosts' certificates are signed with SHA-256,
-  SHA-384 or SHA-512, :attr:`LogonHost.digest`); ``logon-ep-broken``'s second node binds another
+* Authentication on the HTTP layer (:mod:`.logon`): ``WWW-Authenticate: Negotiate`` and ``NTLM``
+  (pyspnego's acceptor, the lab account of :mod:`contrib.lab.identities.accounts`), or ``Basic``
+  alone on ``logon-basic``. With Extended Protection on (Require, or Accept on ``logon-ep-accept*``:
+  a binding must be right when sent, none is taken too), an NTLM AUTHENTICATE's channel binding must
+  equal ``tls-server-end-point`` of the certificate the node presents
+  (:mod:`contrib.lab.identities.channel_binding`, RFC 5929 4.1: the certificate's signature hash;
+  the hosts' certificates are signed with SHA-256, SHA-384 or SHA-512,
+  :attr:`.logon_hosts.LogonHost.digest`); ``logon-ep-broken``'s second node binds another
   certificate (a TLS-offloading device): it refuses the real binding and accepts a logon without
   one. NTLM is connection-based: once a connection authenticated, its next requests need no
   ``Authorization`` header.
-* ``/rpc/rpcproxy.dll?<server>:<port>`` ([MS-RPCH] 2.2.2: the query MUST be there, the echo's
-  too; without it: 400): an echo (``RPC_IN_DATA``/``RPC_OUT_DATA`` with Content-Length 0..16)
-  is answered ``200 Success`` with an RTS echo PDU. ``RPC_OUT_DATA`` carrying CONN/A1 opens an
-  OUT channel: ``200 Success``, chunked to an HTTP/1.1 client (each PDU one chunk, as Exchange
-  2013+ does), raw under Content-Length 1 GiB to an HTTP/1.0 one; CONN/A3, and CONN/C2 once the
-  IN channel with the same virtual connection cookie (an ``RPC_IN_DATA`` to the same
-  ``<server>:<port>`` whose body starts with CONN/B1) arrived. Both channels stay open until
-  the client closes them. A 401 to a request whose 1 GiB body was not read ends the
-  connection, so an IN channel sends its NTLM NEGOTIATE with Content-Length 0 first (as Outlook
-  does) and CONN/B1 with the AUTHENTICATE. ``<server>`` must be the host's
-  :func:`exchange_server` value and ``<port>`` one of 6001, 6002, 6004; anything else, and 6002
-  on ``logon-503``, is answered ``HTTP/1.0 503 RPC Error: 6ba, EEInfo: <base64>`` (2.1.2.1.3).
+* ``/rpc/rpcproxy.dll?<server>:<port>`` (:mod:`.rpc_proxy`; [MS-RPCH] 2.2.2: the query MUST be
+  there, the echo's too; without it: 400): an echo (``RPC_IN_DATA``/``RPC_OUT_DATA`` with
+  Content-Length 0..16) is answered ``200 Success`` with an RTS echo PDU. ``RPC_OUT_DATA`` carrying
+  CONN/A1 opens an OUT channel: ``200 Success``, chunked to an HTTP/1.1 client (each PDU one chunk,
+  as Exchange 2013+ does), raw under Content-Length 1 GiB to an HTTP/1.0 one; CONN/A3, and CONN/C2
+  once the IN channel with the same virtual connection cookie (an ``RPC_IN_DATA`` to the same
+  ``<server>:<port>`` whose body starts with CONN/B1) arrived. Both channels stay open until the
+  client closes them. A 401 to a request whose 1 GiB body was not read ends the connection, so an IN
+  channel sends its NTLM NEGOTIATE with Content-Length 0 first (as Outlook does) and CONN/B1 with
+  the AUTHENTICATE. ``<server>`` must be the host's :func:`.logon_hosts.exchange_server` value and
+  ``<port>`` one of 6001, 6002, 6004; anything else, and 6002 on ``logon-503``, is answered
+  ``HTTP/1.0 503 RPC Error: 6ba, EEInfo: <base64>`` (2.1.2.1.3).
 * ``/mapi/healthcheck.htm`` (no logon), ``/mapi/emsmdb/`` and ``/mapi/nspi/``: 401 without
-  credentials; authenticated, ``POST ...?MailboxId=<exchange_server(host)>`` plays a mailbox
-  logon ([MS-OXCMAPIHTTP]): ``Connect`` (the UserDn must be the mailbox's :func:`legacy_dn`,
-  else ErrorCode ecUnknownUser; ``logon-mailbox-moved`` answers ecWrongServer) opens a
-  session with the ``MapiContext`` and ``MapiSequence`` cookies; ``PING`` and ``Disconnect``
-  need that session (``X-ResponseCode`` 13 without the cookie, 10 for a session not found);
-  every request needs ``X-ClientInfo`` (2.2.3.3.4; 7 without it). Answers are 200 in the
+  credentials; authenticated, ``POST ...?MailboxId=<exchange_server(host)>`` plays a mailbox logon
+  (:mod:`.mapi`, [MS-OXCMAPIHTTP]): ``Connect`` (the UserDn must be the mailbox's
+  :func:`.logon_hosts.legacy_dn`, else ErrorCode ecUnknownUser; ``logon-mailbox-moved`` answers
+  ecWrongServer) opens a session with the ``MapiContext`` and ``MapiSequence`` cookies; ``PING`` and
+  ``Disconnect`` need that session (``X-ResponseCode`` 13 without the cookie, 10 for a session not
+  found); every request needs ``X-ClientInfo`` (2.2.3.3.4; 7 without it). Answers are 200 in the
   PROCESSING/DONE framing with the final ``X-ResponseCode`` after DONE (2.2.2.2), chunked to
   HTTP/1.1 clients. :meth:`Front.opened` lists every session opened and whether it was closed.
   ``logon-ping-error`` answers a PING 10; a MailboxId of another mailbox is a 404.
@@ -42,8 +43,9 @@ play Client Access nodes the way Outlook meets them:
   nothing more.
 
 The Autodiscover mailbox ``<first label>@contoso.test`` of each host publishes it
-(:func:`protocols`): EXCH, EXPR, EXHTTP and WEB, or, asked with ``X-MapiHttpCapability: 1``,
-mapiHttp, EXHTTP and WEB only ([MS-OXDSCLI] 3.2.5.1); ``User/LegacyDN`` in both.
+(:func:`.autodiscover.protocols`): EXCH, EXPR, EXHTTP and WEB, or, asked with
+``X-MapiHttpCapability: 1``, mapiHttp, EXHTTP and WEB only ([MS-OXDSCLI] 3.2.5.1); ``User/LegacyDN``
+in both.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """What the lab's web sites share: a site's row (:class:`Site`: one host name and address, what
-it serves and how) and the record of a request as a site received it (:class:`Seen`), which the
-tests assert on.  The web side (:mod:`.web`) and the Exchange front ends (:mod:`.exchange`) both
-read them; neither imports the other for them.
+it serves and how), the record of a request as a site received it (:class:`Seen`), which the
+tests assert on, and how a site authenticates a request (:data:`Authenticate`).  The web side
+(:mod:`.web`), its logon (:mod:`.logon`) and the Exchange front ends (:mod:`.exchange`,
+:mod:`.mapi`, :mod:`.rpc_proxy`) read them; none imports another for them.
 """
 
 from __future__ import annotations
