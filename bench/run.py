@@ -165,8 +165,8 @@ def environment(variables: dict[str, str]) -> list[str]:
 def build_rows(
     lab: Lab, venv: Path, workdir: Path, notes: list[str], realm: Any = None
 ) -> list[Row]:
-    """The rows; ``realm``, a running lab KDC (contrib/lab/kdc.py) the lab's Kerberos front
-    ends use, adds the Kerberos logon's row."""
+    """The rows; ``realm``, a running lab KDC (contrib/lab/identities/kdc.py) the lab's
+    Kerberos front ends use, adds the Kerberos logon's row."""
     port = str(lab.port)
     ca = lab.ca_file
     plugin = str(venv / "bin" / "check_outlook_anywhere")
@@ -299,12 +299,12 @@ def curl_row(lab: Lab, host: str, node: str, port: str) -> Row:
 
 
 def optional_row(lab: Lab, web: Any, option: str, plugin: str, workdir: Path) -> Row:
-    """The HTTP options, on the lab's web side (contrib/lab/web.py) and its PKI site
-    (contrib/lab/revocation.py)."""
+    """The HTTP options, on the lab's web side (contrib/lab/endpoints/web.py) and its PKI site
+    (contrib/lab/endpoints/revocation.py)."""
     if option == "--revocation":
         # rev-ok: 2 CRLs and 2 OCSP answers from pki.contoso.test, which the system resolver
         # knows here, as a poller's would
-        from contrib.lab.revocation import PKI_ADDRESS, PKI_HOST
+        from contrib.lab.endpoints.revocation import PKI_ADDRESS, PKI_HOST
 
         s = lab.scenario("rev-ok")
         argv = [plugin, "-H", s.host, "-I", s.addresses[0], "-p", str(lab.port)]
@@ -342,8 +342,8 @@ def optional_row(lab: Lab, web: Any, option: str, plugin: str, workdir: Path) ->
 
 def frontdoors_row(lab: Lab, doors: Any, plugin: str) -> Row:
     """--auth-certificate --health --build on the lab's 8-node fd-ok8 array
-    (contrib/lab/frontdoors.py): per node the metadata document, five healthcheck pages and
-    /owa/ over one connection, beside the TLS probe's handshake."""
+    (contrib/lab/endpoints/frontdoors.py): per node the metadata document, five healthcheck pages
+    and /owa/ over one connection, beside the TLS probe's handshake."""
     given = [a for address in doors.addresses("fd-ok8") for a in ("-I", address)]
     argv = [plugin, "-H", "fd-ok8.contoso.test", *given, "-p", str(doors.port)]
     argv += ["--ca-file", lab.ca_file, "--auth-certificate", "--health", "--build"]
@@ -382,9 +382,9 @@ def logon_rows(lab: Lab, web: Any, plugin: str, workdir: Path) -> list[Row]:
 
 @contextlib.contextmanager
 def lab_realm(lab: Lab, workdir: Path, notes: list[str]) -> Iterator[Any]:
-    """The lab's KDC (contrib/lab/kdc.py) for the Kerberos row, its front ends using it; None,
-    with a note, where the KDC's programs are not installed."""
-    from contrib.lab.kdc import Kdc, missing_programs
+    """The lab's KDC (contrib/lab/identities/kdc.py) for the Kerberos row, its front ends using
+    it; None, with a note, where the KDC's programs are not installed."""
+    from contrib.lab.identities.kdc import Kdc, missing_programs
 
     absent = missing_programs()
     if absent:

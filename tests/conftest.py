@@ -125,7 +125,7 @@ class Checker:
 @pytest.fixture(scope="session")
 def password_file(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The lab mailboxes' password, in a file only its owner reads (as --password-file wants)."""
-    from contrib.lab.web import PASSWORD
+    from contrib.lab.identities.accounts import PASSWORD
 
     path = tmp_path_factory.mktemp("secret") / "password"
     path.write_text(PASSWORD + "\n")

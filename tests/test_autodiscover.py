@@ -1,4 +1,5 @@
-"""--autodiscover against the lab's Autodiscover endpoints (contrib/lab/web.py), through the CLI.
+"""--autodiscover against the lab's Autodiscover endpoints
+(contrib/lab/endpoints/autodiscover.py), through the CLI.
 
 The lab records every request it receives, so the tests assert on what really arrived: which
 host was asked first, and that credentials never reach an endpoint that does not verify or a
@@ -18,7 +19,8 @@ from xml.etree import ElementTree
 import pytest
 
 from contrib.lab import Lab
-from contrib.lab.web import PASSWORD, XXE_MARKER
+from contrib.lab.endpoints.autodiscover import XXE_MARKER
+from contrib.lab.identities.accounts import PASSWORD
 from outlook_anywhere.autodiscover.request import REQUEST_SCHEMA, request_body
 from tests.conftest import REPO, Outcome, run_plugin, run_with_peak_memory
 

@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from contrib.lab import Lab, hostile
-from contrib.lab.web import _redirect, _settings
+from contrib.lab import Lab
+from contrib.lab.endpoints import hostile_servers
+from contrib.lab.endpoints.autodiscover import _redirect, _settings
+from contrib.lab.identities.hostile_certificates import HostilePKI
 from tests.conftest import Outcome, run_plugin
 
 HOST = "adpaths.contoso.test"
@@ -42,7 +44,7 @@ class Scripted:
                     return
                 head += chunk
             self.requests.append(head.split(b"\r\n", 1)[0].decode("latin-1"))
-            buffer = hostile._read_request(sock, head)
+            buffer = hostile_servers._read_request(sock, head)
             if buffer is None:
                 return
             body = self.documents.pop(0) if self.documents else b""
@@ -61,7 +63,7 @@ class Scripted:
 @pytest.fixture(scope="module")
 def endpoint(lab: Lab) -> Iterator[Scripted]:
     handler = Scripted()
-    pki = hostile.HostilePKI(lab.pki)
+    pki = HostilePKI(lab.pki)
     lab.set_node(ADDRESS, "tls", pki.leaf(HOST, HOST), on_tls=handler)
     lab.dns.set_records(HOST, "A", [ADDRESS])
     yield handler

@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from contrib.lab import Lab, hostile
+from contrib.lab import Lab
+from contrib.lab.endpoints import hostile_servers
+from contrib.lab.identities.hostile_certificates import HostilePKI
 from outlook_anywhere.transport.http import MAX_BODY
 from tests.conftest import run_with_peak_memory
 
@@ -48,7 +50,7 @@ class Stalling:
 
     def _serve(self, sock: ssl.SSLSocket) -> None:
         sock.settimeout(10)
-        if hostile._read_request(sock, b"") is None:
+        if hostile_servers._read_request(sock, b"") is None:
             return
         self.requests += 1
         total = MAX_BODY + CHUNK
@@ -79,7 +81,7 @@ class Stalling:
 
 @pytest.fixture(scope="module")
 def stalling(lab: Lab) -> Iterator[dict[str, tuple[str, Stalling]]]:
-    pki = hostile.HostilePKI(lab.pki)
+    pki = HostilePKI(lab.pki)
     servers = {}
     for number, framing in enumerate(FRAMINGS, start=1):
         host, address = f"stall-{framing}.contoso.test", f"127.0.68.{number}"

@@ -1,5 +1,5 @@
 """--auth-certificate, --health and --build against the lab's fd- arrays
-(contrib/lab/frontdoors.py), through the command line: three nodes each, the second one
+(contrib/lab/endpoints/frontdoors.py), through the command line: three nodes each, the second one
 differing."""
 
 from __future__ import annotations

@@ -42,8 +42,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import check_outlook_anywhere
-from contrib.lab import Lab, hostile
-from contrib.lab.web import BILLION_LAUGHS, ERROR_600, _redirect, _settings
+from contrib.lab import Lab
+from contrib.lab.endpoints import hostile_servers
+from contrib.lab.endpoints.autodiscover import BILLION_LAUGHS, ERROR_600, _redirect, _settings
 from outlook_anywhere.autodiscover import document as autodiscover_xml
 from outlook_anywhere.check.options import PASSWORD_ENV, threshold
 from outlook_anywhere.check.words import phrase
@@ -170,7 +171,7 @@ def der_node(lab: Lab) -> Iterator[str]:
     address = "127.0.62.1"
     lab.set_node(address, "der", lab.chain("single"))
     yield address
-    hostile.SERVED_DER.pop(address, None)
+    hostile_servers.SERVED_DER.pop(address, None)
     lab.reset()
 
 
@@ -181,7 +182,7 @@ def test_mutated_der_in_a_handshake_is_critical(lab: Lab, der_node: str, leaf_de
     @fuzz(20)
     @given(st.one_of(mutated(leaf_der), st.binary(max_size=1500)))
     def check(der: bytes) -> None:
-        hostile.SERVED_DER[der_node] = der
+        hostile_servers.SERVED_DER[der_node] = der
         text, code = check_outlook_anywhere.run(args)
         assert_one_status_line(text, code)
         assert code == 2, text  # a certificate no one signed: never OK or WARNING
@@ -206,7 +207,7 @@ def test_found_by_fuzzing_certificate(
         at = der.index(b"Z\x17\r27") + 5
         der = der[:at] + b"0230" + der[at + 4 :]
         reason = "validity date 'Bad time value' not readable"
-    hostile.SERVED_DER[der_node] = der
+    hostile_servers.SERVED_DER[der_node] = der
     args = ["-H", "single.contoso.test", "-I", der_node, "-p", str(lab.port), "--ca-file"]
     text, code = check_outlook_anywhere.run([*args, lab.ca_file, "-t", "3"])
     assert_one_status_line(text, code)

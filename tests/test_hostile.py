@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import pytest
 
 from contrib.lab import Lab, hostile
+from contrib.lab.endpoints import hostile_servers
 from tests.conftest import Outcome, run_plugin, run_with_peak_memory
 
 OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
@@ -383,14 +384,14 @@ def test_hostile_web_answers(
         args += ["--password-file", password_file]
     else:
         args += ["-H", host, "-I", address, "--rpc"]
-    before = hostile.WEB_REQUESTS.get(kind, 0)
+    before = hostile_servers.WEB_REQUESTS.get(kind, 0)
     out, peak_kib = run_with_peak_memory(*args, "-t", f"{DEADLINE:g}", "-vvv")
     assert_contract(out, DEADLINE)
     assert out.code == state, out.stdout
     # the evidence may sit in the long output (a long URL shortens the first line)
     assert re.search(pattern, out.stdout), f"{pattern!r} not in {out.stdout!r}"
-    assert hostile.WEB_MARKER.decode() not in out.stdout  # nothing of the body echoed
+    assert hostile_servers.WEB_MARKER.decode() not in out.stdout  # nothing of the body echoed
     # about 30 MiB for any check; reading the 50 MB body would take it far past this
-    assert 0 < peak_kib < 64 * 1024, f"{peak_kib} KiB for a {hostile.BIG_BODY}-byte answer"
+    assert 0 < peak_kib < 64 * 1024, f"{peak_kib} KiB for a {hostile_servers.BIG_BODY}-byte answer"
     # exactly what the protocol asks for: a 401 loop is not chased, a body too big not retried
-    assert hostile.WEB_REQUESTS.get(kind, 0) - before == requests
+    assert hostile_servers.WEB_REQUESTS.get(kind, 0) - before == requests

@@ -22,7 +22,8 @@ from pathlib import Path
 import pytest
 
 from contrib.lab import Lab
-from contrib.lab.web import PASSWORD, exchange_server
+from contrib.lab.endpoints.logon_hosts import exchange_server
+from contrib.lab.identities.accounts import PASSWORD
 from outlook_anywhere.transport import rts
 from tests.conftest import REPO
 

@@ -20,9 +20,10 @@ import dns.rdatatype
 import pytest
 
 from contrib.lab import hostile
-from contrib.lab.exchange import LOGON_HOSTS
+from contrib.lab.endpoints.logon_hosts import LOGON_HOSTS
+from contrib.lab.endpoints.web import SITES
+from contrib.lab.identities.accounts import PASSWORD
 from contrib.lab.scenarios import SCENARIOS
-from contrib.lab.web import PASSWORD, SITES
 from tests.conftest import REPO, SCRIPT
 
 STATES = {"OK": 0, "WARNING": 1, "CRITICAL": 2, "UNKNOWN": 3}

@@ -1,5 +1,5 @@
-"""The lab's Exchange front ends (contrib/lab/exchange.py) through a small real client: raw
-sockets, ssl and pyspnego's NTLM initiator on loopback, not the plugin.
+"""The lab's Exchange front ends (contrib/lab/endpoints/exchange.py) through a small real client:
+raw sockets, ssl and pyspnego's NTLM initiator on loopback, not the plugin.
 
 The client computes ``tls-server-end-point`` itself from the certificate it received and reads
 the RTS PDUs with its own ``struct`` layout, so these tests hold the lab to the protocol, not to
@@ -27,7 +27,8 @@ import spnego
 from spnego.channel_bindings import GssChannelBindings
 
 from contrib.lab import Lab
-from contrib.lab.web import PASSWORD, exchange_server
+from contrib.lab.endpoints.logon_hosts import exchange_server
+from contrib.lab.identities.accounts import PASSWORD
 
 ONE_GIB = 1073741824
 RTS_HEADER = struct.Struct("<BBBB4sHHI")
@@ -586,7 +587,7 @@ def framed(reply: Reply) -> tuple[dict[str, str], bytes]:
 
 
 def connect_body(host: str) -> bytes:
-    from contrib.lab.exchange import legacy_dn
+    from contrib.lab.endpoints.logon_hosts import legacy_dn
 
     return legacy_dn(host).encode() + b"\0" + struct.pack("<IIIII", 0, 1252, 0x409, 0x409, 0)
 
@@ -726,7 +727,7 @@ def test_autodiscover_mailbox(lab: Lab, connect: object, capability: bool) -> No
 
 
 def test_rts_encoder_layout() -> None:
-    from contrib.lab import rts as lab_rts
+    from contrib.lab.endpoints import rts as lab_rts
 
     connection, channel, group = bytes(range(16)), bytes(range(16, 32)), bytes(range(32, 48))
     header = "0500140310000000"  # version 5.0, rts, first|last; little-endian

@@ -1,7 +1,8 @@
-"""--mapi and --logon through the CLI against the lab's logon hosts (contrib/lab/web.py): every
-row of the logon states table, what the nodes saw (the lab's request log: channel bindings, RTS
-PDUs, outcomes), what it costs the account, and the hostile servers (RTS garbage, an endless
-OUT channel, an NTLM challenge that never ends), each one clear line within the deadline."""
+"""--mapi and --logon through the CLI against the lab's logon hosts
+(contrib/lab/endpoints/logon_hosts.py): every row of the logon states table, what the nodes saw (the
+lab's request log: channel bindings, RTS PDUs, outcomes), what it costs the account, and the hostile
+servers (RTS garbage, an endless OUT channel, an NTLM challenge that never ends), each one clear
+line within the deadline."""
 
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ def addresses(lab: Lab, host: str) -> list[str]:
 
 
 def server(host: str) -> str:
-    from contrib.lab.web import exchange_server
+    from contrib.lab.endpoints.logon_hosts import exchange_server
 
     return exchange_server(f"{host}.contoso.test")
 
@@ -341,7 +342,7 @@ def test_a_wrong_password_costs_one_autodiscover_failure_and_no_node_logon(
 
 
 def test_the_trace_never_holds_the_password(lab: Lab, password_file: str) -> None:
-    from contrib.lab.web import PASSWORD
+    from contrib.lab.identities.accounts import PASSWORD
 
     out = logon(lab, password_file, "logon-ep-broken", "-vvv")
     consistent(out)

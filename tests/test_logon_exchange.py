@@ -1,7 +1,7 @@
-"""--logon against front ends that behave as Exchange 2013-SE does (contrib/lab/exchange.py):
-certificates signed with SHA-256, SHA-384 and SHA-512 under Extended Protection Require and
-Accept, the mailbox logon (Connect, PING, Disconnect) asserted from the lab's log of sessions,
-a node that stalls mid-logon, and a Connect the server refuses."""
+"""--logon against front ends that behave as Exchange 2013-SE does
+(contrib/lab/endpoints/exchange.py): certificates signed with SHA-256, SHA-384 and SHA-512 under
+Extended Protection Require and Accept, the mailbox logon (Connect, PING, Disconnect) asserted from
+the lab's log of sessions, a node that stalls mid-logon, and a Connect the server refuses."""
 
 from __future__ import annotations
 

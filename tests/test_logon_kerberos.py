@@ -1,7 +1,8 @@
-"""Kerberos through the CLI (``--auth``, ``--keytab``): a real MIT KDC (contrib/lab/kdc.py) and
-the lab's Kerberos-only front ends (contrib/lab/web.py: ``krb.contoso.test`` for Autodiscover,
-``logon-krb*`` for the logons, each node with its own keytab), every row of the Kerberos states
-table, the three credential sources, and no ticket cache left anywhere.
+"""Kerberos through the CLI (``--auth``, ``--keytab``): a real MIT KDC
+(contrib/lab/identities/kdc.py) and the lab's Kerberos-only front ends
+(contrib/lab/endpoints/web.py: ``krb.contoso.test`` for Autodiscover, ``logon-krb*`` for the logons,
+each node with its own keytab), every row of the Kerberos states table, the three credential
+sources, and no ticket cache left anywhere.
 
 The Debian packages of the KDC and python-gssapi are required: missing, the tests fail under
 ``CI`` and are skipped elsewhere (as tests/lab/test_kdc.py).
@@ -18,13 +19,13 @@ from pathlib import Path
 import pytest
 
 from contrib.lab import Lab
-from contrib.lab.kdc import (
+from contrib.lab.identities.kdc import (
     FAKETIME_PACKAGE,
     Kdc,
-    SilentKdc,
     faketime_library,
     missing_programs,
 )
+from contrib.lab.identities.silent_kdc import SilentKdc
 from tests.conftest import Outcome, run_plugin
 
 KRB_ENDPOINT = "krb.contoso.test"  # Autodiscover, Kerberos only
@@ -317,7 +318,7 @@ def test_a_kdc_that_never_answers_is_unknown_within_the_deadline(
 
 
 def test_a_closed_kdc_port_is_unknown(lab: Lab, kdc: Kdc, tmp_path: Path) -> None:
-    from contrib.lab.kdc import free_port
+    from contrib.lab.network.addresses import free_port
 
     closed = f"{kdc.address}:{free_port(kdc.address)}"
     config = kdc.client_config(tmp_path / "krb5.conf", kdc=closed)

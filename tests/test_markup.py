@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from contrib.lab import Lab, hostile
-from contrib.lab.hostile import BEACON
+from contrib.lab.identities.hostile_certificates import BEACON
 from tests.conftest import REPO, Outcome, run_plugin
 
 RAW = re.compile(r"[<>&]")

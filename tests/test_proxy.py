@@ -1,4 +1,4 @@
-"""--proxy against the lab's HTTP CONNECT proxies (contrib/lab/proxy.py), through the CLI.
+"""--proxy against the lab's HTTP CONNECT proxies (contrib/lab/endpoints/proxy.py), through the CLI.
 
 Every connection of a check must go through the proxy: the lab proxies record each CONNECT
 (target, scheme, user), and connect to the nodes FROM their own address (127.0.204.x), so the
@@ -16,7 +16,8 @@ from urllib.parse import quote, quote_plus
 import pytest
 
 from contrib.lab import Lab
-from contrib.lab.proxy import GATEWAY_FAILS, PROXIES, PROXY_PASSWORD, PROXY_USER
+from contrib.lab.endpoints.proxy import GATEWAY_FAILS, PROXIES
+from contrib.lab.identities.accounts import PROXY_PASSWORD, PROXY_USER
 from tests.conftest import Outcome, run_plugin
 
 PROXY_ADDRESSES = set(PROXIES.values())
@@ -483,7 +484,7 @@ def revocation_check(lab: Lab, *extra: str) -> Outcome:
 def test_revocation_fetches_go_through_the_proxy(lab: Lab) -> None:
     """CRLs and OCSP over plain HTTP: tunnelled like everything else, to the PKI site's
     address, the Host header still its name."""
-    from contrib.lab.revocation import PKI_ADDRESS, PKI_HOST
+    from contrib.lab.endpoints.revocation import PKI_ADDRESS, PKI_HOST
 
     lab.revocation.clear()
     out = revocation_check(lab, *via(lab, "open"))
@@ -501,7 +502,7 @@ def test_revocation_fetches_go_through_the_proxy(lab: Lab) -> None:
 def test_a_proxy_refusing_the_pki_port_leaves_the_array_judged(lab: Lab) -> None:
     """Squid's default (CONNECT to 443 only, here the array's ports): the nodes are judged, and
     revocation cannot be checked (WARNING naming the URLs), not an UNKNOWN about the array."""
-    from contrib.lab.revocation import PKI_ADDRESS
+    from contrib.lab.endpoints.revocation import PKI_ADDRESS
 
     lab.revocation.clear()
     out = revocation_check(lab, *via(lab, "ports"))
@@ -607,7 +608,7 @@ def test_both_passwords_stay_hidden_when_a_server_echoes_one(
 ) -> None:
     """Autodiscover's 'echo' mailbox sends the Autodiscover password back in every encoding,
     through a proxy that took the proxy password: the check keeps both secrets."""
-    from contrib.lab.web import PASSWORD
+    from contrib.lab.identities.accounts import PASSWORD
     from tests.test_autodiscover import secret_forms
 
     user = PROXY_USER if proxy == "basic" else f"LAB\\{PROXY_USER}"

@@ -1,6 +1,6 @@
 """``--revocation``: every row of the revocation states table through the CLI against the lab's
-PKI site (contrib/lab/revocation.py), what was fetched asserted from the site's request log
-(nothing without the option, never the trust anchor's status, an endless CRL cut off), a hard
+PKI site (contrib/lab/endpoints/revocation.py), what was fetched asserted from the site's request
+log (nothing without the option, never the trust anchor's status, an endless CRL cut off), a hard
 deadline against a CRL URL that never answers; the judge functions in-process, table by table;
 and the rule that a serial is an integer, never text."""
 
@@ -19,7 +19,7 @@ from cryptography.x509 import ocsp
 from nagiosplugin.state import Critical, Warn
 
 from contrib.lab import Lab
-from contrib.lab.revocation import HUGE
+from contrib.lab.endpoints.revocation import HUGE
 from outlook_anywhere.facts import revocation as r
 from outlook_anywhere.judgement import findings as k
 from outlook_anywhere.judgement.revocation import judge_certificate, judge_chain

@@ -1,4 +1,4 @@
-"""--rpc against the lab's RPC proxy nodes (contrib/lab/web.py), through the CLI."""
+"""--rpc against the lab's RPC proxy nodes (contrib/lab/endpoints/rpc_proxy.py), through the CLI."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from contrib.lab import Lab
-from contrib.lab.web import PASSWORD
+from contrib.lab.identities.accounts import PASSWORD
 from tests.conftest import REPO, SCRIPT
 
 # Runs the plugin's main() with an audit hook; the events are written to the file in argv[1]

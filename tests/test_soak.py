@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from contrib.lab import Lab, hostile
+from contrib.lab import Lab
+from contrib.lab.identities.hostile_certificates import HostilePKI
 from outlook_anywhere import transport
 from outlook_anywhere.autodiscover import document as autodiscover_xml
 from outlook_anywhere.transport import Deadline
@@ -82,7 +83,7 @@ class Flapping:
 
 @pytest.fixture(scope="module")
 def flapping(lab: Lab) -> Iterator[Flapping]:
-    pki = hostile.HostilePKI(lab.pki)
+    pki = HostilePKI(lab.pki)
     chains: dict[str, object] = {
         "a": pki.leaf("soak-a", HOST),
         "b": pki.leaf("soak-b", HOST),  # same name and dates, another certificate
@@ -213,7 +214,7 @@ def test_a_thousand_checks_leak_no_socket_thread_or_memory(lab: Lab) -> None:
 @pytest.fixture(scope="module")
 def chains_at_the_limit(lab: Lab) -> Iterator[dict[int, str]]:
     """Nodes serving chains of MAX_CHAIN and MAX_CHAIN + 1 certificates (root included)."""
-    pki = hostile.HostilePKI(lab.pki)
+    pki = HostilePKI(lab.pki)
     nodes = {}
     for offset, length in enumerate((transport.MAX_CHAIN, transport.MAX_CHAIN + 1)):
         address = f"127.0.65.{offset + 1}"
@@ -325,7 +326,7 @@ def test_http_line_is_read_up_to_max_line(http: CannedHTTP) -> None:
 
 
 def test_autodiscover_values_are_cut_at_max_value() -> None:
-    from contrib.lab.web import _redirect
+    from contrib.lab.endpoints.autodiscover import _redirect
 
     limit = autodiscover_xml.MAX_VALUE
     for size, kept in ((limit, limit), (limit + 1, limit)):

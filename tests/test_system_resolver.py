@@ -32,7 +32,7 @@ from typing import TypeVar
 import pytest
 
 from contrib.lab import Lab
-from contrib.lab.dns import LabDNS
+from contrib.lab.network.dns import LabDNS
 from tests.conftest import SCRIPT, Outcome
 
 # resolv.conf names no port: the test servers listen on port 53 of an address of 127.0.67.x, the

@@ -89,7 +89,7 @@ def test_the_binding_of_other_signature_algorithms(key: str, digest: str, expect
 
 
 def test_the_binding_is_what_the_lab_server_computes(lab: Lab) -> None:
-    from contrib.lab.exchange import tls_server_end_point
+    from contrib.lab.identities.channel_binding import tls_server_end_point
 
     for ident in ("web-logon-ok-sha384.contoso.test-sha384", "weak-sha1"):
         assert channel_binding(der(lab, ident)) == tls_server_end_point(

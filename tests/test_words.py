@@ -24,8 +24,8 @@ from cryptography.x509.oid import NameOID
 from nagiosplugin.state import Critical, Ok, Unknown, Warn
 
 from contrib.lab import Lab, hostile
+from contrib.lab.identities.accounts import PASSWORD
 from contrib.lab.scenarios import SCENARIOS
-from contrib.lab.web import PASSWORD
 from outlook_anywhere.check.options import threshold
 from outlook_anywhere.check.words import headline, long_output
 from outlook_anywhere.facts.certificate import CertFacts

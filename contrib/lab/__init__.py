@@ -8,6 +8,12 @@ server on 127.0.0.53 that resolves the names::
         s = lab.scenario("stale")
         # check_outlook_anywhere -H s.host -p lab.port --dns-server lab.dns_server
         #     --ca-file lab.ca_file
+
+The tests' ``lab`` fixture, ``make demo`` (:mod:`.demo`) and ``python -m contrib.lab serve``
+(:mod:`.__main__`) all start and stop it so.  Its parts are in layers, each importing only the
+ones before it (docs/design.md, "The lab"): :mod:`.network` (addresses, DNS, TLS nodes, HTTP/1.1),
+:mod:`.identities` (PKI, accounts, Kerberos), :mod:`.endpoints` (what the servers answer); this
+package, the scenarios (:mod:`.scenarios`, :mod:`.hostile`) and the command line are on top.
 """
 
 from __future__ import annotations
@@ -20,14 +26,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from .dns import LabDNS
-from .frontdoors import FrontDoors
-from .nodes import NodeArray, NodeConfig, TLSHandler
-from .pki import Chain, LabPKI
-from .proxy import LabProxy
-from .revocation import RevocationSite
+from .endpoints.frontdoors import FrontDoors
+from .endpoints.proxy import LabProxy
+from .endpoints.revocation import RevocationSite
+from .endpoints.web import LabWeb
+from .identities.pki import LabPKI
+from .network.dns import LabDNS
+from .network.nodes import NodeArray, NodeConfig, TLSHandler
+from .network.tls import Chain
 from .scenarios import BY_NAME, CERTS, DEMO, SCENARIOS, Scenario, node_configs
-from .web import LabWeb
 
 __all__ = ["DEMO", "Lab", "Scenario", "default_workdir"]
 
@@ -47,13 +54,16 @@ class Lab:
         self.nodes = NodeArray(port)
         self.dns = LabDNS(port=dns_port)
         self.web = LabWeb(self.pki, self.dns, self.workdir / "web")
-        """Autodiscover endpoints and RPC proxy nodes (contrib/lab/web.py), on their own port."""
+        """Autodiscover endpoints and RPC proxy nodes (contrib/lab/endpoints/web.py), on their own
+        port."""
         self.revocation = RevocationSite(self.pki, self.dns)
-        """CRLs, OCSP and caIssuers of the ``rev-`` scenarios (contrib/lab/revocation.py)."""
+        """CRLs, OCSP and caIssuers of the ``rev-`` scenarios
+        (contrib/lab/endpoints/revocation.py)."""
         self.proxy = LabProxy(self.web.ntlm_file)
-        """HTTP CONNECT proxies for --proxy (contrib/lab/proxy.py), on their own port."""
+        """HTTP CONNECT proxies for --proxy (contrib/lab/endpoints/proxy.py), on their own port."""
         self.frontdoors = FrontDoors(self.pki, self.dns)
-        """Auth metadata, health and builds of the fd- arrays (contrib/lab/frontdoors.py)."""
+        """Auth metadata, health and builds of the fd- arrays
+        (contrib/lab/endpoints/frontdoors.py)."""
         self._lock = threading.Lock()
         self._running = False
 

@@ -72,9 +72,11 @@ def _rows(rows: list[tuple[str, ...]], indent: str = "  ") -> list[str]:
 def summary(lab: Lab, password_file: Path, hostile: bool) -> str:
     """What a person needs to use the running lab by hand."""
     from . import hostile as hostile_mod
-    from .frontdoors import HOSTS as FRONT_DOORS
-    from .proxy import GATEWAY_FAILS, PROXIES, PROXY_DOMAIN, PROXY_PASSWORD, PROXY_USER
-    from .web import MAILBOXES, PASSWORD, SITES
+    from .endpoints.autodiscover import MAILBOXES
+    from .endpoints.frontdoors import HOSTS as FRONT_DOORS
+    from .endpoints.proxy import GATEWAY_FAILS, PROXIES
+    from .endpoints.web import SITES
+    from .identities.accounts import PASSWORD, PROXY_DOMAIN, PROXY_PASSWORD, PROXY_USER
 
     plugin = plugin_command()
     dns, port, ca = lab.dns_server, lab.port, lab.ca_file
@@ -109,7 +111,7 @@ def summary(lab: Lab, password_file: Path, hostile: bool) -> str:
     ]
     if hostile:
         lines.append(f"  $PLUGIN -H drip.contoso.test {common} -t 5")
-    # Logging on to the Exchange front ends (contrib/lab/exchange.py) as Outlook does.
+    # Logging on to the Exchange front ends (contrib/lab/endpoints/exchange.py) as Outlook does.
     lines.append(
         f"  $PLUGIN --autodiscover logon-ok@contoso.test --autodiscover-url {ad_url}"
         f" --password-file {password_file} --logon --rpc --mapi -p {lab.web.port}"
@@ -167,7 +169,7 @@ def summary(lab: Lab, password_file: Path, hostile: bool) -> str:
             detail += f", TLS {site.tls}"
         kinds[site.host] = detail
     lines += _rows([(host, _shown(addrs), kinds[host]) for host, addrs in by_host.items()])
-    fd = lab.frontdoors  # contrib/lab/frontdoors.py
+    fd = lab.frontdoors  # contrib/lab/endpoints/frontdoors.py
     lines += ["", f"Front doors (port {fd.port}): $PLUGIN -H <host> -p {fd.port} --dns-server"
               f" {dns} --ca-file {ca} --auth-certificate --health --build", ""]  # fmt: skip
     lines += _rows([(h.host, _shown(fd.addresses(h.name)), h.about) for h in FRONT_DOORS])
@@ -202,7 +204,7 @@ def summary(lab: Lab, password_file: Path, hostile: bool) -> str:
 
 def serve(args: argparse.Namespace) -> int:
     from . import Lab
-    from .web import PASSWORD
+    from .identities.accounts import PASSWORD
 
     stop = threading.Event()
 
@@ -211,26 +213,26 @@ def serve(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    lab = Lab(args.dir, port=args.port, dns_port=args.dns_port)
-    lab.start()
     try:
-        if args.hostile:
-            from . import hostile
+        # started and stopped as the tests and the demo do: Lab's context manager
+        with Lab(args.dir, port=args.port, dns_port=args.dns_port) as lab:
+            if args.hostile:
+                from . import hostile
 
-            hostile.install(lab)
-        password_file = Path(args.dir) / "password"
-        _write_atomic(password_file, PASSWORD + "\n")
-        password_file.chmod(0o600)
-        line = json.dumps({**lab.describe(), "password_file": str(password_file)}, sort_keys=True)
-        text = summary(lab, password_file, args.hostile) if args.summary else line + "\n"
-        if args.ready_file:
-            _write_atomic(Path(args.ready_file), text)
-        print(text, end="", flush=True)
-        while not stop.is_set():
-            stop.wait(3600)
+                hostile.install(lab)
+            password_file = Path(args.dir) / "password"
+            _write_atomic(password_file, PASSWORD + "\n")
+            password_file.chmod(0o600)
+            described = {**lab.describe(), "password_file": str(password_file)}
+            line = json.dumps(described, sort_keys=True)
+            text = summary(lab, password_file, args.hostile) if args.summary else line + "\n"
+            if args.ready_file:
+                _write_atomic(Path(args.ready_file), text)
+            print(text, end="", flush=True)
+            while not stop.is_set():
+                stop.wait(3600)
     finally:
-        lab.stop()
-        if args.ready_file:
+        if args.ready_file:  # gone once the lab has stopped
             Path(args.ready_file).unlink(missing_ok=True)
     return 0
 

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from contrib.lab import DEMO, Lab, default_workdir
-from contrib.lab.web import PASSWORD
+from contrib.lab.identities.accounts import PASSWORD
 
 STATES = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
 

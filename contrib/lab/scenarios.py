@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .pki import CertSpec
+from .identities.pki import CertSpec
 
 DOMAIN = "contoso.test"
 
@@ -68,7 +68,8 @@ def _leaf(id: str, cn: str | None = None, **kw: object) -> CertSpec:
     return CertSpec(id=id, cn=(host,), **kw)  # type: ignore[arg-type]
 
 
-# The URLs of the rev- certificates ({pki}: the lab's PKI site, contrib/lab/revocation.py).
+# The URLs of the rev- certificates ({pki}: the lab's PKI site,
+# contrib/lab/endpoints/revocation.py).
 _CRL = "{pki}/rev.crl"
 _OCSP = "{pki}/ocsp/rev"
 _LDAP = (

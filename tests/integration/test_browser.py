@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 
 from contrib.lab import Lab, hostile
+from contrib.lab.identities import hostile_certificates
 
 from .conftest import REPO, missing, require_program
 from .daemons import chown_to_daemon_user, free_port, wait_until
@@ -51,7 +52,7 @@ EXAMPLES_FILE = REPO / "contrib" / "icinga2" / "outlook_anywhere-services.conf.e
 TEMPLATE_FILE = REPO / "contrib" / "icingaweb2" / "outlook_anywhere.ini"
 SERVICE = "outlook-anywhere"  # the example's rule for an array host
 SHOTS = REPO / "build" / "browser"
-BEACON = urllib.parse.urlparse(hostile.BEACON)
+BEACON = urllib.parse.urlparse(hostile_certificates.BEACON)
 # The plugin output on a detail page, once Icinga Web's JavaScript has set it up.
 OUTPUT = "document.querySelector('#check-output-outlook_anywhere')"
 
@@ -203,7 +204,7 @@ def test_the_beacon_sees_a_browser_that_renders_markup(stack: Stack) -> None:
     import http.server
     import threading
 
-    markup = f"<img src='{hostile.BEACON}/control.png'>".encode()
+    markup = f"<img src='{hostile_certificates.BEACON}/control.png'>".encode()
 
     class Page(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from contrib.lab import Lab
-from contrib.lab.web import PASSWORD
+from contrib.lab.identities.accounts import PASSWORD
 from tests import installed
 
 from .conftest import REPO, require_program

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from contrib.lab import Lab
-from contrib.lab.web import PASSWORD
+from contrib.lab.identities.accounts import PASSWORD
 
 from .conftest import copy_distribution, require_program
 from .daemons import DAEMON_USER, chown_to_daemon_user

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from contrib.lab import Lab
-from contrib.lab.web import PASSWORD
+from contrib.lab.identities.accounts import PASSWORD
 
 from .conftest import REPO, missing, require_program
 from .daemons import Daemon, chown_to_daemon_user, wait_until

@@ -1,4 +1,5 @@
-"""The lab's Kerberos realm (contrib/lab/kdc.py) end to end with real GSSAPI, without the plugin.
+"""The lab's Kerberos realm (contrib/lab/identities/kdc.py) end to end with real GSSAPI, without
+the plugin.
 
 A real MIT KDC on loopback; an initiator (python-gssapi over MIT's libgssapi_krb5) gets its
 tickets from a keytab, from a password (in memory) or from a ticket cache made by MIT's
@@ -9,8 +10,9 @@ number): what a client gets to build its words on.  Through the SPNEGO mechanism
 renumbers minor codes per process (100000 and up, in order of first use) and only the message
 text survives: the failure tests use the Kerberos mechanism for that reason.
 
-The lab's own acceptor (contrib/lab/kerberos.py), which front ends can serve ``Negotiate`` with,
-is tested at the end: its answers, Extended Protection, replays, NTLM tokens told apart.
+The lab's own acceptor (contrib/lab/identities/kerberos.py), which front ends can serve
+``Negotiate`` with, is tested at the end: its answers, Extended Protection, replays, NTLM tokens
+told apart.
 
 The Debian packages (tests/system-packages.txt) and python-gssapi (the ``test`` extra) are
 required: missing, the tests fail under ``CI`` and are skipped elsewhere.
@@ -38,15 +40,15 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from contrib.lab.kdc import (  # noqa: E402
+from contrib.lab.identities.kdc import (  # noqa: E402
     FAKETIME_PACKAGE,
     Kdc,
-    SilentKdc,
     faketime_library,
-    free_port,
     missing_programs,
 )
-from contrib.lab.kerberos import KerberosAcceptor, krb_error_code, token_kind  # noqa: E402
+from contrib.lab.identities.kerberos import KerberosAcceptor, krb_error_code, token_kind  # noqa: E402
+from contrib.lab.identities.silent_kdc import SilentKdc  # noqa: E402
+from contrib.lab.network.addresses import free_port  # noqa: E402
 
 
 def missing(what: str) -> None:
@@ -516,7 +518,7 @@ def test_a_new_realm_in_an_old_workdir_has_its_own_keys(
         logon(realm, from_password(realm, realm.password), KERBEROS)
 
 
-# -- the lab's acceptor (contrib/lab/kerberos.py) ---------------------------------------------
+# -- the lab's acceptor (contrib/lab/identities/kerberos.py) ----------------------------------
 
 
 def lab_node(kdc: Kdc, keytab: Path, protection: str, name: str = "node") -> KerberosAcceptor:
@@ -605,7 +607,7 @@ def test_the_kdc_ends_with_a_process_killed_without_stopping_it(
         [
             sys.executable,
             "-c",
-            "import sys, time; from contrib.lab.kdc import Kdc; "
+            "import sys, time; from contrib.lab.identities.kdc import Kdc; "
             "k = Kdc(sys.argv[1], hosts=['mail.contoso.test']).start(); "
             "print(k.pid, flush=True); time.sleep(120)",
             str(tmp_path / "kdc"),

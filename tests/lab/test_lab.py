@@ -30,7 +30,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from contrib.lab import Lab  # noqa: E402
-from contrib.lab.nodes import BANNER, server_name  # noqa: E402
+from contrib.lab.network.nodes import BANNER  # noqa: E402
+from contrib.lab.network.tls import server_name  # noqa: E402
 from contrib.lab.scenarios import SCENARIOS, node_configs  # noqa: E402
 
 

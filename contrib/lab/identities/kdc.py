@@ -41,22 +41,21 @@ have a clock of its own; a process can, by running under :func:`faketime_env`.)
 The KDC listens on UDP and TCP on one free port of a loopback address (:data:`DEFAULT_ADDRESS`).
 It ends with the process that started it, even one killed by SIGKILL (:func:`_orphan_guard`).
 MIT Kerberos 1.20 (Debian 12) has no client setting for how long it waits for a KDC (no
-``kdc_timeout``, ``max_retries`` or ``request_timeout``; ``udp_preference_limit`` only chooses
-the transport): a closed port fails at once, but a KDC that never answers (:class:`SilentKdc`) is
-tried over UDP and TCP for the better part of a minute (tests/lab/test_kdc.py measures it).  A
-caller with a deadline of its own must bound the call itself.
+``kdc_timeout``, ``max_retries`` or ``request_timeout``; ``udp_preference_limit`` only chooses the
+transport): a closed port fails at once, but a KDC that never answers
+(:class:`silent_kdc.SilentKdc`) is tried over UDP and TCP for the better part of a minute
+(tests/lab/test_kdc.py measures it).  A caller with a deadline of its own must bound the call
+itself.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -64,7 +63,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 
-from .nodes import check_loopback
+from ..network.addresses import check_loopback, free_port
 
 REALM = "CONTOSO.TEST"
 DEFAULT_ADDRESS = "127.0.0.88"
@@ -136,7 +135,7 @@ def faketime_env(offset: int) -> dict[str, str]:
     }
 
 
-def _endpoint(address: str, port: int) -> str:
+def endpoint(address: str, port: int) -> str:
     """``address:port`` as krb5.conf and kdc.conf write it (IPv6 in brackets)."""
     return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
 
@@ -144,97 +143,6 @@ def _endpoint(address: str, port: int) -> str:
 def spn(host: str, realm: str = REALM) -> str:
     """The service principal of ``host``'s web server: ``HTTP/<host>@REALM``."""
     return f"HTTP/{host.lower()}@{realm}"
-
-
-def free_port(address: str) -> int:
-    """A port free for both UDP and TCP on ``address`` (nothing listens there afterwards)."""
-    family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    for _ in range(50):
-        with socket.socket(family, socket.SOCK_STREAM) as tcp:
-            tcp.bind((address, 0))
-            port = tcp.getsockname()[1]
-            with socket.socket(family, socket.SOCK_DGRAM) as udp:
-                try:
-                    udp.bind((address, port))
-                except OSError as exc:
-                    if exc.errno != errno.EADDRINUSE:
-                        raise
-                    continue
-        return int(port)
-    raise OSError(errno.EADDRINUSE, f"no port free for both UDP and TCP on {address}")
-
-
-class SilentKdc:
-    """A "KDC" that never answers: UDP datagrams are read and dropped, TCP connections are
-    accepted and left hanging.  It is what a client meets behind a firewall that drops packets
-    (a closed port, by contrast, is refused at once)."""
-
-    def __init__(self, address: str = DEFAULT_ADDRESS) -> None:
-        self.address = check_loopback(address)
-        self.port = 0
-        self._udp: socket.socket | None = None
-        self._tcp: socket.socket | None = None
-        self._conns: list[socket.socket] = []
-        self._thread: threading.Thread | None = None
-        self._running = False
-        self.datagrams = 0
-        """Requests received over UDP (a client that tried it)."""
-        self.connections = 0
-        """Connections accepted over TCP."""
-        self.arrivals: list[tuple[float, str]] = []
-        """(seconds since :meth:`start`, ``udp`` or ``tcp``) of every request and connection:
-        the client's schedule of retries."""
-        self._started = 0.0
-
-    @property
-    def kdc(self) -> str:
-        return _endpoint(self.address, self.port)
-
-    def start(self) -> SilentKdc:
-        family = socket.AF_INET6 if ":" in self.address else socket.AF_INET
-        self.port = free_port(self.address)
-        self._udp = socket.socket(family, socket.SOCK_DGRAM)
-        self._tcp = socket.socket(family, socket.SOCK_STREAM)
-        self._udp.bind((self.address, self.port))
-        self._tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._tcp.bind((self.address, self.port))
-        self._tcp.listen(16)
-        self._udp.settimeout(0.1)
-        self._tcp.settimeout(0.1)
-        self._running = True
-        self._started = time.monotonic()
-        self._thread = threading.Thread(target=self._loop, name="lab-kdc-silent", daemon=True)
-        self._thread.start()
-        return self
-
-    def _loop(self) -> None:
-        assert self._udp is not None and self._tcp is not None
-        while self._running:
-            with contextlib.suppress(OSError):
-                self._udp.recv(65535)
-                self.datagrams += 1
-                self.arrivals.append((time.monotonic() - self._started, "udp"))
-            with contextlib.suppress(OSError):
-                conn, _ = self._tcp.accept()
-                self._conns.append(conn)
-                self.connections += 1
-                self.arrivals.append((time.monotonic() - self._started, "tcp"))
-
-    def stop(self) -> None:
-        self._running = False
-        if self._thread is not None:
-            self._thread.join(2.0)
-        for sock in (*self._conns, self._udp, self._tcp):
-            if sock is not None:
-                sock.close()
-        self._conns.clear()
-        self._udp = self._tcp = None
-
-    def __enter__(self) -> SilentKdc:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 class Kdc:
@@ -288,7 +196,7 @@ class Kdc:
     @property
     def kdc(self) -> str:
         """``address:port`` of the KDC (UDP and TCP)."""
-        return _endpoint(self.address, self.port)
+        return endpoint(self.address, self.port)
 
     @property
     def user_keytab(self) -> Path:
@@ -358,8 +266,9 @@ class Kdc:
     ) -> Path:
         """Write a ``krb5.conf`` for this realm to ``path`` and return it.
 
-        ``kdc`` (``address:port``) names another KDC (a closed port, a :class:`SilentKdc`);
-        ``udp`` false sends every request over TCP (by default UDP first, then TCP).
+        ``kdc`` (``address:port``) names another KDC (a closed port, a
+        :class:`silent_kdc.SilentKdc`); ``udp`` false sends every request over TCP (by default UDP
+        first, then TCP).
         """
         kdc = kdc or self.kdc
         host, _, _port = kdc.rpartition(":")
@@ -368,7 +277,8 @@ class Kdc:
         domains = sorted({h.split(".", 1)[1] for h in self.hosts if "." in h} | {"contoso.test"})
         domain_realm = "".join(f" .{d} = {self.realm}\n {d} = {self.realm}\n" for d in domains)
         text = (
-            "# The lab's realm (contrib/lab/kdc.py); nothing here refers to the system's files.\n"
+            "# The lab's realm (contrib/lab/identities/kdc.py); nothing here refers to the system's"
+            " files.\n"
             "[libdefaults]\n"
             f" default_realm = {self.realm}\n"
             " dns_lookup_kdc = false\n"
@@ -395,7 +305,7 @@ class Kdc:
     def _write_kdc_conf(self) -> None:
         w = self.workdir
         self.kdc_conf.write_text(
-            "# The lab's KDC (contrib/lab/kdc.py).\n"
+            "# The lab's KDC (contrib/lab/identities/kdc.py).\n"
             "[kdcdefaults]\n"
             f" kdc_listen = {self.kdc}\n"
             f" kdc_tcp_listen = {self.kdc}\n"

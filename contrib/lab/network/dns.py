@@ -27,7 +27,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
-from .nodes import check_loopback
+from .addresses import check_loopback
 
 DEFAULT_ADDRESS = "127.0.0.53"
 FAILURES = ("servfail", "timeout")

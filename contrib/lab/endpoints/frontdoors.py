@@ -28,25 +28,24 @@ compares nodes with each other.
 from __future__ import annotations
 
 import base64
-import contextlib
 import datetime
 import json
 import socket
-import ssl
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
-from .dns import LabDNS
-from .http11 import Response, Stream, send
-from .nodes import bind_shared_port, check_loopback
-from .pki import CertSpec, LabPKI
+from ..identities.pki import CertSpec, LabPKI
+from ..network.addresses import check_loopback
+from ..network.dns import LabDNS
+from ..network.http11 import Response, Stream, send
+from ..network.listening import ListeningSite
+from ..network.tls import remember_server_name, server_name
 
 READ_TIMEOUT = 10.0
 BUILD = "15.2.1544.14"  # Exchange 2019 CU14 with a security update
@@ -164,21 +163,17 @@ class Seen:
     sni: str | None = None
 
 
-@dataclass
-class FrontDoors:
+class FrontDoors(ListeningSite[Seen]):
     """The ``fd-`` hosts: see the module docstring."""
 
-    pki: LabPKI
-    dns: LabDNS
-    port: int = 0
-    seen: list[Seen] = field(default_factory=list)
-    auth: dict[str, x509.Certificate] = field(default_factory=dict)
+    thread_name = "lab-fd"
+    backlog = 32
 
-    def __post_init__(self) -> None:
-        self._lock = threading.Lock()
-        self._listeners: list[socket.socket] = []
-        self._conns: set[socket.socket] = set()
-        self._running = False
+    def __init__(self, pki: LabPKI, dns: LabDNS, port: int = 0) -> None:
+        super().__init__(port)
+        self.pki = pki
+        self.dns = dns
+        self.auth: dict[str, x509.Certificate] = {}
         self._by_address = {address: (h, n, node) for h, n, node, address in nodes()}
         self._connections: dict[str, int] = {}
 
@@ -205,31 +200,11 @@ class FrontDoors:
         for host in HOSTS:
             chain = self.pki.issue(CertSpec(f"fd-{host.host}", cn=(host.host,), san=(host.host,)))
             context = chain.server_context()
-            context.sni_callback = _remember
+            context.sni_callback = remember_server_name
             self._contexts[host.host] = context
-        addresses = [check_loopback(a) for a in self._by_address]
-        self.port, socks = bind_shared_port(addresses, (), self.port)
-        self._running = True
-        for address, sock in socks.items():
-            sock.listen(32)
-            self._listeners.append(sock)
-            threading.Thread(
-                target=self._accept, args=(sock, address), name=f"lab-fd-{address}", daemon=True
-            ).start()
+        self._bind([check_loopback(a) for a in self._by_address])
+        self._listen()
         self.load_zone()
-
-    def stop(self) -> None:
-        self._running = False
-        for sock in self._listeners:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
-        self._listeners.clear()
-        with self._lock:
-            conns = list(self._conns)
-        for conn in conns:
-            with contextlib.suppress(OSError):
-                socket.socket.shutdown(conn, socket.SHUT_RDWR)
 
     def load_zone(self) -> None:
         if not self._running:
@@ -242,18 +217,14 @@ class FrontDoors:
         return {"port": self.port, "hosts": {h.host: h.about for h in HOSTS}}
 
     def clear(self) -> None:
+        super().clear()
         with self._lock:
-            self.seen.clear()
             self._connections.clear()
 
     def connections(self, address: str) -> int:
         """The connections to ``address`` that carried at least one request."""
         with self._lock:
             return self._connections.get(address, 0)
-
-    def requests(self, **match: object) -> list[Seen]:
-        with self._lock:
-            return [s for s in self.seen if all(getattr(s, k) == v for k, v in match.items())]
 
     def addresses(self, name: str) -> list[str]:
         return [a for a, (h, _, _) in self._by_address.items() if h.name == name]
@@ -264,27 +235,11 @@ class FrontDoors:
 
     # -- serving ------------------------------------------------------------------------------
 
-    def _accept(self, listener: socket.socket, address: str) -> None:
-        while self._running:
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            with self._lock:
-                self._conns.add(conn)
-            threading.Thread(
-                target=self._serve, args=(conn, address), name="lab-fd-conn", daemon=True
-            ).start()
-
-    def _serve(self, conn: socket.socket, address: str) -> None:
+    def _serve(self, conn: socket.socket, address: str, peer: str) -> None:
         host, number, node = self._by_address[address]
-        sock: socket.socket = conn
-        try:
-            conn.settimeout(READ_TIMEOUT)
-            sock = self._contexts[host.host].wrap_socket(conn, server_side=True)
-            sni = getattr(sock, _SNI, None)
-            with self._lock:
-                self._conns.add(sock)
+        conn.settimeout(READ_TIMEOUT)
+        with self._tls(conn, self._contexts[host.host]) as sock:
+            sni = server_name(sock)
             stream = Stream(sock)
             first = True
             while self._running:
@@ -303,14 +258,6 @@ class FrontDoors:
                 send(sock, response)
                 if response.close:
                     return
-        except (OSError, ValueError):
-            pass
-        finally:
-            with self._lock:
-                self._conns.discard(conn)
-                self._conns.discard(sock)
-            with contextlib.suppress(OSError):
-                sock.close()
 
     def _answer(self, host: DoorHost, number: int, node: DoorNode, path: str) -> Response:
         index = list(self._by_address.values()).index((host, number, node)) + 1
@@ -413,12 +360,3 @@ def _stream(chunks: int | None, pause: float, size: int = 65_536) -> Iterator[by
             time.sleep(pause)
         yield (b'{"keys": [' + b" " * size)[:size] if sent == 0 else b" " * size
         sent += 1
-
-
-_SNI = "lab_fd_sni"
-
-
-def _remember(sslobj: ssl.SSLObject, name: str | None, ctx: ssl.SSLContext) -> None:
-    """Keep the SNI name on the connection, for :class:`Seen`."""
-    with contextlib.suppress(AttributeError):
-        setattr(sslobj, _SNI, name)

@@ -1,8 +1,8 @@
 """Kerberos for the lab's front ends: one node's acceptor, over python-gssapi and MIT Kerberos.
 
 A node accepts ``Authorization: Negotiate <token>`` with its own keytab (one of
-:class:`contrib.lab.kdc.Kdc`'s: the current key, another key, the previous key version), the
-way an Exchange node holds the Alternate Service Account's key.  The keytab and the replay cache
+:class:`contrib.lab.identities.kdc.Kdc`'s: the current key, another key, the previous key version),
+the way an Exchange node holds the Alternate Service Account's key.  The keytab and the replay cache
 are given through GSSAPI's credential store, not the process environment, so that nodes with
 different keys serve from one process; python-gssapi is imported when a node first accepts, so
 the rest of the lab runs without it.

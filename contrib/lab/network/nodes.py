@@ -12,8 +12,6 @@ applies to connections accepted afterwards.
 from __future__ import annotations
 
 import contextlib
-import errno
-import ipaddress
 import os
 import selectors
 import socket
@@ -21,19 +19,21 @@ import ssl
 import struct
 import threading
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from .pki import Chain
+from .addresses import address_usable, bind_shared_port, bind_tcp, check_loopback
+from .tls import Chain, remember_server_name
 
 BEHAVIOURS = ("tls", "refuse", "silent", "banner", "reset", "malformed", "legacy")
 ExtraBehaviour = Callable[["_Conn", "NodeConfig"], None]
 EXTRA_BEHAVIOURS: dict[str, ExtraBehaviour] = {}
-"""More behaviours by name, served from the accepted connection (contrib/lab/hostile.py adds
-its own here); each handler gets the node's configuration, and the chain when it has one."""
+"""More behaviours by name, served from the accepted connection
+(contrib/lab/endpoints/hostile_servers.py adds its own here); each handler gets the node's
+configuration, and the chain when it has one."""
 BANNER = b"220 mail.contoso.test ESMTP ready\r\n"
 
 HANDSHAKE_TIMEOUT = 10.0
@@ -43,32 +43,7 @@ AFTER_HANDSHAKE_TIMEOUT = 2.0
 
 TLSHandler = Callable[[ssl.SSLSocket], None]
 """Called with the connected socket after a successful handshake (e.g. an HTTP responder).
-The node closes the socket when the handler returns; :func:`server_name` gives the SNI."""
-
-
-def check_loopback(address: str) -> str:
-    """Return ``address`` normalised; refuse anything that is not a loopback address."""
-    ip = ipaddress.ip_address(address)
-    if not ip.is_loopback:
-        raise ValueError(f"the lab only uses loopback addresses, not {address}")
-    return str(ip)
-
-
-def _family(address: str) -> socket.AddressFamily:
-    return socket.AF_INET6 if ":" in address else socket.AF_INET
-
-
-def _bind(address: str, port: int) -> socket.socket:
-    sock = socket.socket(_family(address), socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if sock.family == socket.AF_INET6:
-            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-        sock.bind((address, port))
-    except BaseException:
-        sock.close()
-        raise
-    return sock
+The node closes the socket when the handler returns; :func:`.tls.server_name` gives the SNI."""
 
 
 @dataclass(frozen=True)
@@ -111,8 +86,7 @@ class _FrontContext:
         strict = config.strict_sni
 
         def pick(sslobj: ssl.SSLObject, name: str | None, _ctx: ssl.SSLContext) -> int | None:
-            with contextlib.suppress(AttributeError):
-                setattr(sslobj, _SNI_ATTRIBUTE, name)
+            remember_server_name(sslobj, name, _ctx)
             chain = sni.get(name.lower().rstrip(".")) if name else None
             if chain is None:
                 return ssl.ALERT_DESCRIPTION_UNRECOGNIZED_NAME if strict else None
@@ -124,15 +98,6 @@ class _FrontContext:
 
         ctx.sni_callback = pick
         self.context = ctx
-
-
-_SNI_ATTRIBUTE = "lab_server_name"
-
-
-def server_name(sock: ssl.SSLSocket) -> str | None:
-    """The SNI name the client sent on ``sock`` (server side), None without SNI."""
-    name = getattr(sock, _SNI_ATTRIBUTE, None)
-    return name if isinstance(name, str) else None
 
 
 class _Conn:
@@ -228,7 +193,7 @@ class Node:
     def _apply(self, sock: socket.socket | None) -> None:
         want = self._config.behaviour != "refuse"
         if want and self._listener is None:
-            self._listener = _Listener(sock or _bind(self.address, self.port), self)
+            self._listener = _Listener(sock or bind_tcp(self.address, self.port), self)
         elif sock is not None:
             sock.close()
         if not want and self._listener is not None:
@@ -455,51 +420,6 @@ def parse_client_hello(body: bytes) -> dict[str, Any]:
 
 
 # -- the array ---------------------------------------------------------------------------------
-
-
-def address_usable(address: str) -> bool:
-    """False when the host cannot bind ``address`` at all (e.g. ::1 with IPv6 disabled)."""
-    try:
-        _bind(address, 0).close()
-    except OSError as exc:
-        if exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
-            return False
-        raise
-    return True
-
-
-def bind_shared_port(
-    listen: Iterable[str], probe: Iterable[str] = (), port: int = 0, attempts: int = 50
-) -> tuple[int, dict[str, socket.socket]]:
-    """Bind every address of ``listen`` to one port free on all of them.
-
-    With ``port`` 0 the first address picks a free port and the others follow; on a conflict
-    everything is closed and another port is tried.  The ``probe`` addresses (nodes that must
-    refuse) are bound and released to make sure nothing else listens there on that port.
-    """
-    listen = list(dict.fromkeys(listen))
-    probe = [a for a in dict.fromkeys(probe) if a not in listen]
-    last: OSError | None = None
-    for _ in range(attempts if port == 0 else 1):
-        socks: dict[str, socket.socket] = {}
-        chosen = port
-        try:
-            for address in listen + probe:
-                sock = _bind(address, chosen)
-                socks[address] = sock
-                if chosen == 0:
-                    chosen = sock.getsockname()[1]
-        except OSError as exc:
-            for sock in socks.values():
-                sock.close()
-            if exc.errno not in (errno.EADDRINUSE, errno.EACCES):
-                raise
-            last = exc
-            continue
-        for address in probe:
-            socks.pop(address).close()
-        return chosen, socks
-    raise OSError(errno.EADDRINUSE, f"no port free on all lab addresses: {last}")
 
 
 class NodeArray:

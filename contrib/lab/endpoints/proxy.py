@@ -12,7 +12,7 @@ a byte at a time, bytes after the 200).
 
 A tunnel's outbound connection is made FROM the proxy's own address, so a lab node sees the
 proxy, not the plugin, as its peer: comparing the nodes' accept logs
-(:meth:`contrib.lab.nodes.NodeArray.accepted`) and the web sites' (``Seen.peer``) with
+(:meth:`contrib.lab.network.nodes.NodeArray.accepted`) and the web sites' (``Seen.peer``) with
 :attr:`LabProxy.seen` tells whether any connection of a check went around the proxy.
 
 Every request is recorded in :attr:`LabProxy.seen`: which proxy, from which peer, the CONNECT
@@ -26,19 +26,19 @@ import contextlib
 import ipaddress
 import selectors
 import socket
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .nodes import bind_shared_port, check_loopback
+from ..identities.accounts import (
+    PROXY_PASSWORD,
+    PROXY_USER,
+    PROXY_USERS,
+    write_ntlm_users,
+)
+from ..network.addresses import check_loopback
+from ..network.listening import ListeningSite
 
-PROXY_USER = "proxymon"
-"""The proxy user of the Basic and NTLM proxies (NTLM also as ``LAB\\proxymon``)."""
-PROXY_DOMAIN = "LAB"
-PROXY_PASSWORD = "Px+y/Secret=%20&9q"
-"""The proxy password: characters that base64 and URL encoding change, to find it in any of
-its forms."""
 GATEWAY_FAILS = "127.0.10.2"
 """The node address the ``gateway`` proxy answers 502 Bad Gateway for (a ``healthy`` node)."""
 NOWHERE = "127.0.204.9"
@@ -73,6 +73,7 @@ PROXIES = {
     "crowded": _at(16),  # 200 with 1,000 header lines
 }
 HOSTILE = ("garbage", "endless", "drip", "chatty", "crowded")
+_NAMES = {address: name for name, address in PROXIES.items()}
 
 
 @dataclass
@@ -88,19 +89,16 @@ class ProxySeen:
     status: int = 0  # what the proxy answered (0: nothing)
 
 
-class LabProxy:
+class LabProxy(ListeningSite[ProxySeen]):
     """The lab's proxies; see the module docstring."""
 
+    thread_name = "lab-proxy"
+
     def __init__(self, ntlm_file: Path, port: int = 0) -> None:
+        super().__init__(port)
         self.ntlm_file = Path(ntlm_file)
-        self.port = port
-        self.seen: list[ProxySeen] = []
         self.allowed_ports: set[int] = set()
         """The ports the ``ports`` proxy tunnels to (the lab sets its node and web ports)."""
-        self._lock = threading.Lock()
-        self._listeners: list[socket.socket] = []
-        self._conns: set[socket.socket] = set()
-        self._running = False
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -108,36 +106,10 @@ class LabProxy:
         if self._running:
             return
         # pyspnego's NTLM acceptor reads its users from NTLM_USER_FILE, which the lab's web
-        # sites set (contrib/lab/web.py): the proxy user joins them.
-        users = [f":{PROXY_USER}", f"{PROXY_DOMAIN}:{PROXY_USER}"]
-        with self.ntlm_file.open("a", encoding="utf-8") as handle:
-            handle.write("".join(f"{user}:{PROXY_PASSWORD}\n" for user in users))
-        addresses = [check_loopback(a) for a in PROXIES.values()]
-        self.port, socks = bind_shared_port(addresses, [check_loopback(NOWHERE)], self.port)
-        self._running = True
-        by_address = {address: name for name, address in PROXIES.items()}
-        for address, sock in socks.items():
-            sock.listen(64)
-            self._listeners.append(sock)
-            threading.Thread(
-                target=self._accept,
-                args=(sock, by_address[address]),
-                name=f"lab-proxy-{address}",
-                daemon=True,
-            ).start()
-
-    def stop(self) -> None:
-        self._running = False
-        for sock in self._listeners:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
-        self._listeners.clear()
-        with self._lock:
-            conns = list(self._conns)
-        for conn in conns:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
+        # sites set (contrib/lab/endpoints/web.py): the proxy user joins them.
+        write_ntlm_users(self.ntlm_file, PROXY_USERS, PROXY_PASSWORD, append=True)
+        self._bind([check_loopback(a) for a in PROXIES.values()], [check_loopback(NOWHERE)])
+        self._listen()
 
     # -- facts ------------------------------------------------------------------------------
 
@@ -145,15 +117,6 @@ class LabProxy:
         """The ``--proxy`` value of one lab proxy (``nowhere``: nothing listens there)."""
         address = NOWHERE if name == "nowhere" else PROXIES[name]
         return f"http://{address}:{self.port}"
-
-    def clear(self) -> None:
-        with self._lock:
-            self.seen.clear()
-
-    def requests(self, **match: object) -> list[ProxySeen]:
-        """The requests seen whose fields equal ``match`` (e.g. ``proxy="basic"``)."""
-        with self._lock:
-            return [s for s in self.seen if all(getattr(s, k) == v for k, v in match.items())]
 
     def describe(self) -> dict[str, object]:
         return {
@@ -166,58 +129,39 @@ class LabProxy:
 
     # -- serving ----------------------------------------------------------------------------
 
-    def _accept(self, listener: socket.socket, name: str) -> None:
-        while self._running:
-            try:
-                conn, peer = listener.accept()
-            except OSError:
-                return
-            with self._lock:
-                self._conns.add(conn)
-            threading.Thread(
-                target=self._serve, args=(conn, name, peer[0]), name="lab-proxy-conn", daemon=True
-            ).start()
-
-    def _serve(self, conn: socket.socket, name: str, peer: str) -> None:
+    def _serve(self, conn: socket.socket, address: str, peer: str) -> None:
+        name = _NAMES[address]
         state: dict[str, object] = {}
-        try:
-            conn.settimeout(READ_TIMEOUT)
-            buffer = b""
-            while self._running:
-                while b"\r\n\r\n" not in buffer:
-                    chunk = conn.recv(4096)
-                    if not chunk:
-                        return
-                    buffer += chunk
-                    if len(buffer) > MAX_HEAD:
-                        return
-                head, buffer = buffer.split(b"\r\n\r\n", 1)
-                lines = head.decode("latin-1").split("\r\n")
-                method, target, _ = [*lines[0].split(" ", 2), "", ""][:3]
-                headers = {}
-                for line in lines[1:]:
-                    key, _, value = line.partition(":")
-                    headers[key.strip().lower()] = value.strip()
-                authorization = headers.get("proxy-authorization", "")
-                seen = ProxySeen(name, peer, method, target, authorization.partition(" ")[0], "")
-                with self._lock:
-                    self.seen.append(seen)
-                if name == "silent":
-                    while conn.recv(4096):
-                        pass
+        conn.settimeout(READ_TIMEOUT)
+        buffer = b""
+        while self._running:
+            while b"\r\n\r\n" not in buffer:
+                chunk = conn.recv(4096)
+                if not chunk:
                     return
-                if name in HOSTILE:
-                    _hostile(conn, name, seen)
+                buffer += chunk
+                if len(buffer) > MAX_HEAD:
                     return
-                if not self._answer(conn, name, seen, authorization, state):
-                    return
-        except (OSError, ValueError):
-            pass
-        finally:
+            head, buffer = buffer.split(b"\r\n\r\n", 1)
+            lines = head.decode("latin-1").split("\r\n")
+            method, target, _ = [*lines[0].split(" ", 2), "", ""][:3]
+            headers = {}
+            for line in lines[1:]:
+                key, _, value = line.partition(":")
+                headers[key.strip().lower()] = value.strip()
+            authorization = headers.get("proxy-authorization", "")
+            seen = ProxySeen(name, peer, method, target, authorization.partition(" ")[0], "")
             with self._lock:
-                self._conns.discard(conn)
-            with contextlib.suppress(OSError):
-                conn.close()
+                self.seen.append(seen)
+            if name == "silent":
+                while conn.recv(4096):
+                    pass
+                return
+            if name in HOSTILE:
+                _hostile(conn, name, seen)
+                return
+            if not self._answer(conn, name, seen, authorization, state):
+                return
 
     def _answer(
         self,
@@ -235,7 +179,7 @@ class LabProxy:
         if name == "not-allowed":
             return _reply(conn, seen, 405, "Method Not Allowed", close=True)
         if name == "markup":
-            from .hostile import MARKUP_REASON
+            from .hostile_servers import MARKUP_REASON
 
             return _reply(conn, seen, 403, MARKUP_REASON, close=True)
         if name in ("basic", "ntlm", "negotiate", "ntlm-close"):
@@ -263,14 +207,12 @@ class LabProxy:
             return _reply(conn, seen, 504, "Gateway Timeout", close=True)
         except OSError:
             return _reply(conn, seen, 502, "Bad Gateway", close=True)
-        with self._lock:
-            self._conns.add(upstream)
+        self._track(upstream)
         try:
             _reply(conn, seen, 200, "Connection established", keep=True)
             _relay(conn, upstream)
         finally:
-            with self._lock:
-                self._conns.discard(upstream)
+            self._forget(upstream)
             upstream.close()
         return False
 

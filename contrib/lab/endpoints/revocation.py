@@ -27,10 +27,8 @@ Paths:
 from __future__ import annotations
 
 import base64
-import contextlib
 import datetime as dt
 import socket
-import threading
 import time
 from dataclasses import dataclass
 from urllib.parse import unquote
@@ -39,12 +37,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
-from .dns import LabDNS
-from .http11 import Response as _Response
-from .http11 import Stream as _Stream
-from .http11 import send as _send
-from .nodes import bind_shared_port
-from .pki import LabPKI
+from ..identities.pki import LabPKI
+from ..network.dns import LabDNS
+from ..network.http11 import Response as _Response
+from ..network.http11 import Stream as _Stream
+from ..network.http11 import send as _send
+from ..network.listening import ListeningSite
 
 PKI_HOST = "pki.contoso.test"
 PKI_ADDRESS = "127.0.203.1"
@@ -76,26 +74,22 @@ class Fetch:
     peer: str = ""  # who connected: the plugin, or a lab proxy (127.0.204.x) for it
 
 
-class RevocationSite:
+class RevocationSite(ListeningSite[Fetch]):
+    thread_name = "lab-pki"
+
     def __init__(self, pki: LabPKI, dns: LabDNS) -> None:
+        super().__init__()
         self.pki = pki
         self.dns = dns
-        self.port = 0
-        self.seen: list[Fetch] = []
-        self._lock = threading.Lock()
-        self._listener: socket.socket | None = None
-        self._conns: set[socket.socket] = set()
         self._crls: dict[str, bytes] = {}
-        self._running = False
 
     # -- life cycle ---------------------------------------------------------------------------
 
     def bind(self) -> None:
         """Bind the site (before the certificates are issued: their URLs carry the port)."""
-        if self._listener is not None:
+        if self._listeners:
             return
-        self.port, socks = bind_shared_port([PKI_ADDRESS], [DOWN_ADDRESS])
-        self._listener = socks[PKI_ADDRESS]
+        self._bind([PKI_ADDRESS], [DOWN_ADDRESS], port=0)
         base = f"http://{PKI_HOST}:{self.port}"
         self.pki.urls = {"pki": base, "down": f"http://{DOWN_HOST}:{self.port}"}
 
@@ -103,38 +97,14 @@ class RevocationSite:
         if self._running:
             return
         self.bind()
-        assert self._listener is not None
         self._crls = self._make_crls()
-        self._running = True
-        self._listener.listen(64)
-        threading.Thread(target=self._accept, name="lab-pki", daemon=True).start()
+        self._listen()
         self.load_zone()
-
-    def stop(self) -> None:
-        self._running = False
-        if self._listener is not None:
-            with contextlib.suppress(OSError):
-                self._listener.shutdown(socket.SHUT_RDWR)
-            self._listener.close()
-            self._listener = None
-        with self._lock:
-            conns = list(self._conns)
-        for conn in conns:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
 
     def load_zone(self) -> None:
         if self._running:
             self.dns.set_records(PKI_HOST, "A", [PKI_ADDRESS])
             self.dns.set_records(DOWN_HOST, "A", [DOWN_ADDRESS])
-
-    def clear(self) -> None:
-        with self._lock:
-            self.seen.clear()
-
-    def requests(self, **match: object) -> list[Fetch]:
-        with self._lock:
-            return [f for f in self.seen if all(getattr(f, k) == v for k, v in match.items())]
 
     def describe(self) -> dict[str, object]:
         return {"host": PKI_HOST, "address": PKI_ADDRESS, "port": self.port}
@@ -245,36 +215,15 @@ class RevocationSite:
 
     # -- serving ------------------------------------------------------------------------------
 
-    def _accept(self) -> None:
-        listener = self._listener
-        while self._running and listener is not None:
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            with self._lock:
-                self._conns.add(conn)
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn: socket.socket) -> None:
-        try:
-            conn.settimeout(SILENT_SECONDS)
-            request = _Stream(conn).request()
-            if request is None:
-                return
-            fetch = Fetch(PKI_ADDRESS, request.path, request.headers.get("host", ""))
-            with contextlib.suppress(OSError):
-                fetch.peer = str(conn.getpeername()[0])
-            with self._lock:
-                self.seen.append(fetch)
-            self._answer(conn, request.path, fetch)
-        except (OSError, ValueError):
-            pass
-        finally:
-            with self._lock:
-                self._conns.discard(conn)
-            with contextlib.suppress(OSError):
-                conn.close()
+    def _serve(self, conn: socket.socket, address: str, peer: str) -> None:
+        conn.settimeout(SILENT_SECONDS)
+        request = _Stream(conn).request()
+        if request is None:
+            return
+        fetch = Fetch(PKI_ADDRESS, request.path, request.headers.get("host", ""), peer=peer)
+        with self._lock:
+            self.seen.append(fetch)
+        self._answer(conn, request.path, fetch)
 
     def _answer(self, conn: socket.socket, path: str, fetch: Fetch) -> None:
         if path.startswith("/redirect/"):

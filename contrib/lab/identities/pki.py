@@ -19,12 +19,10 @@ import contextlib
 import datetime as dt
 import functools
 import os
-import ssl
 import tempfile
-import threading
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -33,6 +31,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, padding, rsa
 from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
+
+from ..network.tls import Chain
 
 ROOT_CN = "Contoso Lab Root CA"
 ISSUING_CN = "Contoso Lab Issuing CA"
@@ -122,35 +122,6 @@ class CertSpec:
     ocsp: tuple[str, ...] = ()
     ca_issuers: tuple[str, ...] = ()
     serial: int | None = None
-
-
-@dataclass
-class Chain:
-    """A leaf with the certificates served after it, and the files OpenSSL loads."""
-
-    id: str
-    certs: tuple[x509.Certificate, ...]
-    cert_file: Path
-    key_file: Path
-    _context: ssl.SSLContext | None = field(default=None, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    @property
-    def leaf(self) -> x509.Certificate:
-        return self.certs[0]
-
-    def server_context(self) -> ssl.SSLContext:
-        """A server-side context serving this chain (TLS 1.2 and 1.3), built once."""
-        with self._lock:
-            if self._context is None:
-                ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-                ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-                ctx.maximum_version = ssl.TLSVersion.TLSv1_3
-                # Weak scenarios (1024-bit key, SHA-1) must load whatever the system policy says.
-                ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
-                ctx.load_cert_chain(str(self.cert_file), str(self.key_file))
-                self._context = ctx
-            return self._context
 
 
 def _atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:

@@ -8,6 +8,7 @@ for the caller to read with :meth:`Stream.take` (or to leave, closing the connec
 
 from __future__ import annotations
 
+import contextlib
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -91,6 +92,13 @@ class Stream:
         self.buffer = b""
         while self.sock.recv(65536):
             pass
+
+    def hold(self, seconds: float) -> None:
+        """Keep the connection open until the client closes it, or ``seconds`` pass in silence
+        (what it sends meanwhile is read and forgotten)."""
+        self.sock.settimeout(seconds)
+        with contextlib.suppress(OSError):
+            self.drain()
 
 
 def head(
