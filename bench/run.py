@@ -24,6 +24,7 @@ table and the targets), ``results.json`` (every figure and every run), ``hyperfi
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -34,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,8 +54,10 @@ FLOOR_IMPORTS = "import nagiosplugin, ssl, socket"
 DNS_FLOOR_IMPORTS = FLOOR_IMPORTS + ", dns.resolver, dns.exception, dns.rcode"
 # --logon's floor: the --dns-server floor plus pyspnego, which every NTLM logon imports.
 SPNEGO_FLOOR_IMPORTS = DNS_FLOOR_IMPORTS + ", spnego"
-# --auth-certificate's floor: the same, plus the certificate reader that path imports.
+# --auth-certificate's and --revocation's floor: the floor plus the certificate reader.
 X509_FLOOR_IMPORTS = FLOOR_IMPORTS + ", cryptography.x509"
+# the Kerberos logon's floor: the --dns-server floor plus python-gssapi (no pyspnego).
+GSSAPI_FLOOR_IMPORTS = DNS_FLOOR_IMPORTS + ", gssapi"
 # The plugin's rows and the state each must end in: a row that ends otherwise measured nothing.
 EXPECTED_EXIT = {
     "single": 0,
@@ -68,6 +72,14 @@ EXPECTED_EXIT = {
     "logon-mapi": 0,
     "logon-all": 0,
     "frontdoors": 0,
+    "logon-kerberos": 0,
+    "proxy": 0,
+    # the floors: one that cannot import what it names would count less than it should
+    "floor": 0,
+    "floor-dns": 0,
+    "floor-spnego": 0,
+    "floor-x509": 0,
+    "floor-gssapi": 0,
 }
 
 
@@ -83,6 +95,13 @@ class Row:
     exit_code: int | None = None
     rss_kb: list[int] = field(default_factory=list)
     instructions: int | None = None  # counted by callgrind, one run
+    # what the command runs under (``env K=V``, a mount namespace; see :func:`poller_hosts`):
+    # it execs the command, so time, callgrind and the RSS still see the plugin's process only
+    prefix: list[str] = field(default_factory=list)
+
+    @property
+    def command(self) -> list[str]:
+        return [*self.prefix, *self.argv]
 
 
 # -- the environment -------------------------------------------------------------------------------
@@ -104,8 +123,9 @@ def plugin_venv(venv: Path, base_python: str, fresh: bool) -> Path:
         subprocess.run([base_python, "-m", "venv", str(venv)], check=True)
     # pip rebuilds and reinstalls a local directory every time: the working tree as it is now.
     pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    # with the ntlm extra (pyspnego): --logon logs on with NTLM, as against a real array
-    subprocess.run([*pip, f"{REPO}[ntlm]"], check=True)
+    # with the ntlm extra (pyspnego): --logon logs on with NTLM, as against a real array; and
+    # the kerberos extra (python-gssapi) for --auth kerberos
+    subprocess.run([*pip, f"{REPO}[ntlm,kerberos]"], check=True)
     return venv
 
 
@@ -123,7 +143,30 @@ def plugin_help(venv: Path) -> str:
 # -- the commands ----------------------------------------------------------------------------------
 
 
-def build_rows(lab: Lab, venv: Path, workdir: Path, notes: list[str]) -> list[Row]:
+def poller_hosts(workdir: Path, names: dict[str, str]) -> list[str]:
+    """A prefix that runs a command as on a poller whose system resolver knows ``names`` (name ->
+    address; its /etc/hosts, say): the lab's names resolve only through the lab's DNS server,
+    and a path that needs no ``--dns-server`` must not be measured with dnspython's import in
+    it.  The command gets a mount namespace of its own with /etc/hosts bound to a copy that
+    adds the names (``unshare``, util-linux; as root, or in a user namespace of its own)."""
+    hosts = workdir / ("hosts-" + "-".join(sorted(names)))  # one file per set of names
+    lines = [f"{address} {name}" for name, address in sorted(names.items())]
+    hosts.write_text(Path("/etc/hosts").read_text() + "\n".join(lines) + "\n")
+    user = [] if os.geteuid() == 0 else ["--map-root-user"]
+    bind = 'mount --bind "$0" /etc/hosts && exec "$@"'
+    return ["unshare", *user, "--mount", "sh", "-c", bind, str(hosts)]
+
+
+def environment(variables: dict[str, str]) -> list[str]:
+    """A prefix that adds ``variables`` to a command's environment (``env``, which execs it)."""
+    return ["env", *(f"{k}={v}" for k, v in sorted(variables.items()))]
+
+
+def build_rows(
+    lab: Lab, venv: Path, workdir: Path, notes: list[str], realm: Any = None
+) -> list[Row]:
+    """The rows; ``realm``, a running lab KDC (contrib/lab/kdc.py) the lab's Kerberos front
+    ends use, adds the Kerberos logon's row."""
     port = str(lab.port)
     ca = lab.ca_file
     plugin = str(venv / "bin" / "check_outlook_anywhere")
@@ -141,6 +184,7 @@ def build_rows(lab: Lab, venv: Path, workdir: Path, notes: list[str]) -> list[Ro
         Row("floor-dns", "floor with dnspython: the floor + dns.resolver, dns.exception, dns.rcode", [python, "-c", DNS_FLOOR_IMPORTS], "floor"),  # noqa: E501
         Row("floor-spnego", "floor with dnspython and pyspnego: the floor-dns + spnego", [python, "-c", SPNEGO_FLOOR_IMPORTS], "floor"),  # noqa: E501
         Row("floor-x509", "floor with cryptography.x509: the floor + cryptography.x509", [python, "-c", X509_FLOOR_IMPORTS], "floor"),  # noqa: E501
+        Row("floor-gssapi", "floor with dnspython and python-gssapi: the floor-dns + gssapi", [python, "-c", GSSAPI_FLOOR_IMPORTS], "floor"),  # noqa: E501
         Row("python", "python -c pass (the interpreter alone)", [python, "-c", "pass"], "reference"),  # noqa: E501
         Row("single", "plugin: 1 healthy node", check("single"), "plugin"),
         Row("healthy8", "plugin: 8-node healthy array", check("healthy8"), "plugin"),
@@ -164,6 +208,13 @@ def build_rows(lab: Lab, venv: Path, workdir: Path, notes: list[str]) -> list[Ro
             rows.append(optional_row(lab, web, option, plugin, workdir))
     if "--logon" in helptext and web is not None:
         rows += logon_rows(lab, web, plugin, workdir)
+        if realm is None:
+            notes.append("`--auth kerberos`: no lab KDC (krb5-kdc); row skipped.")
+        else:
+            rows.append(kerberos_row(lab, web, realm, plugin))
+    if "--proxy" in helptext and getattr(lab, "proxy", None) is not None:
+        proxied = check("healthy", "--proxy", lab.proxy.url("open"))
+        rows.append(Row("proxy", "plugin: 3 nodes through --proxy", proxied, "plugin", "CONNECT"))
     doors = getattr(lab, "frontdoors", None)
     if "--auth-certificate" in helptext and doors is not None:
         rows.append(frontdoors_row(lab, doors, plugin))
@@ -251,12 +302,23 @@ def optional_row(lab: Lab, web: Any, option: str, plugin: str, workdir: Path) ->
     """The HTTP options, on the lab's web side (contrib/lab/web.py) and its PKI site
     (contrib/lab/revocation.py)."""
     if option == "--revocation":
-        # rev-ok: 2 CRLs and 2 OCSP answers; pki.contoso.test resolves through the lab's DNS.
+        # rev-ok: 2 CRLs and 2 OCSP answers from pki.contoso.test, which the system resolver
+        # knows here, as a poller's would
+        from contrib.lab.revocation import PKI_ADDRESS, PKI_HOST
+
         s = lab.scenario("rev-ok")
         argv = [plugin, "-H", s.host, "-I", s.addresses[0], "-p", str(lab.port)]
-        argv += ["--ca-file", lab.ca_file, "--dns-server", lab.dns_server, "--revocation"]
+        argv += ["--ca-file", lab.ca_file, "--revocation"]
         argv += ["-t", "60"]  # under callgrind the default 10 s would end the check early
-        return Row("revocation", "plugin: 1 node with --revocation", argv, "plugin", "CRL+OCSP")
+        hosts = poller_hosts(workdir, {PKI_HOST: PKI_ADDRESS})
+        return Row(
+            "revocation",
+            "plugin: 1 node with --revocation",
+            argv,
+            "plugin",
+            "CRL+OCSP",
+            prefix=hosts,
+        )
     if option == "--rpc":
         host = "rpc-ok.contoso.test"
         argv = [plugin, "-H", host, "-I", web.addresses(host)[0], "-p", str(web.port)]
@@ -265,14 +327,17 @@ def optional_row(lab: Lab, web: Any, option: str, plugin: str, workdir: Path) ->
     password = workdir / "password"
     password.write_text(str(web.describe()["password"]) + "\n")
     healthy = lab.scenario("healthy")  # the array Autodiscover publishes
-    # The endpoint's name resolves only through the lab's DNS server: --dns-server, so this
-    # path's counted instructions are compared with the floor that imports dnspython too.
-    url = f"https://autodiscover.contoso.test:{web.port}/autodiscover/autodiscover.xml"
+    # The endpoint's name is the system resolver's here, as a poller's would be: the URL path
+    # needs no DNS library, and is compared with the plain floor.
+    endpoint = "autodiscover.contoso.test"
+    url = f"https://{endpoint}:{web.port}/autodiscover/autodiscover.xml"
     argv = [plugin, "-H", healthy.host, "-I", healthy.addresses[0], "-p", str(lab.port)]
-    argv += ["--ca-file", lab.ca_file, "--dns-server", lab.dns_server]
+    argv += ["--ca-file", lab.ca_file]
     argv += ["--autodiscover", "monitor@contoso.test", "--autodiscover-url", url]
     argv += ["--password-file", str(password), "-t", "60"]  # callgrind: see logon_rows
-    return Row("autodiscover", "plugin: 1 node with --autodiscover", argv, "plugin", "Basic")
+    hosts = poller_hosts(workdir, {endpoint: web.addresses(endpoint)[0]})
+    label = "plugin: 1 node with --autodiscover"
+    return Row("autodiscover", label, argv, "plugin", "Basic", prefix=hosts)
 
 
 def frontdoors_row(lab: Lab, doors: Any, plugin: str) -> Row:
@@ -315,6 +380,36 @@ def logon_rows(lab: Lab, web: Any, plugin: str, workdir: Path) -> list[Row]:
     ]
 
 
+@contextlib.contextmanager
+def lab_realm(lab: Lab, workdir: Path, notes: list[str]) -> Iterator[Any]:
+    """The lab's KDC (contrib/lab/kdc.py) for the Kerberos row, its front ends using it; None,
+    with a note, where the KDC's programs are not installed."""
+    from contrib.lab.kdc import Kdc, missing_programs
+
+    absent = missing_programs()
+    if absent:
+        notes.append(f"the lab's KDC needs {', '.join(absent)}; the Kerberos row skipped.")
+        yield None
+        return
+    with Kdc(workdir / "kdc", hosts=lab.web.kerberos_spns()) as realm:
+        lab.web.use_kdc(realm)
+        yield realm
+
+
+def kerberos_row(lab: Lab, web: Any, realm: Any, plugin: str) -> Row:
+    """--rpc --mapi --logon with --auth kerberos on the lab's Kerberos-only 3-node front end
+    logon-krb.contoso.test (NTLM refused, Extended Protection Require), from the realm's user
+    keytab: one service ticket per node name, a bound Kerberos token per logon."""
+    url = web.url("krb.contoso.test")
+    argv = [plugin, "-p", str(web.port), "--ca-file", lab.ca_file, "--dns-server", lab.dns_server]
+    argv += ["--autodiscover", "logon-krb@contoso.test", "--autodiscover-url", url]
+    argv += ["--username", realm.user, "--keytab", str(realm.user_keytab), "--auth", "kerberos"]
+    argv += ["--rpc", "--mapi", "--logon", "-t", "55"]  # callgrind: see logon_rows
+    label = "plugin: 3 nodes with --rpc --mapi --logon --auth kerberos"
+    prefix = environment(dict(realm.env))
+    return Row("logon-kerberos", label, argv, "plugin", "Kerberos, keytab", prefix=prefix)
+
+
 # -- sanity and memory -----------------------------------------------------------------------------
 
 
@@ -326,7 +421,7 @@ def run_once(row: Row, env: dict[str, str], workdir: Path) -> None:
     rss = workdir / "rss"
     with tempfile.TemporaryFile() as out:
         proc = subprocess.run(
-            [TIME, "-f", "%M", "-o", str(rss), *row.argv],
+            [TIME, "-f", "%M", "-o", str(rss), *row.command],
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -362,7 +457,13 @@ def count_instructions(rows: list[Row], env: dict[str, str]) -> None:
         if row.kind not in ("plugin", "floor"):
             continue
         proc = subprocess.run(
-            ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *row.argv],
+            [
+                *row.prefix,
+                "valgrind",
+                "--tool=callgrind",
+                "--callgrind-out-file=/dev/null",
+                *row.argv,
+            ],
             capture_output=True,
             text=True,
             stdin=subprocess.DEVNULL,
@@ -393,7 +494,7 @@ def hyperfine(
     cmd = ["hyperfine", "-N", "-i", "--style", "basic", "--warmup", str(warmup)]
     cmd += ["--runs", str(runs), "--export-json", str(export)]
     for row in rows:
-        cmd += ["--command-name", row.key, shlex.join(row.argv)]
+        cmd += ["--command-name", row.key, shlex.join(row.command)]
     subprocess.run(cmd, check=True, env=env, stdin=subprocess.DEVNULL)
     data: dict[str, Any] = json.loads(export.read_text())
     return data
@@ -440,7 +541,7 @@ def summarise(rows: list[Row], merged: dict[str, dict[str, list[float]]]) -> lis
                 "label": row.label,
                 "kind": row.kind,
                 "note": row.note,
-                "command": shlex.join(row.argv),
+                "command": shlex.join(row.command),
                 "exit_code": row.exit_code,
                 "first_line": row.first_line,
                 "runs": len(times),
@@ -537,8 +638,11 @@ def main(argv: list[str] | None = None) -> int:
     venv = plugin_venv(args.venv, args.python, args.fresh)
     env = clean_env()
     notes: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="bench-lab-") as workdir, Lab(workdir) as lab:
-        rows = build_rows(lab, venv, Path(workdir), notes)
+    with contextlib.ExitStack() as stack:
+        workdir = stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-lab-"))
+        lab = stack.enter_context(Lab(workdir))
+        realm = stack.enter_context(lab_realm(lab, Path(workdir), notes))
+        rows = build_rows(lab, venv, Path(workdir), notes, realm)
         print("\nevery command once (exit code, first line) and peak RSS:", flush=True)
         check_rows(rows, env, args.rss_runs, Path(workdir))
         print("\ncounted instructions (callgrind, one run each):", flush=True)

@@ -9,9 +9,11 @@ that the import of the plugin and the check added to ``sys.modules``: determinis
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import pytest
 
@@ -158,3 +160,29 @@ def test_cryptography_only_to_explain_a_weak_certificate(lab: Lab) -> None:
     # cryptography brings typing, dataclasses and the like along: fine on this path
     unrelated = {"dns", "http.client", "xml", "defusedxml", "concurrent.futures"}
     assert [m for m in heavy(modules) if m.split(".")[0] in unrelated or m in unrelated] == []
+
+
+def _runtime_imports(node: ast.AST) -> Iterator[tuple[int, str]]:
+    """(line, module) of every import that runs: those under ``if TYPE_CHECKING:`` do not."""
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.If) and getattr(child.test, "id", "") == "TYPE_CHECKING":
+            yield from _runtime_imports(ast.Module(body=child.orelse, type_ignores=[]))
+        elif isinstance(child, ast.Import):
+            yield from ((child.lineno, alias.name) for alias in child.names)
+        elif isinstance(child, ast.ImportFrom) and child.module and not child.level:
+            yield child.lineno, child.module
+        else:
+            yield from _runtime_imports(child)
+
+
+def test_no_module_of_the_plugin_imports_typing_at_run_time() -> None:
+    """typing costs about as much as the rest of the plugin's own modules: every annotation is
+    a string (``from __future__ import annotations``), and what only the type checker needs is
+    imported under ``if TYPE_CHECKING:`` (the name set False, not imported from typing)."""
+    found = [
+        f"{path.relative_to(REPO)}:{line}"
+        for path in sorted((REPO / "plugins" / "outlook_anywhere").rglob("*.py"))
+        for line, module in _runtime_imports(ast.parse(path.read_text(encoding="utf-8")))
+        if module == "typing" or module.startswith("typing.")
+    ]
+    assert found == []

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from bench import report
-from bench.run import Row, build_rows, clean_env, count_instructions, plugin_venv
+from bench.run import Row, build_rows, clean_env, count_instructions, lab_realm, plugin_venv
 from contrib.lab import Lab
 
 REPO = Path(__file__).resolve().parent.parent
@@ -40,10 +40,10 @@ def counted(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict
     venv = plugin_venv(VENV, sys.executable, fresh=False)
     wanted = set(report.INSTRUCTION_GOALS) | {b for _, b, _ in report.INSTRUCTION_GOALS.values()}
     notes: list[str] = []
-    rows = [
-        r for r in build_rows(lab, venv, tmp_path_factory.mktemp("guard"), notes) if r.key in wanted
-    ]
-    count_instructions(rows, clean_env())
+    workdir = tmp_path_factory.mktemp("guard")
+    with lab_realm(lab, workdir, notes) as realm:
+        rows = [r for r in build_rows(lab, venv, workdir, notes, realm) if r.key in wanted]
+        count_instructions(rows, clean_env())
     yield {r.key: r for r in rows}
 
 

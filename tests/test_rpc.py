@@ -173,3 +173,18 @@ def test_no_http_request_without_rpc(lab: Lab) -> None:
     )  # fmt: skip
     assert out.code == 0
     assert lab.web.seen == []
+
+
+def test_the_healthcheck_resumes_the_tls_session_of_the_rpc_request(lab: Lab) -> None:
+    """A further connection to a node resumes the session of the one before (no certificate to
+    decode again); the TLS probe's own connection, with another context, does not."""
+    out = rpc(lab, "rpc-ok", "-vvv")
+    assert out.code == 0, out.stdout
+    address = lab.web.addresses("rpc-ok.contoso.test")[0]
+    handshakes = [re.sub(r"^\s*[\d.]+ ms\s+", "", line) for line in out.stdout.splitlines()]
+    handshakes = [h for h in handshakes if h.startswith(f"{address}: TLS handshake done")]
+    assert handshakes == [
+        f"{address}: TLS handshake done: TLSv1.3",
+        f"{address}: TLS handshake done: TLSv1.3 (rpc-ok.contoso.test)",
+        f"{address}: TLS handshake done: TLSv1.3 (rpc-ok.contoso.test), session resumed",
+    ], out.stdout

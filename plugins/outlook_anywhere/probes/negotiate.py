@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import base64
 import time
-from typing import TYPE_CHECKING
 
 from ..facts import logon as f
 from ..transport import auth as httpauth
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 
 if TYPE_CHECKING:
     from ..transport.http import Connection, Response

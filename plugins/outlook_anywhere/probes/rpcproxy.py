@@ -36,6 +36,7 @@ def probe(address: str, port: int, host: str, deadline: Deadline, ctx: ssl.SSLCo
         conn = Connection(address, port, deadline, ctx, host)
         try:
             response = conn.request("RPC_IN_DATA", RPC_PATH, host, headers, read_body=False)
+            session = conn.session
         finally:
             conn.close()
     except HttpError as exc:
@@ -49,17 +50,22 @@ def probe(address: str, port: int, host: str, deadline: Deadline, ctx: ssl.SSLCo
     found = _RPC_ERROR.search(response.reason)
     if found:
         facts.rpc_error = found.group(1).lower()[:16]
-    _healthcheck(facts, port, host, deadline, ctx)
+    _healthcheck(facts, port, host, deadline, ctx, session)
     return facts
 
 
 def _healthcheck(
-    facts: RpcFacts, port: int, host: str, deadline: Deadline, ctx: ssl.SSLContext
+    facts: RpcFacts,
+    port: int,
+    host: str,
+    deadline: Deadline,
+    ctx: ssl.SSLContext,
+    session: ssl.SSLSession | None,
 ) -> None:
     share = Deadline(deadline.remaining() * HEALTHCHECK_SHARE, reserve=0)
     share.at = min(share.at, deadline.at)
     try:
-        conn = Connection(facts.address, port, share, ctx, host)
+        conn = Connection(facts.address, port, share, ctx, host, session)
         try:
             response = conn.request(
                 "GET", HEALTHCHECK_PATH, host, [("User-Agent", "MSRPC"), ("Connection", "close")]

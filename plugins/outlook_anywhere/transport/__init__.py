@@ -153,13 +153,21 @@ def connect(address: str, port: int, deadline: Deadline, *, direct: bool = False
 class TlsChannel:
     """TLS over memory BIOs on a connected socket; every read bounded by the deadline."""
 
-    def __init__(self, sock: socket.socket, ctx: ssl.SSLContext, server_name: str | None) -> None:
+    def __init__(
+        self,
+        sock: socket.socket,
+        ctx: ssl.SSLContext,
+        server_name: str | None,
+        session: ssl.SSLSession | None = None,
+    ) -> None:
         self.sock = sock
         self.incoming = ssl.MemoryBIO()
         self.outgoing = ssl.MemoryBIO()
         # An ASCII name goes as bytes: a str would load the idna codec, for nothing.
         name = server_name.encode("ascii") if server_name and server_name.isascii() else server_name
-        self.obj = ctx.wrap_bio(self.incoming, self.outgoing, server_hostname=name or None)
+        self.obj = ctx.wrap_bio(
+            self.incoming, self.outgoing, server_hostname=name or None, session=session
+        )
         self.first_bytes = b""
 
     def handshake(self, deadline: Deadline) -> None:

@@ -9,7 +9,6 @@ caller sends them on one connection.
 from __future__ import annotations
 
 import base64
-import hashlib
 
 
 class AuthError(Exception):
@@ -131,6 +130,8 @@ def end_point_hash(der: bytes) -> bytes:
         name = _signature_hash(der)
     except (IndexError, ValueError):
         name = "sha256"
+    import hashlib  # here: its OpenSSL backend costs a Basic logon, which binds nothing
+
     return hashlib.new(name, der).digest()
 
 

@@ -69,7 +69,11 @@ class Connection:
         deadline: Deadline,
         tls: ssl.SSLContext | None = None,
         server_name: str | None = None,
+        session: ssl.SSLSession | None = None,
     ) -> None:
+        """``session``: the TLS session of an earlier connection to the same node with the same
+        context, to resume (the server then sends no certificate, and decoding it again is
+        what a further connection costs most); a node that refuses it gets a full handshake."""
         self.address = address
         self.port = port
         self.deadline = deadline
@@ -90,9 +94,12 @@ class Connection:
         if tls is None:
             return
         try:
-            self._tls = TlsChannel(self.sock, tls, server_name)
+            self._tls = TlsChannel(self.sock, tls, server_name, session)
             self._tls.handshake(deadline)
-            TRACE(address, f"TLS handshake done: {self._tls.obj.version()} ({server_name})")
+            resumed = ", session resumed" if self._tls.obj.session_reused else ""
+            TRACE(
+                address, f"TLS handshake done: {self._tls.obj.version()} ({server_name}){resumed}"
+            )
         except ssl.SSLCertVerificationError as exc:
             self.close()
             raise HttpError("untrusted", str(exc.verify_message or exc.reason)) from None
@@ -131,6 +138,12 @@ class Connection:
     def peer_certificate(self) -> bytes | None:
         """The server's certificate (DER), for NTLM channel binding."""
         return self._tls.peer_der() if self._tls is not None else None
+
+    @property
+    def session(self) -> ssl.SSLSession | None:
+        """The TLS session to resume on the next connection to this node (TLS 1.3 sends it
+        after the handshake: ask once an answer was read)."""
+        return self._tls.obj.session if self._tls is not None else None
 
     def close(self) -> None:
         self.closed = True

@@ -9,6 +9,7 @@ thread the same answer.
 
 from __future__ import annotations
 
+import importlib
 import threading
 
 _lock = threading.Lock()
@@ -20,7 +21,7 @@ def importable(name: str) -> bool:
     with _lock:
         if name not in _known:
             try:
-                __import__(name)
+                importlib.import_module(name)
             except ImportError:
                 _known[name] = False
             else:
