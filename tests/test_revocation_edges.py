@@ -1,0 +1,362 @@
+"""``--revocation`` where the lab's PKI site has nothing to say: URLs a fetch cannot follow,
+the AIA caIssuers URLs Windows walks to complete a chain (which of them count, and against
+which trust anchors), a chain with more URLs than one check fetches, and answers the plugin
+cannot read.  Through the CLI, against a PKI of the test's own (tests/edge_servers.py): TLS
+nodes and a plain-HTTP PKI site on 127.77.1.x, every URL in the certificates an address of it.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509 import ocsp
+
+from contrib.lab.http11 import Request, Response
+from outlook_anywhere.probes.revocation import MAX_FETCHES, MAX_REDIRECTS
+from outlook_anywhere.probes.revocation_answers import MAX_URLS
+from tests.conftest import Outcome, run_plugin
+from tests.edge_servers import (
+    NOW,
+    Issued,
+    Servers,
+    crl_of,
+    issue,
+    ok,
+    server_context,
+    status,
+    write_chain,
+)
+
+PKI = "127.77.1.1"
+DOWN = "127.77.1.2"  # nothing listens there on the site's port
+NODES = {
+    "fetch": "127.77.1.10",
+    "fallback": "127.77.1.11",
+    "impostor": "127.77.1.12",
+    "system": "127.77.1.13",
+    "many": "127.77.1.14",
+}
+ECDSA_SHA256 = bytes.fromhex("06082a8648ce3d040302")  # the OID 1.2.840.10045.4.3.2, as DER
+
+
+def host(label: str) -> str:
+    return f"rev-{label}.contoso.test"
+
+
+@dataclass
+class Site:
+    """The PKI of these tests and the servers that publish it."""
+
+    servers: Servers
+    root: Issued
+    issuing: Issued
+    folder: Path
+
+    @property
+    def port(self) -> int:
+        return self.servers.port
+
+    def url(self, path: str, address: str = PKI) -> str:
+        return f"http://{address}:{self.port}{path}"
+
+    @property
+    def root_file(self) -> str:
+        path = self.folder / "root.pem"
+        path.write_bytes(self.root.pem)
+        return str(path)
+
+    def node(self, label: str, leaf: Issued, *sent: Issued) -> None:
+        """The node of ``label`` serves ``leaf`` and the certificates ``sent`` after it."""
+        chain = write_chain(self.folder, label, leaf, *(s.cert for s in sent))
+        self.servers.contexts[NODES[label]] = server_context(chain)
+
+    def check(self, label: str, *extra: str, env: dict[str, str] | None = None) -> Outcome:
+        return run_plugin(
+            "-H", host(label), "-I", NODES[label], "-p", str(self.port), "--revocation",
+            "-t", "10", *extra, env=env,
+        )  # fmt: skip
+
+
+def ocsp_answer(issuer: Issued, request: Request, odd_algorithm: bool = False) -> Response:
+    """A "good" OCSP answer of ``issuer`` for the serial the GET request asks about;
+    ``odd_algorithm``: its signature algorithm then made one no one knows (the signature
+    itself untouched)."""
+    encoded = request.path.rsplit("/", 1)[-1]
+    asked = ocsp.load_der_ocsp_request(base64.b64decode(unquote(encoded)))
+    builder = (
+        ocsp.OCSPResponseBuilder()
+        .add_response_by_hash(
+            issuer_name_hash=asked.issuer_name_hash,
+            issuer_key_hash=asked.issuer_key_hash,
+            serial_number=asked.serial_number,
+            algorithm=hashes.SHA1(),
+            cert_status=ocsp.OCSPCertStatus.GOOD,
+            this_update=NOW - dt.timedelta(hours=1),
+            next_update=NOW + dt.timedelta(days=1),
+            revocation_time=None,
+            revocation_reason=None,
+        )
+        .responder_id(ocsp.OCSPResponderEncoding.HASH, issuer.cert)
+    )
+    der = builder.sign(issuer.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+    if odd_algorithm:
+        assert der.count(ECDSA_SHA256) == 1  # the response's own signatureAlgorithm
+        der = der.replace(ECDSA_SHA256, ECDSA_SHA256[:-1] + b"\x7f")
+    return ok(der, ("Content-Type", "application/ocsp-response"))
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    servers = Servers(tls=tuple(NODES.values()), plain=(PKI,), refuse=(DOWN,))
+    root = issue("Edge Root CA", ca=True)
+    root_crl = f"http://{PKI}:{servers.port}/root.crl"
+    issuing = issue("Edge Issuing CA", root, ca=True, cdp=(root_crl,))
+    made = Site(servers, root, issuing, tmp_path_factory.mktemp("edge-pki"))
+    routes = {
+        "/root.crl": lambda _: ok(crl_of(root)),
+        "/issuing.crl": lambda _: ok(crl_of(issuing)),
+        "/ca/edge-issuing.cer": lambda _: ok(issuing.der),
+        "/ocsp/odd/": lambda request: ocsp_answer(issuing, request, odd_algorithm=True),
+        "/loop.crl": lambda _: status(302, "Found", ("Location", "/loop.crl")),
+        "/to-https.crl": lambda _: status(
+            302, "Found", ("Location", made.url("/issuing.crl").replace("http:", "https:"))
+        ),
+        "/no-location/": lambda _: status(302, "Found"),
+    }
+    for path, answer in routes.items():
+        servers.route(PKI, path, answer)
+    yield made
+    servers.close()
+
+
+def revocation_line(out: Outcome) -> str:
+    [line] = [x for x in out.long_output if x.startswith("  revocation: ")]
+    return line
+
+
+def clean(out: Outcome) -> None:
+    assert out.stderr == "" and "Traceback" not in out.stdout, out.stdout + out.stderr
+    assert "internal error" not in out.stdout, out.stdout
+    assert len(out.status) <= 200 and ";" not in out.status, out.status
+
+
+# -- URLs a fetch cannot follow ------------------------------------------------------------
+
+
+def test_every_url_that_cannot_be_fetched_says_why(site: Site) -> None:
+    """A redirect loop, a port out of range, a URL without a host, a redirect to https (a
+    client fetching revocation over TLS would need revocation to trust it), a redirect
+    without a Location, and an OCSP answer signed with an algorithm no one knows: each
+    source named with its own reason, and the certificate cannot be checked (WARNING)."""
+    crls = (
+        site.url("/loop.crl"),
+        f"http://{PKI}:99999/bad-port.crl",
+        "http:///no-host.crl",
+        site.url("/to-https.crl"),
+    )
+    responders = (site.url("/no-location/ocsp"), site.url("/ocsp/odd"))
+    leaf = issue(host("fetch"), site.issuing, cdp=crls, ocsp=responders)
+    site.node("fetch", leaf, site.issuing)
+    before = len(site.servers.requests(PKI))
+    out = site.check("fetch", "--ca-file", site.root_file)
+    clean(out)
+    assert out.code == 1, out.stdout
+    assert out.status.startswith(
+        f"OUTLOOK_ANYWHERE WARNING - {NODES['fetch']}: certificate {host('fetch')}: revocation"
+        f" cannot be checked: {crls[0]} more than {MAX_REDIRECTS} redirects"
+    ), out.status
+    https = site.url("/issuing.crl").replace("http:", "https:")
+    said = {
+        crls[0]: f"more than {MAX_REDIRECTS} redirects",
+        crls[1]: "invalid port in the URL",
+        crls[2]: "no host name in the URL",
+        crls[3]: f"redirected to a URL that is not plain http: {https}",
+        responders[0]: "HTTP 302 without a Location",
+        responders[1]: "not readable",
+    }
+    line = revocation_line(out)
+    for url, why in said.items():
+        assert f"{url} {why}" in line, (url, line)
+    # the loop was followed MAX_REDIRECTS times after the first GET, then given up
+    asked = site.servers.requests(PKI)[before:]
+    assert asked.count("/loop.crl") == MAX_REDIRECTS + 1, asked
+    assert "/issuing.crl" not in asked  # never fetched over https, nor over http instead
+
+
+# -- caIssuers: what completes a chain -------------------------------------------------------
+
+
+def test_the_ca_issuers_urls_are_tried_in_order_until_one_completes_the_chain(
+    site: Site,
+) -> None:
+    """The node sends its leaf alone.  Its caIssuers URLs: an ldap: URL (never fetched), an
+    address that refuses, another CA's certificate (it did not issue the leaf), then the
+    issuing CA: that one completes the chain, as Windows would.  The leaf's OCSP URL is ldap:
+    too: named, not fetched; its CRL answers."""
+    other = issue("Some Other CA", site.root, ca=True)
+    site.servers.route(PKI, "/ca/other.cer", lambda _: ok(other.der))
+    walked = (
+        "ldap:///CN=Edge%20Issuing%20CA,CN=AIA?cACertificate",
+        site.url("/ca/edge-issuing.cer", DOWN),
+        site.url("/ca/other.cer"),
+        site.url("/ca/edge-issuing.cer"),
+    )
+    assert len(walked) == MAX_URLS
+    leaf = issue(
+        host("fallback"),
+        site.issuing,
+        cdp=(site.url("/issuing.crl"),),
+        ocsp=("ldap:///CN=Edge%20OCSP",),
+        ca_issuers=walked,
+    )
+    site.node("fallback", leaf)
+    before = len(site.servers.requests(PKI))
+    out = site.check("fallback", "--ca-file", site.root_file)
+    clean(out)
+    assert out.code == 1, out.stdout
+    assert out.status.startswith(
+        f"OUTLOOK_ANYWHERE WARNING - {NODES['fallback']}: chain incomplete: issuing CA Edge"
+        f" Issuing CA is not sent, Windows fetches it from {walked[3]}"
+    ), out.status
+    assert "untrusted" not in out.stdout
+    asked = site.servers.requests(PKI)[before:]
+    assert asked[:2] == ["/ca/other.cer", "/ca/edge-issuing.cer"], asked
+    line = revocation_line(out)
+    assert f"Edge Issuing CA fetched from {walked[3]}" in line, line
+    assert f"OCSP {leaf_ocsp(leaf)} not fetched" in line, line
+    assert f"CRL {site.url('/issuing.crl')} good" in line, line
+
+
+def leaf_ocsp(leaf: Issued) -> str:
+    from outlook_anywhere.probes.revocation_answers import urls
+
+    return urls(leaf.cert)[1][0]
+
+
+def test_an_intermediate_that_leads_to_no_trusted_root_completes_nothing(site: Site) -> None:
+    """caIssuers serves a certificate with the issuing CA's name and key, but issued by a root
+    the poller does not trust: it signed the leaf, yet the chain stays untrusted."""
+    rogue = issue("Edge Root CA", ca=True)  # same name as the trusted root, another key
+    impostor = issue("Edge Issuing CA", rogue, ca=True, key=site.issuing.key)
+    site.servers.route(PKI, "/ca/impostor.cer", lambda _: ok(impostor.der))
+    leaf = issue(
+        host("impostor"),
+        site.issuing,
+        cdp=(site.url("/issuing.crl"),),
+        ca_issuers=(site.url("/ca/impostor.cer"),),
+    )
+    site.node("impostor", leaf)
+    before = len(site.servers.requests(PKI))
+    out = site.check("impostor", "--ca-file", site.root_file)
+    clean(out)
+    assert out.code == 2, out.stdout
+    assert "missing intermediate?" in out.status, out.status
+    assert "chain incomplete" not in out.stdout and "fetched from" not in out.stdout
+    assert site.servers.requests(PKI)[before:][:1] == ["/ca/impostor.cer"]
+
+
+def system_store_check(site: Site, env: dict[str, str]) -> Outcome:
+    """The check of a node that sends its leaf alone, without --ca-file: the trust anchors are
+    the system's (OpenSSL's SSL_CERT_FILE / SSL_CERT_DIR)."""
+    leaf = issue(
+        host("system"),
+        site.issuing,
+        cdp=(site.url("/issuing.crl"),),
+        ca_issuers=(site.url("/ca/edge-issuing.cer"),),
+    )
+    site.node("system", leaf)
+    return site.check("system", env=env)
+
+
+def supplied_from_the_system_store(site: Site, out: Outcome) -> None:
+    clean(out)
+    assert out.code == 1, out.stdout
+    assert out.status.startswith(
+        f"OUTLOOK_ANYWHERE WARNING - {NODES['system']}: chain incomplete: issuing CA Edge"
+        f" Issuing CA is not sent, Windows fetches it from {site.url('/ca/edge-issuing.cer')}"
+    ), out.status
+
+
+def test_the_system_bundle_holds_the_root_that_completes_a_supplied_chain(
+    site: Site, tmp_path: Path
+) -> None:
+    """A damaged block in the bundle hides none of the certificates after it."""
+    bundle = tmp_path / "bundle.pem"
+    damaged = b"-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n"
+    bundle.write_bytes(damaged + site.root.pem)
+    out = system_store_check(site, {"SSL_CERT_FILE": str(bundle)})
+    supplied_from_the_system_store(site, out)
+
+
+def test_the_system_certificate_directory_holds_the_root_without_a_bundle(
+    site: Site, tmp_path: Path
+) -> None:
+    """No bundle file (as where only a hashed directory is installed): every file of the
+    directory is read for the anchors."""
+    store = tmp_path / "certs"
+    store.mkdir()
+    (store / "edge-root.pem").write_bytes(site.root.pem)
+    (store / "unrelated.pem").write_bytes(issue("Unrelated Root", ca=True).pem)
+    env = {"SSL_CERT_FILE": str(tmp_path / "no-bundle.pem"), "SSL_CERT_DIR": str(store)}
+    supplied_from_the_system_store(site, system_store_check(site, env))
+
+
+def test_without_the_root_in_the_system_store_nothing_is_supplied(
+    site: Site, tmp_path: Path
+) -> None:
+    """The control of the two above: the same node, the root in no store."""
+    store = tmp_path / "certs"
+    store.mkdir()
+    (store / "unrelated.pem").write_bytes(issue("Unrelated Root", ca=True).pem)
+    env = {"SSL_CERT_FILE": str(tmp_path / "no-bundle.pem"), "SSL_CERT_DIR": str(store)}
+    out = system_store_check(site, env)
+    clean(out)
+    assert out.code == 2, out.stdout
+    assert "chain incomplete" not in out.stdout
+
+
+# -- how much one check fetches -------------------------------------------------------------
+
+
+def test_a_chain_with_more_urls_than_one_check_fetches_names_the_rest(site: Site) -> None:
+    """Nine certificates below the root, each with four CRL and four OCSP URLs of its own:
+    72 fetches, of which one check makes MAX_FETCHES; the last ones planned (the certificate
+    nearest the root) are named as not fetched."""
+    per_cert = 2 * MAX_URLS
+
+    def own_urls(label: str) -> dict[str, tuple[str, ...]]:
+        return {
+            "cdp": tuple(site.url(f"/many/{label}/{n}.crl") for n in range(MAX_URLS)),
+            "ocsp": tuple(site.url(f"/many/{label}/ocsp{n}") for n in range(MAX_URLS)),
+        }
+
+    issuer, cas = site.root, []
+    for depth in range(1, 9):
+        issuer = issue(f"Edge Tier {depth} CA", issuer, ca=True, **own_urls(f"tier{depth}"))
+        cas.append(issuer)
+    leaf = issue(host("many"), issuer, **own_urls("leaf"))
+    assert (len(cas) + 1) * per_cert > MAX_FETCHES
+    site.node("many", leaf, *reversed(cas))
+    before = len(site.servers.requests(PKI))
+    out = site.check("many", "--ca-file", site.root_file)
+    clean(out)
+    assert out.code == 1, out.stdout
+    asked = site.servers.requests(PKI)[before:]
+    assert len(asked) == MAX_FETCHES, len(asked)
+    assert not [p for p in asked if p.startswith("/many/tier1/")], asked
+    line = revocation_line(out)
+    over = f"not fetched: over {MAX_FETCHES} URLs in one check"
+    assert line.count(over) == (len(cas) + 1) * per_cert - MAX_FETCHES, line
+    tier1 = re.search(r"Edge Tier 1 CA: (.*?)(; |$)", line)
+    assert tier1 is not None, line
+    assert tier1.group(1).count(over) == per_cert, tier1.group(1)
+    first = site.url("/many/tier1/0.crl")
+    assert f"issuing CA Edge Tier 1 CA: revocation cannot be checked: {first} {over}" in out.stdout
