@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import re
+import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,9 +31,11 @@ from tests.edge_servers import (
     crl_of,
     issue,
     ok,
+    resigned,
     server_context,
     status,
     write_chain,
+    write_key,
 )
 
 PKI = "127.77.1.1"
@@ -43,8 +46,13 @@ NODES = {
     "impostor": "127.77.1.12",
     "system": "127.77.1.13",
     "many": "127.77.1.14",
+    "v2": "127.77.1.15",
+    "v2-issuer": "127.77.1.16",
 }
 ECDSA_SHA256 = bytes.fromhex("06082a8648ce3d040302")  # the OID 1.2.840.10045.4.3.2, as DER
+# The version field of a certificate, as DER: v3 (2), and v2 (1), which OpenSSL reads and
+# cryptography refuses with InvalidVersion (no ValueError)
+V3, V2 = b"\xa0\x03\x02\x01\x02", b"\xa0\x03\x02\x01\x01"
 
 
 def host(label: str) -> str:
@@ -296,6 +304,19 @@ def test_the_system_bundle_holds_the_root_that_completes_a_supplied_chain(
     supplied_from_the_system_store(site, out)
 
 
+def test_a_certificate_cryptography_refuses_in_the_bundle_hides_nothing(
+    site: Site, tmp_path: Path
+) -> None:
+    """A version 2 root in the system bundle (OpenSSL loads it; cryptography refuses it with an
+    exception of its own): skipped, the root after it still completes the chain."""
+    other = issue("Version 2 Root", ca=True)
+    odd = ssl.DER_cert_to_PEM_cert(resigned(other.cert, other, V3, V2)).encode()
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_bytes(odd + site.root.pem)
+    out = system_store_check(site, {"SSL_CERT_FILE": str(bundle)})
+    supplied_from_the_system_store(site, out)
+
+
 def test_the_system_certificate_directory_holds_the_root_without_a_bundle(
     site: Site, tmp_path: Path
 ) -> None:
@@ -360,3 +381,47 @@ def test_a_chain_with_more_urls_than_one_check_fetches_names_the_rest(site: Site
     assert tier1.group(1).count(over) == per_cert, tier1.group(1)
     first = site.url("/many/tier1/0.crl")
     assert f"issuing CA Edge Tier 1 CA: revocation cannot be checked: {first} {over}" in out.stdout
+
+
+# -- certificates OpenSSL reads and cryptography refuses --------------------------------------
+
+
+def test_a_version_2_certificate_from_a_node_is_judged_without_a_lookup(site: Site) -> None:
+    """A leaf whose version field says v2: OpenSSL verifies the chain, cryptography refuses
+    the certificate.  The node is judged as without --revocation, nothing is fetched for a
+    certificate that cannot be read, and the first line claims no revocation check."""
+    leaf = issue(host("v2"), site.issuing, cdp=(site.url("/v2/issuing.crl"),))
+    odd = resigned(leaf.cert, site.issuing, V3, V2)
+    chain = site.folder / "v2.pem"
+    chain.write_bytes(ssl.DER_cert_to_PEM_cert(odd).encode() + site.issuing.pem)
+    write_key(chain.with_suffix(".key"), leaf)
+    site.servers.contexts[NODES["v2"]] = server_context(chain)
+    out = site.check("v2", "--ca-file", site.root_file)
+    clean(out)
+    assert out.code == 0, out.stdout
+    assert out.status.startswith(
+        f"OUTLOOK_ANYWHERE OK - 1/1 nodes OK: msstd:{host('v2')} matches the CN"
+    ), out.status
+    assert "revoked" not in out.status and "checked" not in out.status, out.status
+    assert revocation_line(out) == "  revocation: nothing to check"
+    assert not [p for p in site.servers.requests(PKI) if p.startswith("/v2/")]
+
+
+def test_a_version_2_intermediate_from_ca_issuers_completes_nothing(site: Site) -> None:
+    """caIssuers answers the issuing CA as a v2 certificate: not read, so not supplied; the
+    chain stays incomplete (as without --revocation), said as such."""
+    odd = resigned(site.issuing.cert, site.root, V3, V2)
+    site.servers.route(PKI, "/ca/v2-issuing.cer", lambda _: ok(odd))
+    leaf = issue(
+        host("v2-issuer"),
+        site.issuing,
+        cdp=(site.url("/issuing.crl"),),
+        ca_issuers=(site.url("/ca/v2-issuing.cer"),),
+    )
+    site.node("v2-issuer", leaf)
+    before = len(site.servers.requests(PKI))
+    out = site.check("v2-issuer", "--ca-file", site.root_file)
+    clean(out)
+    assert out.code == 2, out.stdout
+    assert "missing intermediate?" in out.status, out.status
+    assert site.servers.requests(PKI)[before:][:1] == ["/ca/v2-issuing.cer"]
