@@ -48,6 +48,7 @@ NODES = {
     "many": "127.77.1.14",
     "v2": "127.77.1.15",
     "v2-issuer": "127.77.1.16",
+    "anchor": "127.77.1.17",
 }
 ECDSA_SHA256 = bytes.fromhex("06082a8648ce3d040302")  # the OID 1.2.840.10045.4.3.2, as DER
 # The version field of a certificate, as DER: v3 (2), and v2 (1), which OpenSSL reads and
@@ -271,6 +272,34 @@ def test_an_intermediate_that_leads_to_no_trusted_root_completes_nothing(site: S
     assert site.servers.requests(PKI)[before:][:1] == ["/ca/impostor.cer"]
 
 
+def test_an_issuing_ca_trusted_itself_is_supplied_as_the_anchor(site: Site) -> None:
+    """--ca-file holds the issuing CA alone (no root): the one caIssuers supplies is that
+    anchor, so the chain is complete as Windows builds it, and the anchor is not looked up."""
+    leaf = issue(
+        host("anchor"),
+        site.issuing,
+        cdp=(site.url("/issuing.crl"),),
+        ca_issuers=(site.url("/ca/edge-issuing.cer"),),
+    )
+    site.node("anchor", leaf)
+    anchor = site.folder / "issuing-only.pem"
+    anchor.write_bytes(site.issuing.pem)
+    before = len(site.servers.requests(PKI))
+    out = site.check("anchor", "--ca-file", str(anchor))
+    clean(out)
+    assert out.code == 1, out.stdout
+    assert out.status.startswith(
+        f"OUTLOOK_ANYWHERE WARNING - {NODES['anchor']}: chain incomplete: issuing CA Edge"
+        f" Issuing CA is not sent, Windows fetches it from {site.url('/ca/edge-issuing.cer')}"
+    ), out.status
+    assert revocation_line(out) == (
+        f"  revocation: Edge Issuing CA fetched from {site.url('/ca/edge-issuing.cer')};"
+        f" {host('anchor')}: CRL {site.url('/issuing.crl')} good"
+        f" (next update {(NOW + dt.timedelta(days=7)).date().isoformat()})"
+    )
+    assert "/root.crl" not in site.servers.requests(PKI)[before:]
+
+
 def system_store_check(site: Site, env: dict[str, str]) -> Outcome:
     """The check of a node that sends its leaf alone, without --ca-file: the trust anchors are
     the system's (OpenSSL's SSL_CERT_FILE / SSL_CERT_DIR)."""
@@ -330,14 +359,9 @@ def test_the_system_certificate_directory_holds_the_root_without_a_bundle(
     supplied_from_the_system_store(site, system_store_check(site, env))
 
 
-def test_without_the_root_in_the_system_store_nothing_is_supplied(
-    site: Site, tmp_path: Path
-) -> None:
-    """The control of the two above: the same node, the root in no store."""
-    store = tmp_path / "certs"
-    store.mkdir()
-    (store / "unrelated.pem").write_bytes(issue("Unrelated Root", ca=True).pem)
-    env = {"SSL_CERT_FILE": str(tmp_path / "no-bundle.pem"), "SSL_CERT_DIR": str(store)}
+def test_without_a_system_store_nothing_is_supplied(site: Site, tmp_path: Path) -> None:
+    """The control of the two above: the same node, and neither a bundle nor a directory."""
+    env = {"SSL_CERT_FILE": str(tmp_path / "no-bundle.pem"), "SSL_CERT_DIR": str(tmp_path / "no")}
     out = system_store_check(site, env)
     clean(out)
     assert out.code == 2, out.stdout
