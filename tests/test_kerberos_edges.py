@@ -357,6 +357,28 @@ def test_a_ticket_cache_that_is_not_there_is_unknown(realm: Realm, tmp_path: Pat
     assert realm.schemes("skew")[-1:] == [""]  # asked what it offers, never sent a ticket
 
 
+def test_an_expired_ticket_cache_is_said_to_be_one(realm: Realm, tmp_path: Path) -> None:
+    """The monitoring user's tickets ran out (kinit a day ago): the words for a missing,
+    unreadable or expired cache, not a bare "Kerberos failed"."""
+    import subprocess
+    import time
+
+    ccache = tmp_path / "krb5cc_expired"
+    subprocess.run(
+        ["kinit", "-l", "2s", "-k", "-t", str(realm.kdc.user_keytab), "-c", f"FILE:{ccache}",
+         realm.kdc.user],
+        env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", **realm.kdc.env},
+        check=True, capture_output=True, stdin=subprocess.DEVNULL, timeout=60,
+    )  # fmt: skip
+    time.sleep(3)  # the ticket's two seconds are over (no assertion on time: a setup)
+    out = realm.check("skew", env={"KRB5CCNAME": f"FILE:{ccache}"})
+    clean(out)
+    assert (out.code, out.status) == (
+        3,
+        f"OUTLOOK_ANYWHERE UNKNOWN - Autodiscover for skew@contoso.test: {NO_CREDENTIAL}",
+    ), out.stdout
+
+
 def test_a_keytab_without_a_realm_in_the_user_name_logs_on_as_its_principal(
     realm: Realm,
 ) -> None:
