@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import socket
 import ssl
 import threading
@@ -28,8 +29,10 @@ from contrib.lab.nodes import bind_shared_port
 NOW = dt.datetime.now(dt.timezone.utc)
 READ_TIMEOUT = 10.0
 
-# What a route answers: a Response, or None to close the connection without a word.
-Route = Callable[[Request], Response | None]
+# What a route answers: a Response; None to close the connection without a word; or bytes,
+# written as they are on the TCP connection (under TLS too: a record no TLS stack made), before
+# the connection is closed.
+Route = Callable[[Request], Response | bytes | None]
 
 
 def name(cn: str) -> x509.Name:
@@ -196,7 +199,7 @@ class Servers:
                 return
             threading.Thread(target=self._serve, args=(conn, address), daemon=True).start()
 
-    def _answer(self, address: str, request: Request) -> Response | None:
+    def _answer(self, address: str, request: Request) -> Response | bytes | None:
         path = request.path
         found = self.routes.get((address, path))
         if found is None:
@@ -222,6 +225,10 @@ class Servers:
                     self.seen.append((address, request.method, request.path))
                 response = self._answer(address, request)
                 if response is None:
+                    return
+                if isinstance(response, bytes):
+                    with socket.socket(fileno=os.dup(sock.fileno())) as raw:
+                        raw.sendall(response)
                     return
                 send(sock, response)
                 if response.close or request.headers.get("connection", "").lower() == "close":
