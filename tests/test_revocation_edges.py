@@ -20,6 +20,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
+from contrib.lab import Lab
 from contrib.lab.http11 import Request, Response
 from outlook_anywhere.probes.revocation import MAX_FETCHES, MAX_REDIRECTS
 from outlook_anywhere.probes.revocation_answers import MAX_URLS
@@ -49,6 +50,7 @@ NODES = {
     "v2": "127.77.1.15",
     "v2-issuer": "127.77.1.16",
     "anchor": "127.77.1.17",
+    "long-label": "127.77.1.18",
 }
 ECDSA_SHA256 = bytes.fromhex("06082a8648ce3d040302")  # the OID 1.2.840.10045.4.3.2, as DER
 # The version field of a certificate, as DER: v3 (2), and v2 (1), which OpenSSL reads and
@@ -198,6 +200,25 @@ def test_every_url_that_cannot_be_fetched_says_why(site: Site) -> None:
     asked = site.servers.requests(PKI)[before:]
     assert asked.count("/loop.crl") == MAX_REDIRECTS + 1, asked
     assert "/issuing.crl" not in asked  # never fetched over https, nor over http instead
+
+
+@pytest.mark.parametrize("resolver", ["system", "dns-server"])
+def test_a_host_name_no_resolver_can_ask_for_is_no_address(
+    site: Site, lab: Lab, resolver: str
+) -> None:
+    """A label of 64 characters (DNS allows 63): neither the system resolver nor a DNS server
+    can be asked; the source has no address, said so, and nothing is sent anywhere."""
+    too_long = "a" * 64 + ".contoso.test"
+    url = f"http://{too_long}:{site.port}/issuing.crl"
+    leaf = issue(host("long-label"), site.issuing, cdp=(url,))
+    site.node("long-label", leaf, site.issuing)
+    queries = lab.dns.queries
+    extra = ("--dns-server", lab.dns_server) if resolver == "dns-server" else ()
+    out = site.check("long-label", "--ca-file", site.root_file, *extra)
+    clean(out)
+    assert out.code == 1, out.stdout
+    assert f"{url} {too_long}: no address (failed)" in revocation_line(out), out.stdout
+    assert lab.dns.queries == queries
 
 
 # -- caIssuers: what completes a chain -------------------------------------------------------
