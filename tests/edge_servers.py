@@ -158,32 +158,20 @@ def status(code: int, reason: str, *headers: tuple[str, str], close: bool = Fals
     return Response(code, reason, list(headers), b"", close=close)
 
 
-class Servers:
-    """Listeners on loopback addresses sharing one port, each connection served in a thread:
-    plain HTTP, or TLS with the context set for the address; requests answered by the routes
-    (by path, else by the longest matching prefix ending in "/"; 404 otherwise)."""
+class Listeners:
+    """Listeners on loopback addresses sharing one port, each connection served by
+    :meth:`serve` in a thread of its own; ``refuse``: addresses where nothing listens on that
+    port.  A subclass sets what :meth:`serve` needs before calling ``__init__``."""
 
-    def __init__(
-        self, tls: tuple[str, ...] = (), plain: tuple[str, ...] = (), refuse: tuple[str, ...] = ()
-    ) -> None:
-        self.port, socks = bind_shared_port([*tls, *plain], refuse)
-        self.contexts: dict[str, ssl.SSLContext] = {}
-        self.routes: dict[tuple[str, str], Route] = {}
-        self.seen: list[tuple[str, str, str]] = []  # (address, method, path)
-        self.connections: dict[str, int] = {}
-        self._lock = threading.Lock()
-        self._tls = set(tls)
+    def __init__(self, listen: list[str], refuse: tuple[str, ...] = ()) -> None:
+        self.port, socks = bind_shared_port(listen, refuse)
         self._listeners = list(socks.values())
         for address, sock in socks.items():
             sock.listen(64)
             threading.Thread(target=self._accept, args=(sock, address), daemon=True).start()
 
-    def route(self, address: str, path: str, answer: Route) -> None:
-        self.routes[(address, path)] = answer
-
-    def requests(self, address: str | None = None) -> list[str]:
-        with self._lock:
-            return [p for a, _, p in self.seen if address in (None, a)]
+    def serve(self, conn: socket.socket, address: str) -> None:
+        raise NotImplementedError
 
     def close(self) -> None:
         for sock in self._listeners:
@@ -197,7 +185,30 @@ class Servers:
                 conn, _ = listener.accept()
             except OSError:
                 return
-            threading.Thread(target=self._serve, args=(conn, address), daemon=True).start()
+            threading.Thread(target=self.serve, args=(conn, address), daemon=True).start()
+
+
+class Servers(Listeners):
+    """Plain HTTP, or TLS with the context set for the address; requests answered by the
+    routes (by path, else by the longest matching prefix ending in "/"; 404 otherwise)."""
+
+    def __init__(
+        self, tls: tuple[str, ...] = (), plain: tuple[str, ...] = (), refuse: tuple[str, ...] = ()
+    ) -> None:
+        self.contexts: dict[str, ssl.SSLContext] = {}
+        self.routes: dict[tuple[str, str], Route] = {}
+        self.seen: list[tuple[str, str, str]] = []  # (address, method, path)
+        self.connections: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._tls = set(tls)
+        super().__init__([*tls, *plain], refuse)
+
+    def route(self, address: str, path: str, answer: Route) -> None:
+        self.routes[(address, path)] = answer
+
+    def requests(self, address: str | None = None) -> list[str]:
+        with self._lock:
+            return [p for a, _, p in self.seen if address in (None, a)]
 
     def _answer(self, address: str, request: Request) -> Response | bytes | None:
         path = request.path
@@ -208,7 +219,7 @@ class Servers:
             found = self.routes.get((address, longest)) if longest else None
         return found(request) if found is not None else status(404, "Not Found")
 
-    def _serve(self, conn: socket.socket, address: str) -> None:
+    def serve(self, conn: socket.socket, address: str) -> None:
         with self._lock:
             self.connections[address] = self.connections.get(address, 0) + 1
         sock: socket.socket = conn
@@ -240,7 +251,8 @@ class Servers:
                 sock.close()
 
 
-def _der(tag: int, body: bytes) -> bytes:
+def der(tag: int, body: bytes) -> bytes:
+    """One DER element (tag, length in its short or long form, content)."""
     size = len(body)
     if size < 0x80:
         return bytes([tag, size]) + body
@@ -255,5 +267,5 @@ def resigned(cert: x509.Certificate, issuer: Issued, old: bytes, new: bytes) -> 
     assert tbs.count(old) == 1
     tbs = tbs.replace(old, new)
     signature = issuer.key.sign(tbs, ec.ECDSA(hashes.SHA256()))
-    algorithm = _der(0x30, bytes.fromhex("06082a8648ce3d040302"))  # ecdsa-with-SHA256
-    return _der(0x30, tbs + algorithm + _der(0x03, b"\x00" + signature))
+    algorithm = der(0x30, bytes.fromhex("06082a8648ce3d040302"))  # ecdsa-with-SHA256
+    return der(0x30, tbs + algorithm + der(0x03, b"\x00" + signature))

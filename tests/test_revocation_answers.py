@@ -203,27 +203,18 @@ def test_a_responder_certificate_from_another_ca_is_not_believed(contoso: Author
 # -- what an OCSP answer is about ------------------------------------------------------------
 
 
-def test_an_answer_about_another_serial_is_unusable(contoso: Authority) -> None:
-    """A responder (or a cache in front of it) answering for another certificate of the same
-    CA: its "good" says nothing about this one."""
-    sibling = _builder("owa.contoso.test", contoso.cert.subject, contoso.key.public_key(), 0x99)
-    other_leaf = sibling.sign(contoso.key, hashes.SHA256())
-    body = answer(other_leaf, contoso.cert, contoso.cert, contoso.key)
-    found = read(body, contoso)
-    assert (found.outcome, found.detail) == (
-        r.UNUSABLE,
-        "the response is about another certificate",
-    )
-
-
-def test_an_answer_about_the_same_serial_of_another_issuer_is_unusable(
-    contoso: Authority,
-) -> None:
-    """Same serial, another CA's certificate (the CertID's issuer name hash differs), signed
-    by this issuer all the same: not about this certificate."""
-    other = authority("Some Other CA", leaf_serial=contoso.leaf.serial_number)
-    body = answer(other.leaf, other.cert, contoso.cert, contoso.key)
-    found = read(body, contoso)
+@pytest.mark.parametrize("other", ["serial", "issuer"])
+def test_an_answer_about_another_certificate_is_unusable(contoso: Authority, other: str) -> None:
+    """Signed by this issuer, but about another certificate: another serial of the same CA (a
+    responder, or a cache in front of it, answering for the wrong one), or the same serial of
+    another CA (the CertID's issuer name hash differs).  Its "good" says nothing here."""
+    if other == "serial":
+        sibling = _builder("owa.contoso.test", contoso.cert.subject, contoso.key.public_key(), 9)
+        about, issuer = sibling.sign(contoso.key, hashes.SHA256()), contoso.cert
+    else:
+        stranger = authority("Some Other CA", leaf_serial=contoso.leaf.serial_number)
+        about, issuer = stranger.leaf, stranger.cert
+    found = read(answer(about, issuer, contoso.cert, contoso.key), contoso)
     assert (found.outcome, found.detail) == (
         r.UNUSABLE,
         "the response is about another certificate",

@@ -89,6 +89,25 @@ class Site:
         chain = write_chain(self.folder, label, leaf, *(s.cert for s in sent))
         self.servers.contexts[NODES[label]] = server_context(chain)
 
+    def run(
+        self,
+        label: str,
+        leaf: Issued,
+        *sent: Issued,
+        anchors: str | None = "",
+        extra: tuple[str, ...] = (),
+        env: dict[str, str] | None = None,
+    ) -> tuple[Outcome, list[str]]:
+        """The node of ``label`` serves ``leaf`` (and ``sent``) and is checked with
+        --revocation, --ca-file ``anchors`` ("": the root; None: none, the system store): the
+        outcome (one clean status line, nothing on stderr) and the paths the site was asked."""
+        self.node(label, leaf, *sent)
+        before = len(self.servers.requests(PKI))
+        trust = () if anchors is None else ("--ca-file", anchors or self.root_file)
+        out = self.check(label, *trust, *extra, env=env)
+        clean(out)
+        return out, self.servers.requests(PKI)[before:]
+
     def check(self, label: str, *extra: str, env: dict[str, str] | None = None) -> Outcome:
         return run_plugin(
             "-H", host(label), "-I", NODES[label], "-p", str(self.port), "--revocation",
@@ -175,10 +194,7 @@ def test_every_url_that_cannot_be_fetched_says_why(site: Site) -> None:
     )
     responders = (site.url("/no-location/ocsp"), site.url("/ocsp/odd"))
     leaf = issue(host("fetch"), site.issuing, cdp=crls, ocsp=responders)
-    site.node("fetch", leaf, site.issuing)
-    before = len(site.servers.requests(PKI))
-    out = site.check("fetch", "--ca-file", site.root_file)
-    clean(out)
+    out, asked = site.run("fetch", leaf, site.issuing)
     assert out.code == 1, out.stdout
     assert out.status.startswith(
         f"OUTLOOK_ANYWHERE WARNING - {NODES['fetch']}: certificate {host('fetch')}: revocation"
@@ -197,7 +213,6 @@ def test_every_url_that_cannot_be_fetched_says_why(site: Site) -> None:
     for url, why in said.items():
         assert f"{url} {why}" in line, (url, line)
     # the loop was followed MAX_REDIRECTS times after the first GET, then given up
-    asked = site.servers.requests(PKI)[before:]
     assert asked.count("/loop.crl") == MAX_REDIRECTS + 1, asked
     assert "/issuing.crl" not in asked  # never fetched over https, nor over http instead
 
@@ -211,11 +226,9 @@ def test_a_host_name_no_resolver_can_ask_for_is_no_address(
     too_long = "a" * 64 + ".contoso.test"
     url = f"http://{too_long}:{site.port}/issuing.crl"
     leaf = issue(host("long-label"), site.issuing, cdp=(url,))
-    site.node("long-label", leaf, site.issuing)
     queries = lab.dns.queries
     extra = ("--dns-server", lab.dns_server) if resolver == "dns-server" else ()
-    out = site.check("long-label", "--ca-file", site.root_file, *extra)
-    clean(out)
+    out, _ = site.run("long-label", leaf, site.issuing, extra=extra)
     assert out.code == 1, out.stdout
     assert f"{url} {too_long}: no address (failed)" in revocation_line(out), out.stdout
     assert lab.dns.queries == queries
@@ -247,17 +260,13 @@ def test_the_ca_issuers_urls_are_tried_in_order_until_one_completes_the_chain(
         ocsp=("ldap:///CN=Edge%20OCSP",),
         ca_issuers=walked,
     )
-    site.node("fallback", leaf)
-    before = len(site.servers.requests(PKI))
-    out = site.check("fallback", "--ca-file", site.root_file)
-    clean(out)
+    out, asked = site.run("fallback", leaf)
     assert out.code == 1, out.stdout
     assert out.status.startswith(
         f"OUTLOOK_ANYWHERE WARNING - {NODES['fallback']}: chain incomplete: issuing CA Edge"
         f" Issuing CA is not sent, Windows fetches it from {walked[3]}"
     ), out.status
     assert "untrusted" not in out.stdout
-    asked = site.servers.requests(PKI)[before:]
     assert asked[:2] == ["/ca/other.cer", "/ca/edge-issuing.cer"], asked
     line = revocation_line(out)
     assert f"Edge Issuing CA fetched from {walked[3]}" in line, line
@@ -271,26 +280,30 @@ def leaf_ocsp(leaf: Issued) -> str:
     return urls(leaf.cert)[1][0]
 
 
-def test_an_intermediate_that_leads_to_no_trusted_root_completes_nothing(site: Site) -> None:
-    """caIssuers serves a certificate with the issuing CA's name and key, but issued by a root
-    the poller does not trust: it signed the leaf, yet the chain stays untrusted."""
-    rogue = issue("Edge Root CA", ca=True)  # same name as the trusted root, another key
-    impostor = issue("Edge Issuing CA", rogue, ca=True, key=site.issuing.key)
-    site.servers.route(PKI, "/ca/impostor.cer", lambda _: ok(impostor.der))
+@pytest.mark.parametrize("supplied", ["impostor", "v2-issuer"])
+def test_an_intermediate_that_cannot_complete_the_chain_completes_nothing(
+    site: Site, supplied: str
+) -> None:
+    """caIssuers serves a certificate with the issuing CA's name and key that does not lead to
+    a trusted root (a root of the same name, another key, issued it), or one cryptography
+    refuses (version 2): the chain stays incomplete and untrusted, as without --revocation."""
+    if supplied == "impostor":
+        rogue = issue("Edge Root CA", ca=True)
+        answer = issue("Edge Issuing CA", rogue, ca=True, key=site.issuing.key).der
+    else:
+        answer = resigned(site.issuing.cert, site.root, V3, V2)
+    site.servers.route(PKI, f"/ca/{supplied}.cer", lambda _: ok(answer))
     leaf = issue(
-        host("impostor"),
+        host(supplied),
         site.issuing,
         cdp=(site.url("/issuing.crl"),),
-        ca_issuers=(site.url("/ca/impostor.cer"),),
+        ca_issuers=(site.url(f"/ca/{supplied}.cer"),),
     )
-    site.node("impostor", leaf)
-    before = len(site.servers.requests(PKI))
-    out = site.check("impostor", "--ca-file", site.root_file)
-    clean(out)
+    out, asked = site.run(supplied, leaf)
     assert out.code == 2, out.stdout
     assert "missing intermediate?" in out.status, out.status
     assert "chain incomplete" not in out.stdout and "fetched from" not in out.stdout
-    assert site.servers.requests(PKI)[before:][:1] == ["/ca/impostor.cer"]
+    assert asked[:1] == [f"/ca/{supplied}.cer"]
 
 
 def test_an_issuing_ca_trusted_itself_is_supplied_as_the_anchor(site: Site) -> None:
@@ -302,12 +315,9 @@ def test_an_issuing_ca_trusted_itself_is_supplied_as_the_anchor(site: Site) -> N
         cdp=(site.url("/issuing.crl"),),
         ca_issuers=(site.url("/ca/edge-issuing.cer"),),
     )
-    site.node("anchor", leaf)
     anchor = site.folder / "issuing-only.pem"
     anchor.write_bytes(site.issuing.pem)
-    before = len(site.servers.requests(PKI))
-    out = site.check("anchor", "--ca-file", str(anchor))
-    clean(out)
+    out, asked = site.run("anchor", leaf, anchors=str(anchor))
     assert out.code == 1, out.stdout
     assert out.status.startswith(
         f"OUTLOOK_ANYWHERE WARNING - {NODES['anchor']}: chain incomplete: issuing CA Edge"
@@ -318,7 +328,7 @@ def test_an_issuing_ca_trusted_itself_is_supplied_as_the_anchor(site: Site) -> N
         f" {host('anchor')}: CRL {site.url('/issuing.crl')} good"
         f" (next update {(NOW + dt.timedelta(days=7)).date().isoformat()})"
     )
-    assert "/root.crl" not in site.servers.requests(PKI)[before:]
+    assert "/root.crl" not in asked
 
 
 def system_store_check(site: Site, env: dict[str, str]) -> Outcome:
@@ -330,12 +340,10 @@ def system_store_check(site: Site, env: dict[str, str]) -> Outcome:
         cdp=(site.url("/issuing.crl"),),
         ca_issuers=(site.url("/ca/edge-issuing.cer"),),
     )
-    site.node("system", leaf)
-    return site.check("system", env=env)
+    return site.run("system", leaf, anchors=None, env=env)[0]
 
 
 def supplied_from_the_system_store(site: Site, out: Outcome) -> None:
-    clean(out)
     assert out.code == 1, out.stdout
     assert out.status.startswith(
         f"OUTLOOK_ANYWHERE WARNING - {NODES['system']}: chain incomplete: issuing CA Edge"
@@ -343,26 +351,20 @@ def supplied_from_the_system_store(site: Site, out: Outcome) -> None:
     ), out.status
 
 
+@pytest.mark.parametrize("before_root", ["damaged", "version-2"])
 def test_the_system_bundle_holds_the_root_that_completes_a_supplied_chain(
-    site: Site, tmp_path: Path
+    site: Site, tmp_path: Path, before_root: str
 ) -> None:
-    """A damaged block in the bundle hides none of the certificates after it."""
+    """What cannot be read in the bundle (a damaged block, or a version 2 root, which OpenSSL
+    loads and cryptography refuses with an exception of its own) hides none of the
+    certificates after it."""
+    if before_root == "damaged":
+        unread = b"-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n"
+    else:
+        other = issue("Version 2 Root", ca=True)
+        unread = ssl.DER_cert_to_PEM_cert(resigned(other.cert, other, V3, V2)).encode()
     bundle = tmp_path / "bundle.pem"
-    damaged = b"-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n"
-    bundle.write_bytes(damaged + site.root.pem)
-    out = system_store_check(site, {"SSL_CERT_FILE": str(bundle)})
-    supplied_from_the_system_store(site, out)
-
-
-def test_a_certificate_cryptography_refuses_in_the_bundle_hides_nothing(
-    site: Site, tmp_path: Path
-) -> None:
-    """A version 2 root in the system bundle (OpenSSL loads it; cryptography refuses it with an
-    exception of its own): skipped, the root after it still completes the chain."""
-    other = issue("Version 2 Root", ca=True)
-    odd = ssl.DER_cert_to_PEM_cert(resigned(other.cert, other, V3, V2)).encode()
-    bundle = tmp_path / "bundle.pem"
-    bundle.write_bytes(odd + site.root.pem)
+    bundle.write_bytes(unread + site.root.pem)
     out = system_store_check(site, {"SSL_CERT_FILE": str(bundle)})
     supplied_from_the_system_store(site, out)
 
@@ -384,7 +386,6 @@ def test_without_a_system_store_nothing_is_supplied(site: Site, tmp_path: Path) 
     """The control of the two above: the same node, and neither a bundle nor a directory."""
     env = {"SSL_CERT_FILE": str(tmp_path / "no-bundle.pem"), "SSL_CERT_DIR": str(tmp_path / "no")}
     out = system_store_check(site, env)
-    clean(out)
     assert out.code == 2, out.stdout
     assert "chain incomplete" not in out.stdout
 
@@ -410,12 +411,8 @@ def test_a_chain_with_more_urls_than_one_check_fetches_names_the_rest(site: Site
         cas.append(issuer)
     leaf = issue(host("many"), issuer, **own_urls("leaf"))
     assert (len(cas) + 1) * per_cert > MAX_FETCHES
-    site.node("many", leaf, *reversed(cas))
-    before = len(site.servers.requests(PKI))
-    out = site.check("many", "--ca-file", site.root_file)
-    clean(out)
+    out, asked = site.run("many", leaf, *reversed(cas))
     assert out.code == 1, out.stdout
-    asked = site.servers.requests(PKI)[before:]
     assert len(asked) == MAX_FETCHES, len(asked)
     assert not [p for p in asked if p.startswith("/many/tier1/")], asked
     line = revocation_line(out)
@@ -450,23 +447,3 @@ def test_a_version_2_certificate_from_a_node_is_judged_without_a_lookup(site: Si
     assert "revoked" not in out.status and "checked" not in out.status, out.status
     assert revocation_line(out) == "  revocation: nothing to check"
     assert not [p for p in site.servers.requests(PKI) if p.startswith("/v2/")]
-
-
-def test_a_version_2_intermediate_from_ca_issuers_completes_nothing(site: Site) -> None:
-    """caIssuers answers the issuing CA as a v2 certificate: not read, so not supplied; the
-    chain stays incomplete (as without --revocation), said as such."""
-    odd = resigned(site.issuing.cert, site.root, V3, V2)
-    site.servers.route(PKI, "/ca/v2-issuing.cer", lambda _: ok(odd))
-    leaf = issue(
-        host("v2-issuer"),
-        site.issuing,
-        cdp=(site.url("/issuing.crl"),),
-        ca_issuers=(site.url("/ca/v2-issuing.cer"),),
-    )
-    site.node("v2-issuer", leaf)
-    before = len(site.servers.requests(PKI))
-    out = site.check("v2-issuer", "--ca-file", site.root_file)
-    clean(out)
-    assert out.code == 2, out.stdout
-    assert "missing intermediate?" in out.status, out.status
-    assert site.servers.requests(PKI)[before:][:1] == ["/ca/v2-issuing.cer"]

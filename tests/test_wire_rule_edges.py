@@ -10,14 +10,10 @@ import hashlib
 import pytest
 
 from outlook_anywhere.transport.auth import AuthError, challenges, channel_binding, choose
+from tests.edge_servers import der
 
 RSASSA_PSS = bytes.fromhex("06092a864886f70d01010a")  # 1.2.840.113549.1.1.10, as DER
 SHA512 = bytes.fromhex("0609608648016503040203")  # 2.16.840.1.101.3.4.2.3, as DER
-
-
-def der(tag: int, body: bytes) -> bytes:
-    assert len(body) < 0x80
-    return bytes([tag, len(body)]) + body
 
 
 def certificate(algorithm: bytes) -> bytes:
