@@ -171,7 +171,7 @@ def _pem_certs(data: bytes) -> list[x509.Certificate]:
     for block in data.split(marker)[1:]:
         try:
             found.append(x509.load_pem_x509_certificate(marker + block))
-        except ValueError:
+        except (ValueError, x509.InvalidVersion):
             continue
     return found
 
@@ -184,7 +184,7 @@ def _parse_issuer_cert(body: bytes) -> list[x509.Certificate]:
     """A caIssuers answer: one DER or PEM certificate, or a PKCS #7 bundle of them."""
     try:
         return [x509.load_der_x509_certificate(body)]
-    except ValueError:
+    except (ValueError, x509.InvalidVersion):
         pass
     pem = _pem_certs(body)
     if pem:
@@ -193,7 +193,7 @@ def _parse_issuer_cert(body: bytes) -> list[x509.Certificate]:
         from cryptography.hazmat.primitives.serialization import pkcs7
 
         return list(pkcs7.load_der_pkcs7_certificates(body))
-    except (ValueError, UnsupportedAlgorithm):
+    except (ValueError, UnsupportedAlgorithm, x509.InvalidVersion):
         return []
 
 

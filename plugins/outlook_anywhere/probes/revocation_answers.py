@@ -35,7 +35,7 @@ MAX_URLS = 4
 def load_cert(der: bytes) -> x509.Certificate | None:
     try:
         return x509.load_der_x509_certificate(der)
-    except ValueError:
+    except (ValueError, x509.InvalidVersion):  # a v2 certificate: InvalidVersion, no ValueError
         return None
 
 

@@ -208,7 +208,7 @@ def _kind(exc: Any) -> str:
     found = _BY_MINOR.get(minor)
     if found:
         return found
-    if getattr(exc, "maj_code", 0) == 7 << 16:  # GSS_S_NO_CRED
+    if getattr(exc, "maj_code", 0) in (7 << 16, 11 << 16):  # GSS_S_NO_CRED, _CREDENTIALS_EXPIRED
         return "no-credential"
     return "failed"
 
