@@ -3,7 +3,8 @@ logon with a KRB-ERROR of its own choosing (Windows' long form included), a
 mutual-authentication token that does not verify, a garbled answer token; and the poller's own
 credential missing or unusable.  Through the CLI, with a real MIT KDC
 (contrib/lab/identities/kdc.py, a realm of this module's own) and scripted TLS front ends on
-127.77.4.x (tests/edge_servers.py) named in the lab's DNS; the front ends never check a ticket, they answer as each test needs.
+127.77.4.x (tests/edge_servers.py) named in the lab's DNS; the front ends never check a ticket,
+they answer as each test needs.
 
 The KDC's Debian packages and python-gssapi are required, as for tests/test_logon_kerberos.py.
 """
