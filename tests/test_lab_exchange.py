@@ -654,6 +654,25 @@ def test_mapi_strictness(
     assert lab.web.front.opened() == []
 
 
+@pytest.mark.parametrize("kind", ["Connect", "PING"])
+@pytest.mark.parametrize("missing", ["X-RequestType", "X-RequestId"])
+def test_a_mapi_request_without_a_required_header_is_missing_header(
+    lab: Lab, connect: object, kind: str, missing: str
+) -> None:
+    """[MS-OXCMAPIHTTP] 2.2.2.1: every request MUST carry X-RequestType and X-RequestId; the
+    answer to one without is X-ResponseCode 7, Missing Header (2.2.3.3.3), and no session
+    (X-ClientInfo's rows are test_mapi_strictness's)."""
+    host = "logon-ok.contoso.test"
+    client = connect(host)  # type: ignore[operator]
+    headers = mapi_headers(kind)
+    del headers[missing]
+    path = f"/mapi/emsmdb/?MailboxId={exchange_server(host)}"
+    reply = client.logon("POST", path, headers, connect_body(host) if kind == "Connect" else b"")
+    assert reply.status == 200
+    assert framed(reply)[0]["x-responsecode"] == "7"
+    assert reply.all("Set-Cookie") == [] and lab.web.front.opened() == []
+
+
 @pytest.mark.parametrize(
     ("host", "user_dn", "error"),
     [

@@ -294,6 +294,19 @@ def test_a_mapi_health_check_that_is_down(lab: Lab, password_file: str) -> None:
     )
 
 
+def test_the_mapi_probe_asks_without_credentials_as_a_connect(lab: Lab, password_file: str) -> None:
+    """--mapi's POST to /mapi/emsmdb/ carries the X-RequestType a MAPI request MUST carry
+    ([MS-OXCMAPIHTTP] 2.2.2.1, 2.2.3.3.1), Connect's, though the node answers 401 before it
+    looks at it."""
+    out = logon(lab, password_file, "logon-ok", options=("--mapi",))
+    consistent(out)
+    assert out.code == 0, out.stdout
+    assert out.status.startswith("OUTLOOK_ANYWHERE OK - 3/3 nodes OK: "), out.status
+    asked = lab.web.requests(host="logon-ok.contoso.test", method="POST", path="/mapi/emsmdb/")
+    assert sorted(s.address for s in asked) == sorted(addresses(lab, "logon-ok"))
+    assert [(s.auth, s.status, s.request_type) for s in asked] == [("", 401, "Connect")] * 3
+
+
 def test_expect_auth_applies_to_mapi(lab: Lab, password_file: str) -> None:
     out = logon(lab, password_file, "logon-ok", "--expect-auth", "Basic", options=("--mapi",))
     consistent(out)

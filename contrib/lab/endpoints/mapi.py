@@ -24,6 +24,10 @@ POLLING = (900000, 6, 10000)
 DN_PREFIX = "/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)"
 ERROR_WRONG_SERVER = 0x00000478
 ERROR_UNKNOWN_USER = 0x000003EB
+# Every request MUST carry X-RequestType and X-RequestId (2.2.2.1, 2.2.3.3.1, 2.2.3.3.2) and
+# X-ClientInfo (2.2.3.3.4); without one, the answer is X-ResponseCode 7, Missing Header
+# (2.2.3.3.3)
+REQUIRED_HEADERS = ("x-requesttype", "x-requestid", "x-clientinfo")
 
 
 @dataclass
@@ -75,13 +79,12 @@ class Mapi:
         if mailbox.lower() != exchange_server(host.host).lower():
             return Response(404, "Not Found", fe, b"")
         kind = request.headers.get("x-requesttype", "")
-        seen.request_type = kind
         cookies = _cookies(request.headers.get("cookie", ""))
         body, set_cookies = b"", []
         if request.method.upper() != "POST":
             code = "2"  # invalid verb
-        elif not kind or not request.headers.get("x-clientinfo"):
-            code = "7"  # missing header: X-ClientInfo MUST be on every request (2.2.3.3.4)
+        elif not all(request.headers.get(h) for h in REQUIRED_HEADERS):
+            code = "7"  # missing header
         elif kind.upper() == "CONNECT":
             code, body, set_cookies = self._connect(host, site, request, seen)
         elif kind.upper() not in ("PING", "DISCONNECT"):

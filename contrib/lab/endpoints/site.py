@@ -57,8 +57,9 @@ class Seen:
     sent on an OUT channel, in order (``CONN/A3``, ``CONN/C2``, ``padding``, ``garbage``), each
     recorded before it is sent. ``mapi_capability``: the request carried
     ``X-MapiHttpCapability: 1``. ``status``: the HTTP status answered (0 before the answer, and
-    for an IN channel, which gets none). ``request_type``: a MAPI request's X-RequestType;
-    ``session``: the MapiContext it opened (Connect) or belonged to (PING, Disconnect).
+    for an IN channel, which gets none). ``request_type``: a MAPI request's X-RequestType (an
+    unauthenticated one's too); ``session``: the MapiContext it opened (Connect) or belonged to
+    (PING, Disconnect).
     """
 
     address: str
