@@ -38,9 +38,13 @@ side's port) play Client Access nodes the way Outlook meets them:
   (2.2.3.3.4; 7 without one of them). Answers are 200 in the PROCESSING/DONE framing with the
   final ``X-ResponseCode`` after DONE (2.2.2.2), chunked to HTTP/1.1 clients.
   :meth:`Front.opened` lists every session opened and whether it was closed.
-  ``logon-ping-error`` answers a PING 10; a MailboxId of another mailbox is a 404.
+  ``logon-ping-error`` answers a PING 10; ``logon-mapi-no-code`` answers without
+  ``X-ResponseCode``, in the head and after DONE; a MailboxId of another mailbox is a 404.
   A MAPI request's ``X-RequestType`` is recorded (:class:`.site.Seen`) before the logon.
-* ``logon-stall``'s node 2, once logged on, answers neither the echo nor a PING.
+* ``logon-stall``'s node 2, once logged on, answers neither the echo nor a PING;
+  ``logon-echo-403`` answers the echo, once logged on, ``403 Forbidden``.
+* ``logon-krb-forged`` accepts the Kerberos ticket and answers with a ``Negotiate`` token that
+  does not verify as the logon's mutual-authentication token (:mod:`.logon`).
 * ``logon-connect-stall`` sends Connect's head (the session's cookies) and ``PROCESSING``, then
   nothing more.
 

@@ -113,11 +113,14 @@ class Mapi:
                 return None
             else:
                 code = "0"
+        # the head's code; the final one follows DONE. logon-mapi-no-code sends neither: an
+        # answer without the code every answer MUST carry (2.2.2.2, 2.2.3.3.3)
+        coded = host.name != "logon-mapi-no-code"
         headers = [
             ("Content-Type", "application/mapi-http"),
             ("X-RequestType", kind or "PING"),
             ("X-RequestId", request.headers.get("x-requestid", "")),
-            ("X-ResponseCode", "0"),  # the head's code; the final one follows DONE
+            *([("X-ResponseCode", "0")] if coded else []),
             ("X-ServerApplication", "Exchange/15.02.1544.004"),
             *[("Set-Cookie", f"{name}={value}; path=/mapi/emsmdb") for name, value in set_cookies],
             *fe,
@@ -129,7 +132,8 @@ class Mapi:
             sock.sendall(head(200, "OK", chunked) + chunk(b"PROCESSING\r\n"))
             stream.hold(HOLD)
             return None
-        meta = f"PROCESSING\r\nDONE\r\nX-ResponseCode: {code}\r\nX-ElapsedTime: 1\r\n\r\n"
+        final = f"X-ResponseCode: {code}\r\n" if coded else ""
+        meta = f"PROCESSING\r\nDONE\r\n{final}X-ElapsedTime: 1\r\n\r\n"
         if request.version == "HTTP/1.0":  # no chunked coding for an HTTP/1.0 client
             return Response(200, "OK", headers, meta.encode() + body)
         return Response(200, "OK", headers, [b"PROCESSING\r\n", meta[12:].encode() + body])

@@ -29,13 +29,14 @@ class Site:
     rpc: str = ""  # rpc behaviour: 401, 401-basic, 200, 404, 403, 302, 503, silent
     http_location: str = ""  # plain HTTP GET answer: 302 to this (with {port})
     label: str = ""  # the server name /rpc/healthcheck.htm reports
-    # exchange sites (contrib/lab/endpoints/exchange.py): Extended Protection (require, off, or
-    # other-certificate: the binding of another certificate than the one served), and whether
-    # this node refuses the lab account.
+    # Extended Protection (require, accept, off, or other-certificate: the binding of another
+    # certificate than the one served): exchange sites (contrib/lab/endpoints/exchange.py), and
+    # an autodiscover site's NTLM; whether this node refuses the lab account.
     protection: str = "off"
     refuses: bool = False
     stalls: bool = False  # once logged on, answers neither the echo nor the PING
     kerberos: str = ""  # the keytab Negotiate is accepted with (current, foreign); "": NTLM
+    forged_mutual: bool = False  # Kerberos accepted, answered with a token that does not verify
     about: str = ""  # what the site is for, in the lab's summary
     cert: str = ""  # the certificate's id when it is not the host's own (exchange nodes)
 
