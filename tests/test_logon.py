@@ -261,6 +261,18 @@ def test_an_endpoint_answering_503_is_named_with_its_code(lab: Lab, password_fil
     assert "CONN/C2 from 6001 mail store" in node_line(out, address)
 
 
+def test_an_echo_refused_with_403_is_named_with_its_status(lab: Lab, password_file: str) -> None:
+    """The logon is accepted, the echo refused all the same ([MS-RPCH] 2.1.2.1.5): its status
+    is what the admin reads, never a 200 without RTS."""
+    out = logon(lab, password_file, "logon-echo-403", options=("--rpc", "--logon"))
+    consistent(out)
+    [address] = addresses(lab, "logon-echo-403")
+    assert out.code == 2, out.stdout
+    assert out.status == (
+        f"OUTLOOK_ANYWHERE CRITICAL - {address}: RPC echo answered 403 Forbidden [0/1 nodes OK]"
+    )
+
+
 def test_an_endpoint_without_c2_ends_within_the_deadline(lab: Lab, password_file: str) -> None:
     out = logon(lab, password_file, "logon-no-c2", "-t", "3")
     consistent(out)
