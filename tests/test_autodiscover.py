@@ -301,6 +301,26 @@ def test_ntlm_only_endpoint(lab: Lab, password_file: str) -> None:
     assert seen[-1].user == "monitor@contoso.test"
 
 
+def test_an_endpoint_that_requires_extended_protection_gets_the_binding(
+    lab: Lab, password_file: str
+) -> None:
+    """Autodiscover under Extended Protection Require (as Exchange can set it on its virtual
+    directory): NTLM bound to the certificate the endpoint presented (RFC 5929 4.1)."""
+    out = ad(lab, password_file, "monitor@contoso.test", url="ntlm-ep.contoso.test")
+    assert_clean(out)
+    assert out.code == 0, out.stdout
+    assert autodiscover_line(out).startswith(
+        "Autodiscover OK -- Autodiscover monitor@contoso.test; answered by"
+        f" {lab.web.url('ntlm-ep.contoso.test')}; "
+    )
+    seen = lab.web.requests(host="ntlm-ep.contoso.test")
+    assert [(s.auth, s.outcome, s.binding) for s in seen] == [
+        ("", "", None),
+        ("NTLM", "challenged", None),
+        ("NTLM", "accepted", True),
+    ]
+
+
 def test_ntlm_preferred_to_basic(lab: Lab, password_file: str) -> None:
     out = ad(lab, password_file, "monitor@contoso.test", url="mixed.contoso.test")
     assert out.code == 0, out.stdout

@@ -417,6 +417,15 @@ def test_an_echo_without_the_server_query_is_refused(connect: object) -> None:
     assert reply.status == 400
 
 
+def test_an_echo_refused_once_logged_on(lab: Lab, connect: object) -> None:
+    client = connect("logon-echo-403.contoso.test")  # type: ignore[operator]
+    reply = client.logon("RPC_IN_DATA", echo_path("logon-echo-403.contoso.test"))
+    assert (reply.status, reply.reason) == (403, "Forbidden")
+    assert reply.body[:1] != b"\x05"  # an error page, no RTS
+    [accepted] = lab.web.requests(address=client.address, outcome="accepted")
+    assert accepted.status == 403
+
+
 def test_garbage_echo(connect: object) -> None:
     client = connect("logon-rts-garbage.contoso.test")  # type: ignore[operator]
     reply = client.logon("RPC_OUT_DATA", echo_path("logon-rts-garbage.contoso.test"))
@@ -654,6 +663,37 @@ def test_mapi_strictness(
     assert lab.web.front.opened() == []
 
 
+@pytest.mark.parametrize("kind", ["Connect", "PING"])
+@pytest.mark.parametrize("missing", ["X-RequestType", "X-RequestId"])
+def test_a_mapi_request_without_a_required_header_is_missing_header(
+    lab: Lab, connect: object, kind: str, missing: str
+) -> None:
+    """[MS-OXCMAPIHTTP] 2.2.2.1: every request MUST carry X-RequestType and X-RequestId; the
+    answer to one without is X-ResponseCode 7, Missing Header (2.2.3.3.3), and no session
+    (X-ClientInfo's rows are test_mapi_strictness's)."""
+    host = "logon-ok.contoso.test"
+    client = connect(host)  # type: ignore[operator]
+    headers = mapi_headers(kind)
+    del headers[missing]
+    path = f"/mapi/emsmdb/?MailboxId={exchange_server(host)}"
+    reply = client.logon("POST", path, headers, connect_body(host) if kind == "Connect" else b"")
+    assert reply.status == 200
+    assert framed(reply)[0]["x-responsecode"] == "7"
+    assert reply.all("Set-Cookie") == [] and lab.web.front.opened() == []
+
+
+def test_mapi_answers_without_x_responsecode(lab: Lab, connect: object) -> None:
+    host = "logon-mapi-no-code.contoso.test"
+    client = connect(host)  # type: ignore[operator]
+    path = f"/mapi/emsmdb/?MailboxId={exchange_server(host)}"
+    reply = client.logon("POST", path, mapi_headers("Connect"), connect_body(host))
+    assert reply.status == 200 and reply.all("X-ResponseCode") == []
+    headers, body = framed(reply)
+    assert "x-responsecode" not in headers and struct.unpack_from("<II", body) == (0, 0)
+    [session] = lab.web.front.opened()  # the logon worked: only the code is missing
+    assert session.address == client.address
+
+
 @pytest.mark.parametrize(
     ("host", "user_dn", "error"),
     [
@@ -762,3 +802,30 @@ def test_autodiscover_basic_mailbox(lab: Lab, connect: object) -> None:
     assert lab.web.describe()["exchange_servers"]["logon-basic.contoso.test"] == exchange_server(  # type: ignore[index]
         "logon-basic.contoso.test"
     )
+
+
+@pytest.mark.parametrize(
+    ("bind", "status"),
+    [(True, 200), (None, 401), (WRONG_BINDING, 401)],
+    ids=["binding", "no-binding", "wrong-binding"],
+)
+def test_autodiscover_with_extended_protection_require(
+    lab: Lab, connect: object, bind: object, status: int
+) -> None:
+    host = "ntlm-ep.contoso.test"
+    client = connect(host)  # type: ignore[operator]
+    request = (
+        b"<Autodiscover><Request><EMailAddress>monitor@contoso.test</EMailAddress>"
+        b"</Request></Autodiscover>"
+    )
+    headers = {"Content-Type": "text/xml"}
+    reply = client.logon(
+        "POST", "/autodiscover/autodiscover.xml", headers, request, bind=bind,
+        user="monitor@contoso.test",
+    )  # fmt: skip
+    assert reply.status == status
+    seen = lab.web.requests(address=client.address)
+    assert [(s.outcome, s.binding) for s in seen] == [
+        ("challenged", None),
+        ("accepted" if status == 200 else "refused", bind is not None),
+    ]

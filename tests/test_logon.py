@@ -261,6 +261,18 @@ def test_an_endpoint_answering_503_is_named_with_its_code(lab: Lab, password_fil
     assert "CONN/C2 from 6001 mail store" in node_line(out, address)
 
 
+def test_an_echo_refused_with_403_is_named_with_its_status(lab: Lab, password_file: str) -> None:
+    """The logon is accepted, the echo refused all the same ([MS-RPCH] 2.1.2.1.5): its status
+    is what the admin reads, never a 200 without RTS."""
+    out = logon(lab, password_file, "logon-echo-403", options=("--rpc", "--logon"))
+    consistent(out)
+    [address] = addresses(lab, "logon-echo-403")
+    assert out.code == 2, out.stdout
+    assert out.status == (
+        f"OUTLOOK_ANYWHERE CRITICAL - {address}: RPC echo answered 403 Forbidden [0/1 nodes OK]"
+    )
+
+
 def test_an_endpoint_without_c2_ends_within_the_deadline(lab: Lab, password_file: str) -> None:
     out = logon(lab, password_file, "logon-no-c2", "-t", "3")
     consistent(out)
@@ -292,6 +304,19 @@ def test_a_mapi_health_check_that_is_down(lab: Lab, password_file: str) -> None:
     assert out.status.startswith(
         f"OUTLOOK_ANYWHERE CRITICAL - {address}: MAPI healthcheck.htm answered 503"
     )
+
+
+def test_the_mapi_probe_asks_without_credentials_as_a_connect(lab: Lab, password_file: str) -> None:
+    """--mapi's POST to /mapi/emsmdb/ carries the X-RequestType a MAPI request MUST carry
+    ([MS-OXCMAPIHTTP] 2.2.2.1, 2.2.3.3.1), Connect's, though the node answers 401 before it
+    looks at it."""
+    out = logon(lab, password_file, "logon-ok", options=("--mapi",))
+    consistent(out)
+    assert out.code == 0, out.stdout
+    assert out.status.startswith("OUTLOOK_ANYWHERE OK - 3/3 nodes OK: "), out.status
+    asked = lab.web.requests(host="logon-ok.contoso.test", method="POST", path="/mapi/emsmdb/")
+    assert sorted(s.address for s in asked) == sorted(addresses(lab, "logon-ok"))
+    assert [(s.auth, s.status, s.request_type) for s in asked] == [("", 401, "Connect")] * 3
 
 
 def test_expect_auth_applies_to_mapi(lab: Lab, password_file: str) -> None:

@@ -170,6 +170,21 @@ def test_a_refused_connect_names_the_error(lab: Lab, password_file: str) -> None
     assert kinds == ["Connect"]
 
 
+def test_a_connect_answered_without_x_responsecode_is_no_mailbox_logon(
+    lab: Lab, password_file: str
+) -> None:
+    """Every MAPI answer carries X-ResponseCode ([MS-OXCMAPIHTTP] 2.2.2.2, 2.2.3.3.3): a 200
+    without one says nothing about the logon, and is never read as 0 (success)."""
+    out = logon(lab, password_file, "logon-mapi-no-code", options=("--mapi", "--logon"))
+    consistent(out)
+    [address] = addresses(lab, "logon-mapi-no-code")
+    assert out.code == 2, out.stdout
+    assert out.status == (
+        f"OUTLOOK_ANYWHERE CRITICAL - {address}: mailbox logon refused: Connect answered without"
+        " X-ResponseCode [0/1 nodes OK]"
+    )
+
+
 def test_a_connect_answered_with_garbage_is_one_clear_line_and_its_session_is_closed(
     lab: Lab, password_file: str
 ) -> None:

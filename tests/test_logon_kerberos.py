@@ -233,6 +233,22 @@ def test_an_offloading_device_with_another_certificate_is_told_apart(lab: Lab, k
     assert "Kerberos, with binding refused, without binding accepted" in node_line(out, second)
 
 
+def test_a_mutual_authentication_token_that_does_not_verify_is_named(lab: Lab, kdc: Kdc) -> None:
+    """The node accepts the ticket and answers 200, with a Negotiate token that is no AP-REP of
+    this logon: mutual authentication was asked for (RFC 4120 3.2.4), so the logon is not OK."""
+    out = check(lab, kdc, "logon-krb-forged", *keytab(kdc))
+    clean(out)
+    [address] = addresses(lab, "logon-krb-forged")
+    assert out.code == 2, out.stdout
+    assert out.status == (
+        f"OUTLOOK_ANYWHERE CRITICAL - {address}: RPC logon (Kerberos): the node's Kerberos"
+        " mutual-authentication token does not verify (+1 more) [0/1 nodes OK]"
+    )
+    # the node did accept a bound ticket: only its answer token is wrong
+    accepted = lab.web.requests(address=address, outcome="accepted")
+    assert accepted and all(s.mechanism == "kerberos" and s.binding for s in accepted)
+
+
 def test_auth_kerberos_against_an_ntlm_only_front_end(lab: Lab, kdc: Kdc) -> None:
     out = check(lab, kdc, "logon-ntlm-only", *keytab(kdc), "--auth", "kerberos")
     clean(out)

@@ -34,11 +34,17 @@ side's port) play Client Access nodes the way Outlook meets them:
   :func:`.logon_hosts.legacy_dn`, else ErrorCode ecUnknownUser; ``logon-mailbox-moved`` answers
   ecWrongServer) opens a session with the ``MapiContext`` and ``MapiSequence`` cookies; ``PING`` and
   ``Disconnect`` need that session (``X-ResponseCode`` 13 without the cookie, 10 for a session not
-  found); every request needs ``X-ClientInfo`` (2.2.3.3.4; 7 without it). Answers are 200 in the
-  PROCESSING/DONE framing with the final ``X-ResponseCode`` after DONE (2.2.2.2), chunked to
-  HTTP/1.1 clients. :meth:`Front.opened` lists every session opened and whether it was closed.
-  ``logon-ping-error`` answers a PING 10; a MailboxId of another mailbox is a 404.
-* ``logon-stall``'s node 2, once logged on, answers neither the echo nor a PING.
+  found); every request needs ``X-RequestType``, ``X-RequestId`` (2.2.2.1) and ``X-ClientInfo``
+  (2.2.3.3.4; 7 without one of them). Answers are 200 in the PROCESSING/DONE framing with the
+  final ``X-ResponseCode`` after DONE (2.2.2.2), chunked to HTTP/1.1 clients.
+  :meth:`Front.opened` lists every session opened and whether it was closed.
+  ``logon-ping-error`` answers a PING 10; ``logon-mapi-no-code`` answers without
+  ``X-ResponseCode``, in the head and after DONE; a MailboxId of another mailbox is a 404.
+  A MAPI request's ``X-RequestType`` is recorded (:class:`.site.Seen`) before the logon.
+* ``logon-stall``'s node 2, once logged on, answers neither the echo nor a PING;
+  ``logon-echo-403`` answers the echo, once logged on, ``403 Forbidden``.
+* ``logon-krb-forged`` accepts the Kerberos ticket and answers with a ``Negotiate`` token that
+  does not verify as the logon's mutual-authentication token (:mod:`.logon`).
 * ``logon-connect-stall`` sends Connect's head (the session's cookies) and ``PROCESSING``, then
   nothing more.
 
@@ -99,6 +105,8 @@ class Front:
         if path == "/rpc/healthcheck.htm" and request.method.upper() == "GET":
             return Response(200, "OK", fe, f"200 OK<br/>{site.label}".encode())
         if path in ("/mapi/emsmdb", "/mapi/emsmdb/", "/mapi/nspi", "/mapi/nspi/"):
+            # recorded before the logon: a client's unauthenticated request is MAPI too
+            seen.request_type = request.headers.get("x-requesttype", "")
             return self._authenticated(site, request, seen, state, fe) or self.mapi.answer(
                 host, site, request, seen, query, sock, stream, fe
             )

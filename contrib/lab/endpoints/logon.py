@@ -190,5 +190,11 @@ class Logon:
         seen.outcome = "accepted"
         state["user"] = seen.user
         if result.answer:
-            state["mutual"] = f"Negotiate {base64.b64encode(result.answer).decode()}"
+            answer = result.answer
+            if site.forged_mutual:
+                # The AP-REP with its last byte changed, the end of its encrypted part: a token
+                # of the right form that no client can verify, where the client asked for
+                # mutual authentication (RFC 4120 3.2.4, 5.5.2; RFC 4121 4.1)
+                answer = answer[:-1] + bytes([answer[-1] ^ 0xFF])
+            state["mutual"] = f"Negotiate {base64.b64encode(answer).decode()}"
         return seen.user

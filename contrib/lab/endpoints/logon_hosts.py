@@ -70,6 +70,11 @@ class LogonHost:
         in the session its Connect opened."""
         return self.name == "logon-stall" and node == 2
 
+    def forges_mutual(self, node: int) -> bool:
+        """The node of logon-krb-forged accepts the ticket and answers 200 with a Negotiate
+        token that is no mutual-authentication token of that logon (see :mod:`.logon`)."""
+        return self.name == "logon-krb-forged"
+
 
 LOGON_HOSTS: tuple[LogonHost, ...] = (
     LogonHost("logon-ok", 3, "EP on, echo, 6001/6002/6004 answer A3 then C2, mailbox logon"),
@@ -122,6 +127,20 @@ LOGON_HOSTS: tuple[LogonHost, ...] = (
     LogonHost("logon-krb-nospn", 1, "Kerberos only, and the KDC has no HTTP/<host>"),
     LogonHost("logon-krb-offload", 2, "Kerberos only, node 2 binds another certificate", "sha384"),
     LogonHost("logon-ntlm-only", 1, "NTLM only (no Negotiate: no Kerberos)"),
+    # Appended: a host's addresses follow from the nodes before it (web._logon_sites), so new
+    # hosts go last and the addresses above stay what tests and notes know them as.
+    LogonHost("logon-echo-403", 1, "the echo, logged on, answers 403 Forbidden"),
+    LogonHost(
+        "logon-mapi-no-code",
+        1,
+        "MAPI answers 200 without X-ResponseCode (neither in the head nor after DONE)",
+    ),
+    LogonHost(
+        "logon-krb-forged",
+        1,
+        "Kerberos only, EP Require; the 200's Negotiate token is no valid mutual-authentication"
+        " token",
+    ),
 )
 KERBEROS_SPNS = tuple(h.host for h in LOGON_HOSTS if h.kerberos(1) and h.name != "logon-krb-nospn")
 """The hosts whose ``HTTP/<host>`` the lab's KDC knows (Kdc(hosts=...))."""

@@ -24,6 +24,10 @@ POLLING = (900000, 6, 10000)
 DN_PREFIX = "/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)"
 ERROR_WRONG_SERVER = 0x00000478
 ERROR_UNKNOWN_USER = 0x000003EB
+# Every request MUST carry X-RequestType and X-RequestId (2.2.2.1, 2.2.3.3.1, 2.2.3.3.2) and
+# X-ClientInfo (2.2.3.3.4); without one, the answer is X-ResponseCode 7, Missing Header
+# (2.2.3.3.3)
+REQUIRED_HEADERS = ("x-requesttype", "x-requestid", "x-clientinfo")
 
 
 @dataclass
@@ -75,13 +79,12 @@ class Mapi:
         if mailbox.lower() != exchange_server(host.host).lower():
             return Response(404, "Not Found", fe, b"")
         kind = request.headers.get("x-requesttype", "")
-        seen.request_type = kind
         cookies = _cookies(request.headers.get("cookie", ""))
         body, set_cookies = b"", []
         if request.method.upper() != "POST":
             code = "2"  # invalid verb
-        elif not kind or not request.headers.get("x-clientinfo"):
-            code = "7"  # missing header: X-ClientInfo MUST be on every request (2.2.3.3.4)
+        elif not all(request.headers.get(h) for h in REQUIRED_HEADERS):
+            code = "7"  # missing header
         elif kind.upper() == "CONNECT":
             code, body, set_cookies = self._connect(host, site, request, seen)
         elif kind.upper() not in ("PING", "DISCONNECT"):
@@ -110,11 +113,14 @@ class Mapi:
                 return None
             else:
                 code = "0"
+        # the head's code; the final one follows DONE. logon-mapi-no-code sends neither: an
+        # answer without the code every answer MUST carry (2.2.2.2, 2.2.3.3.3)
+        coded = host.name != "logon-mapi-no-code"
         headers = [
             ("Content-Type", "application/mapi-http"),
             ("X-RequestType", kind or "PING"),
             ("X-RequestId", request.headers.get("x-requestid", "")),
-            ("X-ResponseCode", "0"),  # the head's code; the final one follows DONE
+            *([("X-ResponseCode", "0")] if coded else []),
             ("X-ServerApplication", "Exchange/15.02.1544.004"),
             *[("Set-Cookie", f"{name}={value}; path=/mapi/emsmdb") for name, value in set_cookies],
             *fe,
@@ -126,7 +132,8 @@ class Mapi:
             sock.sendall(head(200, "OK", chunked) + chunk(b"PROCESSING\r\n"))
             stream.hold(HOLD)
             return None
-        meta = f"PROCESSING\r\nDONE\r\nX-ResponseCode: {code}\r\nX-ElapsedTime: 1\r\n\r\n"
+        final = f"X-ResponseCode: {code}\r\n" if coded else ""
+        meta = f"PROCESSING\r\nDONE\r\n{final}X-ElapsedTime: 1\r\n\r\n"
         if request.version == "HTTP/1.0":  # no chunked coding for an HTTP/1.0 client
             return Response(200, "OK", headers, meta.encode() + body)
         return Response(200, "OK", headers, [b"PROCESSING\r\n", meta[12:].encode() + body])

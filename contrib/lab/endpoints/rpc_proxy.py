@@ -129,6 +129,9 @@ class RpcProxy:
             if site.stalls:
                 stream.hold(HOLD)  # logged on, and then nothing
                 return None
+            if host.name == "logon-echo-403":  # logged on, and refused all the same (IIS's page)
+                page = [("Content-Type", "text/html"), *fe]
+                return Response(403, "Forbidden", page, b"403 - Forbidden: Access is denied.")
             body = _garbage(20) if host.name == "logon-rts-garbage" else rts.echo()
             return Response(200, "Success", application, body)
         first = first_pdu(request, stream)

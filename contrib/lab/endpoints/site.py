@@ -29,13 +29,14 @@ class Site:
     rpc: str = ""  # rpc behaviour: 401, 401-basic, 200, 404, 403, 302, 503, silent
     http_location: str = ""  # plain HTTP GET answer: 302 to this (with {port})
     label: str = ""  # the server name /rpc/healthcheck.htm reports
-    # exchange sites (contrib/lab/endpoints/exchange.py): Extended Protection (require, off, or
-    # other-certificate: the binding of another certificate than the one served), and whether
-    # this node refuses the lab account.
+    # Extended Protection (require, accept, off, or other-certificate: the binding of another
+    # certificate than the one served): exchange sites (contrib/lab/endpoints/exchange.py), and
+    # an autodiscover site's NTLM; whether this node refuses the lab account.
     protection: str = "off"
     refuses: bool = False
     stalls: bool = False  # once logged on, answers neither the echo nor the PING
     kerberos: str = ""  # the keytab Negotiate is accepted with (current, foreign); "": NTLM
+    forged_mutual: bool = False  # Kerberos accepted, answered with a token that does not verify
     about: str = ""  # what the site is for, in the lab's summary
     cert: str = ""  # the certificate's id when it is not the host's own (exchange nodes)
 
@@ -57,8 +58,9 @@ class Seen:
     sent on an OUT channel, in order (``CONN/A3``, ``CONN/C2``, ``padding``, ``garbage``), each
     recorded before it is sent. ``mapi_capability``: the request carried
     ``X-MapiHttpCapability: 1``. ``status``: the HTTP status answered (0 before the answer, and
-    for an IN channel, which gets none). ``request_type``: a MAPI request's X-RequestType;
-    ``session``: the MapiContext it opened (Connect) or belonged to (PING, Disconnect).
+    for an IN channel, which gets none). ``request_type``: a MAPI request's X-RequestType (an
+    unauthenticated one's too); ``session``: the MapiContext it opened (Connect) or belonged to
+    (PING, Disconnect).
     """
 
     address: str

@@ -71,6 +71,7 @@ def _logon_sites() -> tuple[Site, ...]:
                     refuses=host.refuses(node),
                     stalls=host.stalls(node),
                     kerberos=host.kerberos(node),
+                    forged_mutual=host.forges_mutual(node),
                     about=host.description,
                     cert=f"web-{host.host}-{host.digest}",
                 )
@@ -114,6 +115,17 @@ SITES: tuple[Site, ...] = (
     Site("mixed.contoso.test", _ad(13), "autodiscover", auth=("Negotiate", "NTLM", "Basic")),
     # Kerberos only (Negotiate, NTLM refused), once the lab has a KDC (LabWeb.use_kdc).
     Site("krb.contoso.test", _ad(14), "autodiscover", auth=("Negotiate",), kerberos="current"),
+    # NTLM/Negotiate with Extended Protection Require, as Exchange sets it on the Autodiscover
+    # virtual directory (Set-AutodiscoverVirtualDirectory -ExtendedProtectionTokenChecking
+    # Require): a logon must carry the binding of this certificate (RFC 5929 4.1).
+    Site(
+        "ntlm-ep.contoso.test",
+        _ad(15),
+        "autodiscover",
+        auth=("Negotiate", "NTLM"),
+        protection="require",
+        about="Extended Protection Require",
+    ),
     # RPC proxy nodes.
     Site("rpc-ok.contoso.test", _rpc(1), "rpc", rpc="401", label="EX01.contoso.test"),
     Site("rpc-ok.contoso.test", _rpc(2), "rpc", rpc="401", label="EX02.contoso.test"),

@@ -207,6 +207,8 @@ def mailbox(ev: dict[str, object], limit: int) -> str:
         extra = f", X-ResponseCode {response_code_text(code)}" if code else ""
         return f"mailbox logon refused: Connect answered {wire(status, limit)}{extra}"
     refused = "mailbox logon refused: Connect answered"
+    if not code:  # the code every answer carries ([MS-OXCMAPIHTTP] 2.2.2.2), and none came
+        return f"{refused} without X-ResponseCode"
     if code != "0":
         return f"{refused} X-ResponseCode {response_code_text(code)}"
     if ev.get("status_code"):
