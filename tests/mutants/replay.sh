@@ -3,7 +3,7 @@
 # venv), apply tests/mutants/<name>.patch to the copy, run the tests the patch names on its
 # "# test:" lines there, and report whether they caught it. The checkout itself is not touched.
 #
-#   sh tests/mutants/replay.sh chunked-body-read-whole      # one
+#   sh tests/mutants/replay.sh body-read-whole              # one
 #   sh tests/mutants/replay.sh                              # all of them
 set -u
 here=$(cd "$(dirname "$0")/../.." && pwd)
