@@ -23,21 +23,21 @@ PACKAGE_FLOOR = 96.0
 BRANCH_FLOOR = 92.0
 HELD = ("transport/", "probes/", "judgement/", "check/words/")
 PREFIX = "plugins/outlook_anywhere/"
-# module -> the branch coverage it may not fall under, per cent: its figure when the floor was
-# set (in brackets) less 3 points, for the branches a deadline or a thread's timing decides
-# (the words' figures are exact: pure functions, the same every run)
+# module -> the branch coverage it may not fall under, per cent: its figure in CI when the floor
+# was set (in brackets; the whole suite, integration tier included) less 3 points, for the
+# branches a deadline or a thread's timing decides
 BELOW_THE_FLOOR: dict[str, float] = {
-    "check/words/logon.py": 63.0,  # (66.4)
-    "check/words/shared.py": 50.0,  # (50.0)
-    "probes/addresses.py": 88.0,  # (91.2)
-    "probes/frontdoors.py": 86.0,  # (89.7)
-    "probes/logon.py": 69.0,  # (72.7)
-    "probes/logon_mapi.py": 75.0,  # (78.9)
-    "probes/logon_node.py": 78.0,  # (81.8)
-    "probes/logon_rpc.py": 73.0,  # (76.0)
-    "probes/mapi.py": 84.0,  # (87.5)
-    "probes/rpcproxy.py": 88.0,  # (91.7)
-    "transport/mapihttp.py": 88.0,  # (91.7)
+    "check/words/logon.py": 88.8,  # (91.8)
+    "check/words/shared.py": 47.0,  # (50.0: the install hints of the other installations)
+    "probes/addresses.py": 88.2,  # (91.2)
+    "probes/frontdoors.py": 86.7,  # (89.7)
+    "probes/logon.py": 69.7,  # (72.7)
+    "probes/logon_mapi.py": 78.6,  # (81.6)
+    "probes/logon_node.py": 78.8,  # (81.8)
+    "probes/logon_rpc.py": 75.0,  # (78.0)
+    "probes/mapi.py": 84.5,  # (87.5)
+    "probes/rpcproxy.py": 88.7,  # (91.7)
+    "transport/mapihttp.py": 88.7,  # (91.7)
 }
 
 
