@@ -10,7 +10,7 @@ from __future__ import annotations
 import socket
 
 from ..facts import Resolution
-from ..transport import TRACE, Deadline, Unfinished, call_before, dns_resolver
+from ..transport import TRACE, Deadline, Unfinished, ascii_name, call_before, dns_resolver
 
 # IP address text through the C library's inet_pton/inet_ntop: the ipaddress module would do, but
 # importing it costs as many instructions as a TLS handshake, and three things are needed here.
@@ -96,7 +96,7 @@ def _system(host: str, deadline: Deadline, families: tuple[int, ...]) -> Resolut
     try:
         infos = call_before(
             deadline,
-            lambda: socket.getaddrinfo(host, None, family, socket.SOCK_STREAM),
+            lambda: socket.getaddrinfo(ascii_name(host), None, family, socket.SOCK_STREAM),
         )
     except Unfinished:
         return Resolution(host, (), source, "timeout")
@@ -121,7 +121,9 @@ def _missing_family(host: str, deadline: Deadline, families: tuple[int, ...]) ->
     if len(families) == 2:
         return "nxdomain"
     try:
-        call_before(deadline, lambda: socket.getaddrinfo(host, None, 0, socket.SOCK_STREAM))
+        call_before(
+            deadline, lambda: socket.getaddrinfo(ascii_name(host), None, 0, socket.SOCK_STREAM)
+        )
     except (Unfinished, OSError, UnicodeError):
         return "nxdomain"
     return "no-aaaa" if families == (6,) else "no-a"

@@ -150,6 +150,18 @@ def connect(address: str, port: int, deadline: Deadline, *, direct: bool = False
     return sock
 
 
+def ascii_name(name: str) -> str | bytes:
+    """A host name as the socket and ssl modules are best given it: an ASCII name whose labels
+    the idna codec would accept, as bytes, since both encode every str name with that codec,
+    and loading it (with ``stringprep`` and ``unicodedata``) costs more than a TLS handshake's
+    worth of start-up; any other name as it is, for the codec to encode or refuse."""
+    if name.isascii():
+        labels = name[:-1].split(".") if name.endswith(".") else name.split(".")
+        if all(0 < len(label) < 64 for label in labels):
+            return name.encode("ascii")
+    return name
+
+
 class TlsChannel:
     """TLS over memory BIOs on a connected socket; every read bounded by the deadline."""
 
@@ -163,11 +175,8 @@ class TlsChannel:
         self.sock = sock
         self.incoming = ssl.MemoryBIO()
         self.outgoing = ssl.MemoryBIO()
-        # An ASCII name goes as bytes: a str would load the idna codec, for nothing.
-        name = server_name.encode("ascii") if server_name and server_name.isascii() else server_name
-        self.obj = ctx.wrap_bio(
-            self.incoming, self.outgoing, server_hostname=name or None, session=session
-        )
+        name = ascii_name(server_name) if server_name else None
+        self.obj = ctx.wrap_bio(self.incoming, self.outgoing, server_hostname=name, session=session)
         self.first_bytes = b""
 
     def handshake(self, deadline: Deadline) -> None:

@@ -29,7 +29,16 @@ import time
 
 from ..facts import proxy as kinds
 from ..facts.proxy import ProxyFacts, Tunnel
-from . import READ_SIZE, TRACE, Deadline, ProxyError, call_before, connect, wire_text
+from . import (
+    READ_SIZE,
+    TRACE,
+    Deadline,
+    ProxyError,
+    ascii_name,
+    call_before,
+    connect,
+    wire_text,
+)
 from . import auth as httpauth
 
 # The longest status or header line, the most header lines, and the longest body of an answer
@@ -214,7 +223,8 @@ class Proxy:
         why = f"unreachable (no address for {host})"
         try:
             found = call_before(
-                deadline, lambda: socket.getaddrinfo(host, self.port, type=socket.SOCK_STREAM)
+                deadline,
+                lambda: socket.getaddrinfo(ascii_name(host), self.port, type=socket.SOCK_STREAM),
             )
         except (OSError, UnicodeError):
             raise ProxyError(kinds.UNREACHABLE, f"proxy {self.name} {why}", detail=why) from None
