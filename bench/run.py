@@ -56,9 +56,6 @@ DNS_FLOOR_IMPORTS = FLOOR_IMPORTS + ", dns.resolver, dns.exception, dns.rcode"
 SPNEGO_FLOOR_IMPORTS = DNS_FLOOR_IMPORTS + ", spnego"
 # --auth-certificate's and --revocation's floor: the floor plus the certificate reader.
 X509_FLOOR_IMPORTS = FLOOR_IMPORTS + ", cryptography.x509"
-# --autodiscover's floor: the floor plus what reading an Autodiscover answer cannot do without,
-# the hardened XML parser and the URL parser (whose import of ipaddress is most of its cost).
-XML_FLOOR_IMPORTS = FLOOR_IMPORTS + ", urllib.parse, defusedxml.ElementTree"
 # the Kerberos logon's floor: the --dns-server floor plus python-gssapi (no pyspnego).
 GSSAPI_FLOOR_IMPORTS = DNS_FLOOR_IMPORTS + ", gssapi"
 # The plugin's rows and the state each must end in: a row that ends otherwise measured nothing.
@@ -83,7 +80,6 @@ EXPECTED_EXIT = {
     "floor-spnego": 0,
     "floor-x509": 0,
     "floor-gssapi": 0,
-    "floor-xml": 0,
 }
 
 
@@ -188,7 +184,6 @@ def build_rows(
         Row("floor-dns", "floor with dnspython: the floor + dns.resolver, dns.exception, dns.rcode", [python, "-c", DNS_FLOOR_IMPORTS], "floor"),  # noqa: E501
         Row("floor-spnego", "floor with dnspython and pyspnego: the floor-dns + spnego", [python, "-c", SPNEGO_FLOOR_IMPORTS], "floor"),  # noqa: E501
         Row("floor-x509", "floor with cryptography.x509: the floor + cryptography.x509", [python, "-c", X509_FLOOR_IMPORTS], "floor"),  # noqa: E501
-        Row("floor-xml", "floor with the URL and XML parsers: the floor + urllib.parse, defusedxml.ElementTree", [python, "-c", XML_FLOOR_IMPORTS], "floor"),  # noqa: E501
         Row("floor-gssapi", "floor with dnspython and python-gssapi: the floor-dns + gssapi", [python, "-c", GSSAPI_FLOOR_IMPORTS], "floor"),  # noqa: E501
         Row("python", "python -c pass (the interpreter alone)", [python, "-c", "pass"], "reference"),  # noqa: E501
         Row("single", "plugin: 1 healthy node", check("single"), "plugin"),

@@ -7,6 +7,7 @@ Plain classes, no I/O: :mod:`.lookup` walks the endpoints with them.
 from __future__ import annotations
 
 from ..transport import wire_text
+from ..transport.url import split
 
 PATH = "/autodiscover/autodiscover.xml"
 HTTPS_PORT = 443
@@ -73,16 +74,14 @@ class Url:
 
 def split_https(url: str) -> Url:
     """An https URL as host, port and path; raise ValueError for anything else."""
-    from urllib.parse import urlsplit
-
     if any(ord(ch) < 33 or ord(ch) == 127 for ch in url):
         raise ValueError("contains white space or control characters")
-    parts = urlsplit(url)
-    if parts.scheme.lower() != "https":
+    parts = split(url)
+    if parts.scheme != "https":
         raise ValueError("not an https URL")
-    if parts.username or parts.password:
+    if parts.userinfo:
         raise ValueError("user information in the URL")
-    host = parts.hostname or ""
+    host = parts.host
     if not host:
         raise ValueError("no host name")
     port = parts.port or HTTPS_PORT

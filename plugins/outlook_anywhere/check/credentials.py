@@ -72,15 +72,20 @@ def remember(password: str, username: str, add: bool = False) -> None:
     UTF-16LE (NTLM's encoding) as it would be printed.  ``add``: a second secret of the same
     check (the proxy password), kept beside the first."""
     import base64
-    from urllib.parse import quote, quote_plus
+    import codecs
+
+    from ..transport.url import percent_encoded
 
     raw = password.encode("utf-8")
-    forms = {password, quote(password, safe=""), quote_plus(password), quote(password)}
+    forms = {password, percent_encoded(password), percent_encoded(password, "/")}
+    forms.add(percent_encoded(password, " ").replace(" ", "+"))  # as a form field
     for data in (raw, f"{username}:{password}".encode()):
         b64 = base64.b64encode(data).decode()
         forms |= {b64, b64.rstrip("="), base64.urlsafe_b64encode(data).decode().rstrip("=")}
     forms |= {raw.hex(), raw.hex().upper()}
-    utf16 = password.encode("utf-16-le")
+    # codecs' own encoder, loaded with the interpreter: str.encode("utf-16-le") would first
+    # import the encodings module of that name
+    utf16 = codecs.utf_16_le_encode(password)[0]
     forms |= {utf16.decode("latin-1"), "".join(f"{ch}\\x00" for ch in password), utf16.hex()}
     # As printed, too: a password with "&" or "<" is shown escaped (output.clean), and text is
     # often made printable before the password is looked for in it.

@@ -189,17 +189,16 @@ def email(value: str) -> str:
 
 def https_url(value: str) -> str:
     """--autodiscover-url: credentials are sent there, so https only, without user info."""
-    from urllib.parse import urlsplit
+    from ..transport.url import split
 
     value = _nonempty(value)
     try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018  (raises ValueError for a bad port)
+        parts = split(value)
     except ValueError:
         raise Invalid(f"{value!r} is not a URL") from None
-    if parts.scheme.lower() != "https" or not parts.hostname:
+    if parts.scheme != "https" or not parts.host:
         raise Invalid("must be an https:// URL (credentials are never sent without TLS)")
-    if parts.username or parts.password:
+    if parts.userinfo:
         raise Invalid("no user name or password in the URL: use --username and --password-file")
     if any(ch.isspace() for ch in value):
         raise Invalid("contains white space")
