@@ -204,7 +204,7 @@ class Connection:
     ) -> None:
         """Send a request without waiting for its response (an RPC IN channel has none until
         it is closed); raise :class:`HttpError`."""
-        lines = [f"{method} {path} HTTP/1.1", f"Host: {host}"]
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {_host_header(host)}"]
         lines += [f"{k}: {v}" for k, v in headers or []]
         lines.append(f"Content-Length: {len(body) if length is None else length}")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
@@ -437,6 +437,13 @@ def _chunk_size(line: bytes) -> int:
     if not set(size_text) <= _HEX:  # int() would take "+5", "0x5" and "1_0"
         raise HttpError("protocol", "invalid chunked encoding")
     return int(size_text, 16)
+
+
+def _host_header(host: str) -> str:
+    """The Host header's name as it goes on the wire: an internationalized name in its IDNA
+    form, as SNI and DNS carry it (in Latin-1, ü would name another host; Cyrillic could not be
+    written at all)."""
+    return host if host.isascii() else host.encode("idna").decode("ascii")
 
 
 def _mib() -> str:
