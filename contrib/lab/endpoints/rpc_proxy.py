@@ -28,6 +28,10 @@ ONE_GIB = 1 << 30
 # An RPC extended error (EEInfo) as a front end appends it to "RPC Error: 6ba" ([MS-RPCH]
 # 2.1.2.1.3, [MS-EERR]): the lab's is opaque bytes, only its form matters to a client.
 EEINFO = "AAAAAAEAAAACAAAAAQAAAAAAAAA="
+# IIS's answer to a request without credentials: its 401 page, the connection kept open (NTLM
+# and Negotiate authenticate the connection, [MS-NTHT] 2.1: the client's next leg comes on it)
+IIS_401 = b"<html><head><title>401 - Unauthorized</title></head><body>401 - Unauthorized: Access is denied due to invalid credentials.</body></html>"  # noqa: E501
+IIS_PAGE = [("Content-Type", "text/html")]
 
 
 def rpc_site_answer(site: Site, request: Request) -> Response | None:
@@ -47,11 +51,10 @@ def rpc_site_answer(site: Site, request: Request) -> Response | None:
             ("WWW-Authenticate", "NTLM"),
             ("WWW-Authenticate", f'Basic realm="{site.host}"'),
         ]
-        return Response(401, "Unauthorized", auth + fe, b"", close=True)
+        return Response(401, "Unauthorized", auth + fe + IIS_PAGE, IIS_401)
     if behaviour == "401-basic":
-        return Response(
-            401, "Unauthorized", [("WWW-Authenticate", 'Basic realm="rpc"')], b"", close=True
-        )
+        basic = [("WWW-Authenticate", 'Basic realm="rpc"')]
+        return Response(401, "Unauthorized", basic + IIS_PAGE, IIS_401)
     if behaviour == "200":
         return Response(200, "Success", [("Content-Type", "application/rpc")], b"", True)
     if behaviour == "404":
