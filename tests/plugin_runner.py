@@ -16,7 +16,6 @@ import json
 import os
 import select
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -87,14 +86,12 @@ def fork_loop() -> None:
 
 
 def _counts() -> dict[str, int]:
-    rss = 0
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            rss = int(line.split()[1])
+    # the kernel's counts: threads started by _thread (the probes') are not threading's
+    status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
     return {
         "fds": len(os.listdir("/proc/self/fd")),
-        "threads": threading.active_count(),
-        "rss_kib": rss,
+        "threads": int(status["Threads"]),
+        "rss_kib": int(status["VmRSS"].split()[0]),
     }
 
 
@@ -108,7 +105,7 @@ def leaks(count: int, argv: list[str]) -> None:
         if number == count // 10:
             warm = _counts()
     settle = time.monotonic() + 5.0  # probe threads of the last run end with their sockets
-    while threading.active_count() > before["threads"] and time.monotonic() < settle:
+    while _counts()["threads"] > before["threads"] and time.monotonic() < settle:
         time.sleep(0.05)
     print(json.dumps({"before": before, "warm": warm, "after": _counts(), "codes": codes}))
 
