@@ -10,8 +10,6 @@ the proxy, the front doors...) never loads its words.
 
 from __future__ import annotations
 
-from importlib import import_module
-
 from ...judgement import findings as k
 from .shared import LONG, shown
 
@@ -126,6 +124,9 @@ def phrase(finding: Finding, limit: int = LONG) -> str:
     ev = finding.evidence
     if finding.kind.startswith(("rpc-", "mapi-", "logon-", "proxy-", "mailbox-")):
         ev = {**ev, "kind": finding.kind}
+    # importlib itself only now: a check without a finding never loads it
+    from importlib import import_module
+
     room, name = PHRASES[finding.kind]
     said = getattr(import_module(f"{__package__}.{room}"), name)
     return said(ev, limit)
