@@ -15,7 +15,7 @@ import re
 import ssl
 
 from ..facts.frontdoors import AuthFacts, AuthKey, FrontDoorFacts, Health
-from ..transport import Deadline, client_context, fan_out, wire_text
+from ..transport import Deadline, client_context, fan_out, unanswered_why, wire_text
 from ..transport.http import Connection, HttpError, Response
 
 METADATA_PATH = "/autodiscover/metadata/json/1"
@@ -255,10 +255,7 @@ def probe_all(
             continue
         if isinstance(outcome, ImportError):
             raise outcome  # a broken installation: said as such by the entry point
-        why = "no answer within the deadline"
-        if finished:  # a bug: reported on the node, never on stderr
-            why = f"internal error: {outcome.__class__.__name__}"
-        found.append(unanswered(facts, asked, why))
+        found.append(unanswered(facts, asked, unanswered_why(finished, outcome)))
     return found
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ssl
 
 from ..facts.logon import MapiProbe
-from ..transport import Deadline, client_context, fan_out
+from ..transport import Deadline, client_context, fan_out, unanswered_why
 from ..transport.http import Connection, HttpError, auth_schemes
 
 HEALTHCHECK_PATH = "/mapi/healthcheck.htm"
@@ -62,9 +62,6 @@ def probe_all(
             found.append(outcome)
             continue
         facts = MapiProbe(address)
-        if finished:  # a bug: report it on the node, never on stderr
-            facts.error = f"internal error: {outcome.__class__.__name__}"
-        else:
-            facts.error = "no answer within the deadline"
+        facts.error = unanswered_why(finished, outcome)
         found.append(facts)
     return found

@@ -15,14 +15,13 @@ import re
 import ssl
 
 from ..facts.http import RpcFacts
-from ..transport import Deadline, client_context, fan_out, wire_text
+from ..transport import NO_ANSWER, Deadline, client_context, fan_out, unanswered_why, wire_text
 from ..transport.http import Connection, HttpError, Response, auth_schemes
 
 RPC_PATH = "/rpc/rpcproxy.dll"
 HEALTHCHECK_PATH = "/rpc/healthcheck.htm"
 # The health check is a label, never worth more than this share of what is left.
 HEALTHCHECK_SHARE = 0.5
-NO_ANSWER = "no answer within the deadline"
 # The longest 401 body read to keep the connection for the health check
 MAX_DRAINED = 16 * 1024
 _RPC_ERROR = re.compile(r"RPC Error:\s*([0-9A-Fa-f]+)")
@@ -146,13 +145,9 @@ def probe_all(
     outcomes = fan_out(
         addresses, lambda address: probe(address, port, host, deadline, ctx), deadline
     )
-    found = []
-    for address, (finished, outcome) in zip(addresses, outcomes, strict=True):
-        if isinstance(outcome, RpcFacts):
-            found.append(outcome)
-        elif finished:  # a bug: report it on the node, never on stderr
-            name = outcome.__class__.__name__
-            found.append(RpcFacts(address, error=f"internal error: {name}"))
-        else:
-            found.append(RpcFacts(address, error=NO_ANSWER))
-    return found
+    return [
+        outcome
+        if isinstance(outcome, RpcFacts)
+        else RpcFacts(address, error=unanswered_why(finished, outcome))
+        for address, (finished, outcome) in zip(addresses, outcomes, strict=True)
+    ]

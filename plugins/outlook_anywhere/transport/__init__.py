@@ -346,6 +346,15 @@ def fan_out(
     return results
 
 
+NO_ANSWER = "no answer within the deadline"
+
+
+def unanswered_why(finished: bool, outcome: object) -> str:
+    """Why an item of :func:`fan_out` has no value: still running at the deadline, or the
+    exception it raised (a bug: said on the node, never on stderr)."""
+    return f"internal error: {outcome.__class__.__name__}" if finished else NO_ANSWER
+
+
 class Unfinished(Exception):
     """A blocking call did not return before the deadline."""
 
