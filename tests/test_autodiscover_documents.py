@@ -95,3 +95,36 @@ def test_no_mapi_http_block() -> None:
         "</Account></Response>"
     ))  # fmt: skip
     assert (parsed.mapi_mailstore, parsed.mapi_addressbook) == ("", "")
+
+
+def _published(kind: str, server: str) -> bytes:
+    return document(
+        f'<Response xmlns="{OUTLOOK}"><Account><Action>settings</Action>'
+        f"<Protocol><Type>{kind}</Type><Server>{server}</Server></Protocol>"
+        "</Account></Response>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "server"),
+    [
+        ("EXPR", "\u043f\u0440\u0438\u043c\u0435\u0440..contoso.test"),  # no IDNA form
+        ("EXPR", "mail.contoso.com:443"),
+        ("EXHTTP", "mail contoso com"),
+        ("EXHTTP", "x" * 64 + ".contoso.com"),
+    ],
+)
+def test_a_published_outlook_anywhere_server_that_is_no_host_name_is_unusable(
+    kind: str, server: str
+) -> None:
+    """The plugin connects to it when -H is not given, as Outlook would: a name that cannot go
+    out as SNI and DNS is the document's fault, said as such, not an error of every node."""
+    with pytest.raises(UnusableDocument) as refused:
+        parse(_published(kind, server))
+    assert str(refused.value) == f"the {kind} Server {server!r} is not a host name"
+
+
+def test_a_published_internationalized_name_is_a_host_name() -> None:
+    server = "\u043f\u0440\u0438\u043c\u0435\u0440.contoso.test"
+    expr = parse(_published("EXPR", server)).provider("EXPR")
+    assert expr is not None and expr.server == server

@@ -10,6 +10,7 @@ the document, never what it contains.
 from __future__ import annotations
 
 from ..facts.http import Document, Provider
+from ..transport.url import host_name_problem
 
 # Root namespaces are ".../exchange/autodiscover/responseschema/2006"; some servers and pages
 # print https:// instead of http://.
@@ -110,10 +111,15 @@ def _read(root: object) -> Document:
             mailstore = _url(_find(child, "MailStore")) or mailstore
             addressbook = _url(_find(child, "AddressBook")) or addressbook
             continue
+        kind, server = _text(child, "Type") or "", _text(child, "Server") or ""
+        # EXPR's and EXHTTP's Server is the host name Outlook connects to (and the plugin, when
+        # -H is not given); EXCH's is a mailbox's GUID address, never a host name
+        if server and kind.upper() in ("EXPR", "EXHTTP") and host_name_problem(server):
+            raise UnusableDocument(f"the {kind.upper()} Server {server!r} is not a host name")
         providers.append(
             Provider(
-                type=_text(child, "Type") or "",
-                server=_text(child, "Server") or "",
+                type=kind,
+                server=server,
                 ssl=_text(child, "SSL") or "",
                 auth_package=_text(child, "AuthPackage") or "",
                 cert_principal_name=_text(child, "CertPrincipalName"),

@@ -14,6 +14,7 @@ from nagiosplugin import Range
 from ..judgement.policy import Threshold
 from ..judgement.principal import has_control_chars, problem, strip_prefix
 from ..probes import addresses
+from ..transport.url import host_name_problem
 
 
 class Invalid(ValueError):
@@ -41,20 +42,15 @@ def host(value: str) -> str:
             f"{value} is an IP address: the host name goes in -H (DNS, SNI, the principal),"
             " the addresses in -I"
         )
-    if any(ch in value for ch in " /\\@?#[]") or len(value) > 253:
-        raise Invalid(f"{value!r} is not a host name")
-    if ":" in value:
-        raise Invalid(f"{value!r} is not a host name (no port here: use -p)")
     # The name goes out as SNI in its IDNA form: refuse here what could not be encoded there
     # (an empty or over-long label, a byte that was not UTF-8).
-    labels = value[:-1].split(".") if value.endswith(".") else value.split(".")
-    if not all(0 < len(label) < 64 for label in labels):
-        raise Invalid(f"{value!r} is not a host name (empty or over-long label)")
-    if not value.isascii():
-        try:
-            value.encode("idna")
-        except UnicodeError:
-            raise Invalid(f"{value!r} is not a host name (no IDNA form)") from None
+    problem = host_name_problem(value)
+    if problem == "not a host name":
+        raise Invalid(f"{value!r} is not a host name")
+    if problem == "a port":
+        raise Invalid(f"{value!r} is not a host name (no port here: use -p)")
+    if problem:
+        raise Invalid(f"{value!r} is not a host name ({problem})")
     return value
 
 
