@@ -115,10 +115,15 @@ def is_http(url: str) -> bool:
     return url[:7].lower() == "http://"
 
 
+_OLD_CRYPTOGRAPHY = object()
+
+
 def _seconds(obj: object, name: str) -> float | None:
     """A time of a CRL or OCSP response as POSIX seconds (``*_utc`` where it exists)."""
-    value = getattr(obj, f"{name}_utc", None)
-    if value is None:
+    value: Any = getattr(obj, f"{name}_utc", _OLD_CRYPTOGRAPHY)
+    if value is None:  # not in the answer (a CRL or OCSP response without nextUpdate)
+        return None
+    if value is _OLD_CRYPTOGRAPHY:  # before cryptography 42: naive datetimes in UTC
         naive = getattr(obj, name, None)
         if naive is None:
             return None
