@@ -1,0 +1,273 @@
+"""The logon probes on the paths no lab node walks, each node a TLS server of
+tests/edge_servers.py on 127.77.12.x that speaks NTLM as a test scripts it (a real
+CHALLENGE_MESSAGE, pyspnego's AUTHENTICATE read for its channel binding): a challenge that is
+no NTLM message, the retry without binding closed or stalled, the logon without binding that
+``--extended-protection require`` asks about closed, a Connect accepted on the retry whose body
+never ends, a kept connection that forgets its logon, a Disconnect that fails, a node that
+offers only Digest or refuses connections.  The probes are called in-process (facts only), and
+what the judgement makes of the facts is put in the words an admin reads.
+"""
+
+from __future__ import annotations
+
+import base64
+import struct
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from contrib.lab.identities.ntlm import carries_binding, ntlm_message_type
+from contrib.lab.network.http11 import Request, Response
+from outlook_anywhere.check.words import phrase
+from outlook_anywhere.facts import logon as f
+from outlook_anywhere.judgement.logon import judge_mapi_logon, judge_rpc_logon
+from outlook_anywhere.probes.logon import Account
+from outlook_anywhere.probes.logon_mapi import logon_mapi
+from outlook_anywhere.probes.logon_node import Node
+from outlook_anywhere.probes.logon_rpc import logon_rpc
+from outlook_anywhere.transport import Deadline, client_context
+from tests.edge_servers import Servers, issue, server_context, status, write_chain
+
+HOST = "logon-paths.contoso.test"
+SERVER = "5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d@contoso.com"
+USER_DN = "/o=Contoso/ou=Exchange Administrative Group/cn=Recipients/cn=monitor"
+MAPI_PATH = f"/mapi/emsmdb/?MailboxId={SERVER}"
+ECHO_PATH = f"/rpc/rpcproxy.dll?{SERVER}:6001"
+NODES = {
+    "bad-challenge": "127.77.12.1",  # NTLM: the challenge is no NTLM message
+    "retry-closes": "127.77.12.2",  # NTLM: bound logon refused, the retry's connection closed
+    "unbound-closes": "127.77.12.3",  # NTLM: bound logon accepted, the unbound one closed
+    "digest": "127.77.12.4",  # offers Digest alone
+    "refuses": "127.77.12.5",  # nothing listens
+    "head-only": "127.77.12.6",  # NTLM: bound Connect refused, the retry's Connect body cut
+    "forgets": "127.77.12.7",  # NTLM: a PING on the logged-on connection answered 401
+    "disconnect-closes": "127.77.12.8",  # Basic: the PING closes, Disconnect is not answered
+    "ping-stalls": "127.77.12.9",  # Basic: the PING never answered, Disconnect not answered
+}
+PASSWORD = "s3cret-Paths"
+COOKIES = [("Set-Cookie", "MapiContext=ctx-1; path=/mapi/"), ("Set-Cookie", "MapiSequence=1")]
+
+
+def ntlm_challenge() -> bytes:
+    """A CHALLENGE_MESSAGE ([MS-NLMP] 2.2.1.2): Unicode, NTLMv2 with extended session security,
+    the target's names and a timestamp in its AV pairs."""
+
+    def pair(av_id: int, value: bytes) -> bytes:
+        return struct.pack("<HH", av_id, len(value)) + value
+
+    target = "CONTOSO".encode("utf-16-le")
+    info = pair(2, target) + pair(1, "EX01".encode("utf-16-le")) + pair(7, bytes(8)) + pair(0, b"")
+    # UNICODE, REQUEST_TARGET, NTLM, ALWAYS_SIGN, TARGET_TYPE_DOMAIN, EXTENDED_SESSIONSECURITY,
+    # TARGET_INFO, 128, 56
+    flags = 0x1 | 0x4 | 0x200 | 0x8000 | 0x10000 | 0x80000 | 0x800000 | 0x20000000 | 0x80000000
+    payload = 48
+    return (
+        b"NTLMSSP\x00"
+        + struct.pack("<I", 2)
+        + struct.pack("<HHI", len(target), len(target), payload)
+        + struct.pack("<I", flags)
+        + bytes.fromhex("0123456789abcdef")  # ServerChallenge
+        + bytes(8)
+        + struct.pack("<HHI", len(info), len(info), payload + len(target))
+        + target
+        + info
+    )
+
+
+Final = Callable[[Request, bool], Response | None]
+
+
+def ntlm(final: Final, challenge: bytes | None = None) -> Callable[[Request], Response | None]:
+    """A route that logs on with NTLM: 401 offering NTLM to a request without credentials, the
+    challenge to a NEGOTIATE_MESSAGE, and ``final(request, bound)`` to an AUTHENTICATE_MESSAGE
+    (``bound``: it carries a channel binding)."""
+    offer = ("WWW-Authenticate", "NTLM")
+    sent = base64.b64encode(challenge or ntlm_challenge()).decode()
+
+    def answer(request: Request) -> Response | None:
+        scheme, _, value = request.headers.get("authorization", "").partition(" ")
+        if scheme != "NTLM":
+            return status(401, "Unauthorized", offer)
+        token = base64.b64decode(value)
+        if ntlm_message_type(token) == 1:
+            return status(401, "Unauthorized", ("WWW-Authenticate", f"NTLM {sent}"))
+        return final(request, carries_binding(token))
+
+    return answer
+
+
+def basic(final: Callable[[Request], Response | None]) -> Callable[[Request], Response | None]:
+    """A route that asks for Basic credentials, and answers ``final`` to a logon."""
+
+    def answer(request: Request) -> Response | None:
+        if not request.headers.get("authorization", "").startswith("Basic "):
+            return status(401, "Unauthorized", ("WWW-Authenticate", 'Basic realm="paths"'))
+        return final(request)
+
+    return answer
+
+
+def mapi_answer(*headers: tuple[str, str], close: bool = False) -> Response:
+    """A MAPI answer of X-ResponseCode 0 whose body is StatusCode 0, ErrorCode 0."""
+    code = ("X-ResponseCode", "0")
+    body = struct.pack("<II", 0, 0)
+    return Response(200, "OK", [code, *headers], body, close=close)
+
+
+def mailbox(request: Request) -> Response | None:
+    """Connect opens a session (its cookies), PING and Disconnect answer in it."""
+    kind = request.headers.get("x-requesttype", "")
+    return mapi_answer(*COOKIES) if kind == "Connect" else mapi_answer()
+
+
+def never_answered(seconds: float) -> Callable[..., None]:
+    def answer(*_: object) -> None:
+        time.sleep(seconds)  # the client gives up first; then the connection just ends
+
+    return answer
+
+
+def head_only(request: Request, bound: bool) -> Response | None:
+    """The bound Connect refused; the unbound one answered 200 and its session's cookies, then a
+    body cut after its first chunk."""
+    if bound:
+        return status(401, "Unauthorized", ("WWW-Authenticate", "NTLM"))
+
+    def cut() -> Iterator[bytes]:
+        yield b"PROCESSING\r\n"
+        raise OSError("the body ends here")
+
+    if request.headers.get("x-requesttype") == "Connect":
+        return Response(200, "OK", [("X-ResponseCode", "0"), *COOKIES], cut())
+    return mapi_answer()
+
+
+@dataclass
+class Nodes:
+    servers: Servers
+    root_file: Path
+    mapi_requests: dict[str, list[tuple[str, str]]]  # address: (X-RequestType, Authorization)
+
+    def node(self, name: str, seconds: float = 6.0, unbound: bool = False) -> Node:
+        ctx = client_context(verify=True, ca_file=str(self.root_file), check_hostname=True)
+        account = Account("monitor@contoso.test", PASSWORD, mode="negotiate")
+        deadline = Deadline(seconds)
+        return Node(NODES[name], self.servers.port, HOST, account, ctx, deadline, unbound)
+
+    def rpc(self, name: str, unbound: bool = False) -> f.RpcLogon:
+        facts = f.RpcLogon(NODES[name])
+        logon_rpc(self.node(name, unbound=unbound), SERVER, facts)
+        return facts
+
+    def mapi(self, name: str, seconds: float = 6.0, check: float = 6.0) -> f.MapiLogon:
+        """The MAPI logon with Connect and PING to ``seconds``, Disconnect to ``check``."""
+        facts = f.MapiLogon(NODES[name])
+        logon_mapi(self.node(name, seconds), MAPI_PATH, facts, USER_DN, Deadline(check))
+        return facts
+
+
+def logged(log: list[tuple[str, str]], route: Callable[[Request], Response | None]) -> object:
+    """``route``, each request's X-RequestType and Authorization scheme kept in ``log``."""
+
+    def answer(request: Request) -> Response | None:
+        scheme = request.headers.get("authorization", "").partition(" ")[0]
+        log.append((request.headers.get("x-requesttype", ""), scheme))
+        return route(request)
+
+    return answer
+
+
+@pytest.fixture(scope="module")
+def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nodes]:
+    folder = tmp_path_factory.mktemp("logon-paths")
+    root = issue("Logon Paths Root CA", ca=True)
+    refused = (NODES["refuses"],)
+    listening = tuple(a for a in NODES.values() if a not in refused)
+    servers = Servers(tls=listening, refuse=refused)
+    context = server_context(write_chain(folder, "node", issue(HOST, root)))
+    for address in listening:
+        servers.contexts[address] = context
+    route = servers.route
+    log: dict[str, list[tuple[str, str]]] = {a: [] for a in listening}
+
+    def mapi(name: str, answer: Callable[[Request], Response | None]) -> None:
+        route(NODES[name], "/mapi/emsmdb/", logged(log[NODES[name]], answer))
+
+    route(NODES["bad-challenge"], ECHO_PATH, ntlm(never_answered(0), challenge=b"NTLMSSP"))
+    route(NODES["retry-closes"], ECHO_PATH, ntlm(
+        lambda _, bound: status(401, "Unauthorized", ("WWW-Authenticate", "NTLM"))
+        if bound else None
+    ))  # fmt: skip
+    mapi("unbound-closes", ntlm(lambda r, bound: mailbox(r) if bound else None))
+    digest = ("WWW-Authenticate", 'Digest realm="paths", nonce="6e6f6e6365", qop="auth"')
+    route(NODES["digest"], ECHO_PATH, lambda _: status(401, "Unauthorized", digest))
+    mapi("head-only", ntlm(head_only))
+
+    def forgets(request: Request) -> Response | None:
+        # NTLM authenticates a connection; this node forgets it after each answer
+        if "authorization" not in request.headers:
+            return status(401, "Unauthorized", ("WWW-Authenticate", "NTLM"))
+        return ntlm(lambda r, _: mailbox(r))(request)
+
+    mapi("forgets", forgets)
+
+    def closes_then_silent(request: Request) -> Response | None:
+        kind = request.headers.get("x-requesttype", "")
+        if kind == "Disconnect":
+            return None
+        return mapi_answer(close=True) if kind == "PING" else mailbox(request)
+
+    mapi("disconnect-closes", basic(closes_then_silent))
+
+    def stalls(request: Request) -> Response | None:
+        kind = request.headers.get("x-requesttype", "")
+        if kind == "PING":
+            return never_answered(4)()
+        return None if kind == "Disconnect" else mailbox(request)
+
+    mapi("ping-stalls", basic(stalls))
+    root_file = folder / "root.pem"
+    root_file.write_bytes(root.pem)
+    yield Nodes(servers, root_file, log)
+    servers.close()
+
+
+def words_rpc(facts: f.RpcLogon) -> list[str]:
+    return [phrase(found) for found in judge_rpc_logon(facts, "accept")]
+
+
+def words_mapi(facts: f.MapiLogon) -> list[str]:
+    return [phrase(found) for found in judge_mapi_logon(facts, "accept")]
+
+
+# -- the NTLM exchange ----------------------------------------------------------------------
+
+
+def test_a_challenge_that_is_no_ntlm_message_is_an_invalid_challenge(nodes: Nodes) -> None:
+    """pyspnego cannot read a token too short for a message type: a challenge the server got
+    wrong, said as such, and no AUTHENTICATE_MESSAGE (the leg a password fails) is sent."""
+    pytest.importorskip("spnego")
+    facts = nodes.rpc("bad-challenge")
+    assert (facts.auth.scheme, facts.auth.outcome) == ("NTLM", f.FAILED)
+    assert (facts.auth.detail, facts.echo, facts.cut_off) == ("bad-challenge", "", "")
+    assert words_rpc(facts) == ["RPC logon failed (NTLM): an invalid NTLM/Negotiate challenge"]
+    assert nodes.servers.requests(NODES["bad-challenge"]) == [ECHO_PATH] * 2
+
+
+@pytest.mark.parametrize(
+    "token",
+    [b"NTLMSSP", b"NTLMSSP\x00" + struct.pack("<I", 9) + bytes(40)],
+    ids=["too-short-for-a-type", "type-9"],
+)
+def test_a_token_pyspnego_cannot_read_as_a_challenge_is_a_bad_challenge(token: bytes) -> None:
+    pytest.importorskip("spnego")
+    from outlook_anywhere.transport.auth import AuthError, Handshake
+
+    handshake = Handshake("NTLM", "monitor@contoso.test", PASSWORD, HOST)
+    handshake.first()
+    with pytest.raises(AuthError) as failed:
+        handshake.next([f"NTLM {base64.b64encode(token).decode()}"])
+    assert failed.value.kind == "bad-challenge"
