@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import struct
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -80,21 +81,32 @@ def ntlm_challenge() -> bytes:
 Final = Callable[[Request, bool], Response | None]
 
 
-def ntlm(final: Final, challenge: bytes | None = None) -> Callable[[Request], Response | None]:
+def ntlm(
+    final: Final, challenge: bytes | None = None, keeps: bool = True
+) -> Callable[[Request], Response | None]:
     """A route that logs on with NTLM: 401 offering NTLM to a request without credentials, the
     challenge to a NEGOTIATE_MESSAGE, and ``final(request, bound)`` to an AUTHENTICATE_MESSAGE
-    (``bound``: it carries a channel binding)."""
+    (``bound``: it carries a channel binding).  NTLM authenticates a connection: with ``keeps``,
+    a connection's later requests are answered as its logon was (each connection is served by
+    a thread of its own)."""
     offer = ("WWW-Authenticate", "NTLM")
     sent = base64.b64encode(challenge or ntlm_challenge()).decode()
+    connection = threading.local()
 
     def answer(request: Request) -> Response | None:
         scheme, _, value = request.headers.get("authorization", "").partition(" ")
         if scheme != "NTLM":
+            if keeps and getattr(connection, "bound", None) is not None:
+                return final(request, connection.bound)
             return status(401, "Unauthorized", offer)
         token = base64.b64decode(value)
         if ntlm_message_type(token) == 1:
             return status(401, "Unauthorized", ("WWW-Authenticate", f"NTLM {sent}"))
-        return final(request, carries_binding(token))
+        bound = carries_binding(token)
+        answered = final(request, bound)
+        if answered is not None and answered.status != 401:
+            connection.bound = bound
+        return answered
 
     return answer
 
@@ -206,13 +218,8 @@ def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nodes]:
     route(NODES["digest"], ECHO_PATH, lambda _: status(401, "Unauthorized", digest))
     mapi("head-only", ntlm(head_only))
 
-    def forgets(request: Request) -> Response | None:
-        # NTLM authenticates a connection; this node forgets it after each answer
-        if "authorization" not in request.headers:
-            return status(401, "Unauthorized", ("WWW-Authenticate", "NTLM"))
-        return ntlm(lambda r, _: mailbox(r))(request)
-
-    mapi("forgets", forgets)
+    # a logged-on connection forgets its logon after each answer
+    mapi("forgets", ntlm(lambda r, _: mailbox(r), keeps=False))
 
     def closes_then_silent(request: Request) -> Response | None:
         kind = request.headers.get("x-requesttype", "")
@@ -271,3 +278,107 @@ def test_a_token_pyspnego_cannot_read_as_a_challenge_is_a_bad_challenge(token: b
     with pytest.raises(AuthError) as failed:
         handshake.next([f"NTLM {base64.b64encode(token).decode()}"])
     assert failed.value.kind == "bad-challenge"
+
+
+def test_a_retry_whose_connection_closes_keeps_the_refusal_and_fails_the_retry(
+    nodes: Nodes,
+) -> None:
+    """The bound logon refused (a verdict), the retry without binding closed before one: the
+    refusal stays, the retry is what failed."""
+    pytest.importorskip("spnego")
+    facts = nodes.rpc("retry-closes")
+    auth = facts.auth
+    assert (auth.scheme, auth.binding_sent, auth.outcome) == ("NTLM", True, f.REFUSED)
+    assert (auth.retry_outcome, auth.detail) == (f.FAILED, "closed")
+    assert (facts.echo, facts.endpoints, facts.cut_off, facts.step) == ("", [], "", "")
+
+
+def test_require_records_a_logon_without_binding_that_got_no_answer_as_failed(
+    nodes: Nodes,
+) -> None:
+    """--extended-protection require asks whether the node also takes the logon without
+    binding; a node that closes the connection instead answered neither way."""
+    pytest.importorskip("spnego")
+    facts = f.MapiLogon(NODES["unbound-closes"])
+    node = nodes.node("unbound-closes", unbound=True)
+    logon_mapi(node, MAPI_PATH, facts, USER_DN, Deadline(6))
+    auth = facts.auth
+    assert (auth.outcome, auth.retry_outcome, auth.unbound_outcome) == (
+        f.ACCEPTED,
+        "",
+        f.FAILED,
+    )
+    assert facts.logged_on and facts.disconnected
+    # the question was a PING, never a second Connect (a second session)
+    kinds = [kind for kind, scheme in nodes.mapi_requests[NODES["unbound-closes"]] if scheme]
+    assert kinds == ["Connect", "Connect", "PING", "PING"]  # two legs each
+    assert words_mapi(facts) == []
+
+
+def test_a_node_that_offers_only_digest_is_not_logged_on(nodes: Nodes) -> None:
+    facts = nodes.rpc("digest")
+    assert (facts.auth.offered, facts.auth.scheme) == (["Digest"], "")
+    assert (facts.auth.outcome, facts.auth.detail, facts.step) == ("", "no-scheme", "")
+    assert nodes.servers.requests(NODES["digest"]) == [ECHO_PATH]
+    assert words_rpc(facts) == ["RPC offers no scheme Outlook logs on with (offers Digest)"]
+
+
+# -- the MAPI session -----------------------------------------------------------------------
+
+
+def test_a_node_that_refuses_the_connection_has_no_mapi_logon(nodes: Nodes) -> None:
+    facts = nodes.mapi("refuses")
+    assert (facts.auth.outcome, facts.auth.detail) == (f.FAILED, "refused")
+    assert (facts.session, facts.step, facts.cut_off, facts.request) == (False, "", "", "")
+
+
+def test_a_connect_accepted_on_the_retry_whose_body_is_cut_is_disconnected_unbound(
+    nodes: Nodes,
+) -> None:
+    """The retry without binding got Connect's head (200 and the session's cookies, 2.2.4.1)
+    and no body: the retry was accepted, a session opened, and Disconnect closes it logged on
+    the way that was accepted, without binding."""
+    pytest.importorskip("spnego")
+    facts = nodes.mapi("head-only")
+    auth = facts.auth
+    assert (auth.outcome, auth.retry_outcome) == (f.REFUSED, f.ACCEPTED)
+    assert facts.session and facts.disconnected
+    assert (facts.request, facts.error, facts.cut_off, facts.step) == ("Connect", "closed", "", "")
+    assert facts.status_code is None and not facts.logged_on
+    seen = nodes.mapi_requests[NODES["head-only"]]
+    assert [kind for kind, scheme in seen if scheme] == ["Connect"] * 4 + ["Disconnect"] * 2
+
+
+def test_a_kept_connection_that_forgets_its_logon_is_logged_on_again(nodes: Nodes) -> None:
+    """NTLM authenticates a connection: the PING and Disconnect go on the logged-on one, and
+    where the node answers 401 there, on a new connection logged on with the binding."""
+    pytest.importorskip("spnego")
+    facts = nodes.mapi("forgets")
+    assert facts.auth.with_binding and facts.logged_on
+    assert (facts.request, facts.status, facts.response_code) == ("PING", 200, "0")
+    assert facts.disconnected and (facts.step, facts.cut_off, facts.error) == ("", "", "")
+    assert nodes.mapi_requests[NODES["forgets"]] == [
+        ("PING", ""),  # what the node offers
+        ("Connect", "NTLM"),
+        ("Connect", "NTLM"),
+        ("PING", ""),  # 401 on the logged-on connection
+        ("PING", "NTLM"),
+        ("PING", "NTLM"),
+        ("Disconnect", ""),  # 401 again
+        ("Disconnect", "NTLM"),
+        ("Disconnect", "NTLM"),
+    ]
+    assert words_mapi(facts) == []
+
+
+def test_a_disconnect_the_node_does_not_answer_leaves_the_session_open(nodes: Nodes) -> None:
+    """Basic logs on every connection: the PING's answer closed its connection, Disconnect goes
+    on a new one, which the node closes without an answer."""
+    facts = nodes.mapi("disconnect-closes")
+    assert (facts.auth.scheme, facts.auth.outcome) == ("Basic", f.ACCEPTED)
+    assert facts.logged_on and facts.session
+    assert (facts.request, facts.status, facts.response_code) == ("PING", 200, "0")
+    assert not facts.disconnected
+    assert (facts.step, facts.cut_off, facts.error) == ("", "", "")
+    kinds = [kind for kind, _ in nodes.mapi_requests[NODES["disconnect-closes"]]]
+    assert kinds == ["PING", "Connect", "PING", "Disconnect"]
