@@ -382,3 +382,24 @@ def test_a_disconnect_the_node_does_not_answer_leaves_the_session_open(nodes: No
     assert (facts.step, facts.cut_off, facts.error) == ("", "", "")
     kinds = [kind for kind, _ in nodes.mapi_requests[NODES["disconnect-closes"]]]
     assert kinds == ["PING", "Connect", "PING", "Disconnect"]
+
+
+def test_a_ping_cut_off_by_the_deadline_is_said_also_when_disconnect_fails(
+    nodes: Nodes,
+) -> None:
+    """The PING never answered within the logon's deadline: cut off during the PING, and the
+    Disconnect that follows, unanswered, does not hide that step."""
+    facts = nodes.mapi("ping-stalls", seconds=1.5, check=4.0)
+    assert facts.auth.outcome == f.ACCEPTED and facts.logged_on and facts.session
+    assert (facts.request, facts.error, facts.cut_off, facts.step) == (
+        "PING",
+        "timeout",
+        "PING",
+        "",
+    )
+    assert not facts.disconnected
+    kinds = [kind for kind, _ in nodes.mapi_requests[NODES["ping-stalls"]]]
+    assert kinds == ["PING", "Connect", "PING", "Disconnect"]
+    assert words_mapi(facts) == [
+        "MAPI logon cut off by the deadline during the PING in its session"
+    ]
