@@ -25,7 +25,7 @@ from contrib.lab.network.http11 import Request, Response
 from outlook_anywhere.check.words import phrase
 from outlook_anywhere.facts import logon as f
 from outlook_anywhere.judgement.logon import judge_mapi_logon, judge_rpc_logon
-from outlook_anywhere.probes.logon import Account
+from outlook_anywhere.probes.logon import Account, logon_all
 from outlook_anywhere.probes.logon_mapi import logon_mapi
 from outlook_anywhere.probes.logon_node import Node
 from outlook_anywhere.probes.logon_rpc import logon_rpc
@@ -47,6 +47,7 @@ NODES = {
     "forgets": "127.77.12.7",  # NTLM: a PING on the logged-on connection answered 401
     "disconnect-closes": "127.77.12.8",  # Basic: the PING closes, Disconnect is not answered
     "ping-stalls": "127.77.12.9",  # Basic: the PING never answered, Disconnect not answered
+    "retry-stalls": "127.77.12.10",  # NTLM: bound logon refused, the retry never answered
 }
 PASSWORD = "s3cret-Paths"
 COOKIES = [("Set-Cookie", "MapiContext=ctx-1; path=/mapi/"), ("Set-Cookie", "MapiSequence=1")]
@@ -236,6 +237,10 @@ def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nodes]:
         return None if kind == "Disconnect" else mailbox(request)
 
     mapi("ping-stalls", basic(stalls))
+    refused = status(401, "Unauthorized", ("WWW-Authenticate", "NTLM"))
+    route(NODES["retry-stalls"], ECHO_PATH, ntlm(
+        lambda r, bound: refused if bound else never_answered(8)()
+    ))  # fmt: skip
     root_file = folder / "root.pem"
     root_file.write_bytes(root.pem)
     yield Nodes(servers, root_file, log)
@@ -403,3 +408,27 @@ def test_a_ping_cut_off_by_the_deadline_is_said_also_when_disconnect_fails(
     assert words_mapi(facts) == [
         "MAPI logon cut off by the deadline during the PING in its session"
     ]
+
+
+# -- the fan-out at the deadline --------------------------------------------------------------
+
+
+def test_a_retry_still_waiting_at_the_deadline_is_a_cut_off_never_a_refusal(
+    nodes: Nodes,
+) -> None:
+    """The bound logon refused, the retry without binding never answered: at the deadline the
+    retry failed (no answer in time) and the logon was cut off during the echo; the refusal
+    alone would say the account was refused, which no answer said."""
+    pytest.importorskip("spnego")
+    address = NODES["retry-stalls"]
+    facts = f.LogonFacts(server=SERVER, mailbox=SERVER, legacy_dn=USER_DN)
+    account = Account("monitor@contoso.test", PASSWORD, mode="negotiate")
+    logon_all(
+        (address,), nodes.servers.port, HOST, account, facts, rpc=True, mapi=False,
+        ca_file=str(nodes.root_file), deadline=Deadline(2.5),
+    )  # fmt: skip
+    [rpc] = facts.rpc or []
+    assert (rpc.auth.binding_sent, rpc.auth.outcome) == (True, f.REFUSED)
+    assert (rpc.auth.retry_outcome, rpc.auth.detail) == (f.FAILED, "timeout")
+    assert (rpc.cut_off, rpc.endpoints, facts.mapi) == ("echo", [], None)
+    assert words_rpc(rpc) == ["RPC logon cut off by the deadline during the echo"]
