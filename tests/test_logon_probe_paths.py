@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from contrib.lab import Lab
 from contrib.lab.identities.ntlm import carries_binding, ntlm_message_type
 from contrib.lab.network.http11 import Request, Response
 from outlook_anywhere.check.words import phrase
@@ -30,6 +31,7 @@ from outlook_anywhere.probes.logon_mapi import logon_mapi
 from outlook_anywhere.probes.logon_node import Node
 from outlook_anywhere.probes.logon_rpc import logon_rpc
 from outlook_anywhere.transport import Deadline, client_context
+from tests.conftest import run_plugin
 from tests.edge_servers import Servers, issue, server_context, status, write_chain
 
 HOST = "logon-paths.contoso.test"
@@ -48,8 +50,10 @@ NODES = {
     "disconnect-closes": "127.77.12.8",  # Basic: the PING closes, Disconnect is not answered
     "ping-stalls": "127.77.12.9",  # Basic: the PING never answered, Disconnect not answered
     "retry-stalls": "127.77.12.10",  # NTLM: bound logon refused, the retry never answered
+    "ntlm-or-basic": "127.77.12.11",  # offers NTLM and Basic
 }
 PASSWORD = "s3cret-Paths"
+PUBLISHED = "logon-ok.contoso.test"
 COOKIES = [("Set-Cookie", "MapiContext=ctx-1; path=/mapi/"), ("Set-Cookie", "MapiSequence=1")]
 
 
@@ -162,7 +166,7 @@ def head_only(request: Request, bound: bool) -> Response | None:
 class Nodes:
     servers: Servers
     root_file: Path
-    mapi_requests: dict[str, list[tuple[str, str]]]  # address: (X-RequestType, Authorization)
+    seen: dict[str, list[tuple[str, str]]]  # address: (X-RequestType, Authorization)
 
     def node(self, name: str, seconds: float = 6.0, unbound: bool = False) -> Node:
         ctx = client_context(verify=True, ca_file=str(self.root_file), check_hostname=True)
@@ -241,6 +245,12 @@ def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nodes]:
     route(NODES["retry-stalls"], ECHO_PATH, ntlm(
         lambda r, bound: refused if bound else never_answered(8)()
     ))  # fmt: skip
+    # the name the lab's Autodiscover publishes for logon-ok@contoso.test (msstd: matches)
+    published = write_chain(folder, "published", issue(PUBLISHED, root))
+    servers.contexts[NODES["ntlm-or-basic"]] = server_context(published)
+    both = [("WWW-Authenticate", "NTLM"), ("WWW-Authenticate", 'Basic realm="paths"')]
+    offers_both = logged(log[NODES["ntlm-or-basic"]], lambda _: status(401, "Unauthorized", *both))
+    route(NODES["ntlm-or-basic"], "/", offers_both)
     root_file = folder / "root.pem"
     root_file.write_bytes(root.pem)
     yield Nodes(servers, root_file, log)
@@ -315,7 +325,7 @@ def test_require_records_a_logon_without_binding_that_got_no_answer_as_failed(
     )
     assert facts.logged_on and facts.disconnected
     # the question was a PING, never a second Connect (a second session)
-    kinds = [kind for kind, scheme in nodes.mapi_requests[NODES["unbound-closes"]] if scheme]
+    kinds = [kind for kind, scheme in nodes.seen[NODES["unbound-closes"]] if scheme]
     assert kinds == ["Connect", "Connect", "PING", "PING"]  # two legs each
     assert words_mapi(facts) == []
 
@@ -350,7 +360,7 @@ def test_a_connect_accepted_on_the_retry_whose_body_is_cut_is_disconnected_unbou
     assert facts.session and facts.disconnected
     assert (facts.request, facts.error, facts.cut_off, facts.step) == ("Connect", "closed", "", "")
     assert facts.status_code is None and not facts.logged_on
-    seen = nodes.mapi_requests[NODES["head-only"]]
+    seen = nodes.seen[NODES["head-only"]]
     assert [kind for kind, scheme in seen if scheme] == ["Connect"] * 4 + ["Disconnect"] * 2
 
 
@@ -362,7 +372,7 @@ def test_a_kept_connection_that_forgets_its_logon_is_logged_on_again(nodes: Node
     assert facts.auth.with_binding and facts.logged_on
     assert (facts.request, facts.status, facts.response_code) == ("PING", 200, "0")
     assert facts.disconnected and (facts.step, facts.cut_off, facts.error) == ("", "", "")
-    assert nodes.mapi_requests[NODES["forgets"]] == [
+    assert nodes.seen[NODES["forgets"]] == [
         ("PING", ""),  # what the node offers
         ("Connect", "NTLM"),
         ("Connect", "NTLM"),
@@ -385,7 +395,7 @@ def test_a_disconnect_the_node_does_not_answer_leaves_the_session_open(nodes: No
     assert (facts.request, facts.status, facts.response_code) == ("PING", 200, "0")
     assert not facts.disconnected
     assert (facts.step, facts.cut_off, facts.error) == ("", "", "")
-    kinds = [kind for kind, _ in nodes.mapi_requests[NODES["disconnect-closes"]]]
+    kinds = [kind for kind, _ in nodes.seen[NODES["disconnect-closes"]]]
     assert kinds == ["PING", "Connect", "PING", "Disconnect"]
 
 
@@ -403,7 +413,7 @@ def test_a_ping_cut_off_by_the_deadline_is_said_also_when_disconnect_fails(
         "",
     )
     assert not facts.disconnected
-    kinds = [kind for kind, _ in nodes.mapi_requests[NODES["ping-stalls"]]]
+    kinds = [kind for kind, _ in nodes.seen[NODES["ping-stalls"]]]
     assert kinds == ["PING", "Connect", "PING", "Disconnect"]
     assert words_mapi(facts) == [
         "MAPI logon cut off by the deadline during the PING in its session"
@@ -432,3 +442,42 @@ def test_a_retry_still_waiting_at_the_deadline_is_a_cut_off_never_a_refusal(
     assert (rpc.auth.retry_outcome, rpc.auth.detail) == (f.FAILED, "timeout")
     assert (rpc.cut_off, rpc.endpoints, facts.mapi) == ("echo", [], None)
     assert words_rpc(rpc) == ["RPC logon cut off by the deadline during the echo"]
+
+
+# -- the plugin without pyspnego ---------------------------------------------------------------
+
+
+def test_without_pyspnego_a_node_offering_basic_beside_ntlm_never_gets_basic(
+    nodes: Nodes, lab: Lab, password_file: str, tmp_path: Path
+) -> None:
+    """Basic binds nothing: where a node offers NTLM, the logon is NTLM or none, also when
+    this poller cannot speak NTLM (a module named spnego that cannot be imported stands for a
+    missing pyspnego).  The lab's Autodiscover, which offers Basic, accepts the credentials."""
+    shim = tmp_path / "no-spnego"
+    shim.mkdir()
+    (shim / "spnego.py").write_text("raise ImportError('pyspnego is not installed')\n")
+    ca_file = tmp_path / "ca.pem"
+    ca_file.write_bytes(Path(lab.ca_file).read_bytes() + nodes.root_file.read_bytes())
+    address = NODES["ntlm-or-basic"]
+    out = run_plugin(
+        "-H", PUBLISHED, "-I", address, "-p", str(nodes.servers.port),
+        "--dns-server", lab.dns_server, "--ca-file", str(ca_file),
+        "--autodiscover", "logon-ok@contoso.test",
+        "--autodiscover-url", lab.web.url("autodiscover.contoso.test"),
+        "--password-file", password_file, "--rpc", "--logon",
+        env={"PYTHONPATH": str(shim)},
+    )  # fmt: skip
+    assert out.stderr == "", out.stderr
+    assert out.code == 3, out.stdout
+    assert out.status == (
+        "OUTLOOK_ANYWHERE UNKNOWN - Python module pyspnego is not installed (RPC accepts only"
+        " NTLM/Negotiate) [1/1 nodes OK]"
+    ), out.stdout
+    line = next(x for x in out.long_output if x.startswith(f"{address} "))
+    assert line.startswith(f"{address} OK -- ") and "schemes NTLM, Basic" in line, line
+    # asked what it offers (the RPC probe: the proxy, its healthcheck; the logon: the echo),
+    # never sent credentials
+    paths = nodes.servers.requests(address)
+    assert paths[:2] == ["/rpc/rpcproxy.dll", "/rpc/healthcheck.htm"], paths
+    assert len(paths) == 3 and paths[2].endswith(":6001"), paths
+    assert nodes.seen[address] == [("", "")] * 3
