@@ -96,7 +96,15 @@ def logon_all(
             item.cut_off = item.step or (f.STEP_ECHO if kind == "rpc" else f.STEP_CONNECT)
         if not finished and not item.auth.outcome:
             item.auth.outcome, item.auth.detail = f.FAILED, "timeout"
+        elif not finished and _retry_pending(item.auth):  # as failure() records it
+            item.auth.retry_outcome, item.auth.detail = f.FAILED, "timeout"
         elif not finished and isinstance(item, f.RpcLogon):
             for endpoint in item.endpoints:  # still waiting at the deadline
                 if not endpoint.outcome:
                     endpoint.outcome, endpoint.detail = f.CHANNEL_FAILED, "timeout"
+
+
+def _retry_pending(auth: f.Authentication) -> bool:
+    """Refused with the binding, the retry without it under way: the refusal alone would say
+    the account was refused, which no answer said."""
+    return auth.binding_sent and auth.outcome == f.REFUSED and not auth.retry_outcome

@@ -169,7 +169,9 @@ def _disconnect(
         TRACE(node.address, f"Disconnect: HTTP {response.status}")
         facts.step = step
     except (HttpError, httpauth.AuthError) as exc:
-        if not facts.cut_off:
+        if facts.cut_off:  # the step the deadline cut stays the one said; none is under way
+            facts.step = ""
+        else:
             cut_off(facts, exc)
     finally:
         if conn is not None:

@@ -244,6 +244,8 @@ class Handshake:
 
     def next(self, challenges: list[str]) -> str | None:
         """The answer to the server's challenge; None when it sent none for this scheme."""
+        import struct
+
         import spnego.exceptions
 
         wanted = self.scheme.lower()
@@ -255,6 +257,8 @@ class Handshake:
         try:
             step = self._client.step  # type: ignore[attr-defined]
             token = step(base64.b64decode(challenge, validate=True))
-        except (ValueError, spnego.exceptions.SpnegoError):
+        # pyspnego reads a token that is no CHALLENGE_MESSAGE with struct and a registry of
+        # message types: too short, it raises struct.error; another type, KeyError
+        except (ValueError, LookupError, struct.error, spnego.exceptions.SpnegoError):
             raise AuthError("bad-challenge", f"invalid {self.scheme} challenge") from None
         return f"{self.scheme} {base64.b64encode(token or b'').decode()}"
