@@ -382,8 +382,8 @@ def test_rpc_probe_goes_through_the_proxy(lab: Lab) -> None:
     wanted = {f"{a}:{lab.web.port}" for a in addresses}
     seen = lab.proxy.requests(proxy="open")
     assert {s.target for s in seen} == wanted
-    # the TLS probe, RPC_IN_DATA and the health check: three tunnels per node
-    assert len(seen) == 3 * len(addresses)
+    # the TLS probe's, and one for RPC_IN_DATA and the health check after it: two per node
+    assert len(seen) == 2 * len(addresses)
     requests = lab.web.requests()
     assert {r.method for r in requests} == {"RPC_IN_DATA", "GET"}
     assert {r.peer for r in requests} == {PROXIES["open"]}
