@@ -251,11 +251,7 @@ class Proxy:
             wire.send(("\r\n".join(lines) + "\r\n\r\n").encode("ascii"))
             answer = wire.answer()
         except TimeoutError:
-            raise ProxyError(
-                kinds.TIMEOUT,
-                f"no answer from proxy {self.name} to CONNECT {tunnel.target} within the deadline",
-                detail="no answer to CONNECT within the deadline",
-            ) from None
+            raise self._late(tunnel) from None
         except ValueError as exc:
             why = f"gave no HTTP answer to CONNECT ({exc})"
             raise ProxyError(kinds.UNREACHABLE, f"proxy {self.name} {why}", detail=why) from None
@@ -316,14 +312,14 @@ class Proxy:
         if self._auth_works:
             return self._legs(wire, tunnel, answer, deadline)
         if not self._auth_turn.acquire(timeout=max(deadline.remaining(), 0.001)):
-            raise ProxyError(
-                kinds.TIMEOUT,
-                f"no answer from proxy {self.name} to CONNECT {tunnel.target} within the deadline",
-                detail="no answer to CONNECT within the deadline",
-            )
+            raise self._late(tunnel)
         try:
             if self._auth_refused is not None:
                 raise self._again(self._auth_refused)
+            # the turn came when the time was up (the connection before spent it all, and its
+            # release and this wait's end came together): no credentials sent that late
+            if deadline.expired():
+                raise self._late(tunnel)
             answer = self._legs(wire, tunnel, answer, deadline)
             if answer.status == 407:
                 self._judge(tunnel, answer)  # raises, and every later tunnel fails the same way
@@ -331,6 +327,13 @@ class Proxy:
             return answer
         finally:
             self._auth_turn.release()
+
+    def _late(self, tunnel: Tunnel) -> ProxyError:
+        return ProxyError(
+            kinds.TIMEOUT,
+            f"no answer from proxy {self.name} to CONNECT {tunnel.target} within the deadline",
+            detail="no answer to CONNECT within the deadline",
+        )
 
     def _legs(self, wire: _Wire, tunnel: Tunnel, answer: _Answer, deadline: Deadline) -> _Answer:
         """Basic, NTLM or Negotiate: NTLM's legs on this same connection, Basic on a new one
