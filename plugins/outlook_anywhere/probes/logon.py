@@ -33,6 +33,10 @@ from .logon_mapi import logon_mapi, mapi_path
 from .logon_node import Account, Node
 from .logon_rpc import logon_rpc
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import Any
+
 # Characters of an EXCH Server value put in a URL as it is
 _SERVER_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_@{}")
 # Disconnect's share of the deadline: Connect and PING stop this much earlier, so that a
@@ -87,6 +91,8 @@ def logon_all(
     outcomes = fan_out(work, run, deadline)
     for (kind, i), (finished, outcome) in zip(work, outcomes, strict=True):
         target = (facts.rpc if kind == "rpc" else facts.mapi) or []
+        if not finished:
+            _as_at_deadline(target, i)
         item = target[i]
         if isinstance(outcome, BaseException):
             item.auth.detail = "internal"
@@ -102,6 +108,14 @@ def logon_all(
             for endpoint in item.endpoints:  # still waiting at the deadline
                 if not endpoint.outcome:
                     endpoint.outcome, endpoint.detail = f.CHANNEL_FAILED, "timeout"
+
+
+def _as_at_deadline(items: list[Any], i: int) -> None:
+    """Its thread, left at work, still writes to ``items[i]``: what is judged is a copy, the
+    facts as they stand at the deadline."""
+    import copy
+
+    items[i] = copy.deepcopy(items[i])
 
 
 def _retry_pending(auth: f.Authentication) -> bool:
