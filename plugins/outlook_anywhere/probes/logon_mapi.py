@@ -193,6 +193,7 @@ def _mapi_request(
         response = conn.request("POST", path, node.host, headers, body)
         if response.status != 401:
             return conn, response
+    if conn is not None:  # Basic logs on every request anew, on a connection of its own
         conn.close()
     conn, answer = node.channel(auth, "POST", path, headers, body, deadline=deadline)
     if answer is None:  # pragma: no cover - channel reads an answer without a length
