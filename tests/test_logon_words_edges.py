@@ -48,6 +48,10 @@ A = "10.0.0.1"
         (k.PING_FAILED, {"status": "503 Service Unavailable", "code": "18"},
          "MAPI PING answered 503 Service Unavailable, X-ResponseCode 18 (endpoint shutting"
          " down)"),
+        (k.PING_FAILED, {"status": "200 OK", "code": ""},
+         "MAPI PING answered 200 OK without X-ResponseCode"),
+        (k.LOGON_STEP_FAILED, {"protocol": "MAPI", "step": "Connect", "detail": "protocol"},
+         "MAPI Connect failed: an invalid HTTP answer"),
         (k.LOGON_FAILED, {"protocol": "MAPI", "scheme": "NTLM", "detail": "weird"},
          "MAPI logon failed (NTLM): weird"),
     ],
