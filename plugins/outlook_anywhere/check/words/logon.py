@@ -254,8 +254,10 @@ def endpoint(ev: dict[str, object], limit: int) -> str:
             why = "no CONN/C2 in 256 KiB of RTS PDUs"
         elif detail == "closed":
             why = "the proxy closed the OUT channel before CONN/C2"
-        else:
+        elif detail in ("", "timeout"):
             why = "no CONN/C2 within the deadline"
+        else:  # the OUT channel broke off early: an invalid framing, TLS, the network
+            why = f"{_no_verdict(detail)} before CONN/C2"
         seen = f", only {', '.join(shown(p, 20) for p in pdus)}" if pdus else ""
         return f"{who} did not answer through the RPC proxy ({why}{seen})"
     if outcome == "garbage":
