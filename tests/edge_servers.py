@@ -269,3 +269,52 @@ def resigned(cert: x509.Certificate, issuer: Issued, old: bytes, new: bytes) -> 
     signature = issuer.key.sign(tbs, ec.ECDSA(hashes.SHA256()))
     algorithm = der(0x30, bytes.fromhex("06082a8648ce3d040302"))  # ecdsa-with-SHA256
     return der(0x30, tbs + algorithm + der(0x03, b"\x00" + signature))
+
+
+# -- answers written as they are through the connection's TLS -----------------------------------
+# A route that answers bytes writes them on the TCP connection, under TLS too; these write them
+# through the TLS of the connection: an HTTP answer no HTTP library would frame (a chunk size
+# that is not hex, a body that never ends), which the client reads as the server's.
+
+_serving = threading.local()  # the TLS connection each serving thread made
+
+
+class TappedContext(ssl.SSLContext):
+    """A server context that keeps, per serving thread, the TLS connection it wrapped, for the
+    routes of :func:`raw` to write on."""
+
+    def wrap_socket(  # type: ignore[override]
+        self, sock: socket.socket, server_side: bool = False
+    ) -> ssl.SSLSocket:
+        wrapped = super().wrap_socket(sock, server_side=server_side)
+        _serving.sock = wrapped
+        return wrapped
+
+
+def tapped_context(chain: Path) -> TappedContext:
+    """:func:`server_context` for routes of :func:`raw`."""
+    ctx = TappedContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(str(chain), str(chain.with_suffix(".key")))
+    return ctx
+
+
+def raw(*pieces: bytes, repeat: bytes = b"", every: float = 0.05, hold: float = 0.0) -> Route:
+    """A route (on a :func:`tapped_context` address) writing ``pieces`` through the TLS as they
+    are, then ``repeat`` every ``every`` seconds for ``hold`` seconds (without ``repeat``:
+    silent for ``hold`` seconds), then closing the connection."""
+
+    def answer(_: Request) -> None:
+        import time  # only here: the rest of this module is appended to, not reordered
+
+        sock: ssl.SSLSocket = _serving.sock
+        with contextlib.suppress(OSError):
+            for piece in pieces:
+                sock.sendall(piece)
+            end = time.monotonic() + hold
+            while time.monotonic() < end:
+                if repeat:
+                    sock.sendall(repeat)
+                time.sleep(every if repeat else 0.05)
+        return None
+
+    return answer

@@ -11,6 +11,7 @@ import pytest
 
 from contrib.lab import Lab
 from tests.conftest import Outcome, run_plugin, run_with_peak_memory
+from tests.contract import assert_contract
 
 ALL = ("--auth-certificate", "--health", "--build")
 NODE2 = re.compile(r" - (127\.0\.205\.\d+): ")
@@ -213,6 +214,7 @@ HOSTILE = [
 def test_hostile_body_is_one_clear_line(lab: Lab, name: str, said: str) -> None:
     out, peak_kib = run_with_peak_memory(*args(lab, name), *ALL, "-t", "3")
     clean(out)
+    assert_contract(out, 3)
     node = second(lab, name)
     state = "CRITICAL" if "health" in name else "WARNING"
     assert re.fullmatch(

@@ -18,12 +18,10 @@ import pytest
 from contrib.lab import Lab, hostile
 from contrib.lab.endpoints import hostile_servers
 from tests.conftest import Outcome, run_plugin, run_with_peak_memory
+from tests.contract import CRITICAL, OK, UNKNOWN, WARNING, assert_contract
 
-OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
-STATES = ("OK", "WARNING", "CRITICAL", "UNKNOWN")
 DEADLINE = 3.0  # -t of every row unless the row says otherwise
 SILENT = r"TLS handshake not finished within the deadline"
-SLACK = 1.25  # the verdict within -t plus about one second (process start included)
 
 
 @pytest.fixture(scope="module")
@@ -250,20 +248,6 @@ def run_row(lab: Lab, row: Row) -> Outcome:
         args = target_args(lab, row.target)
         _outcomes[row.id] = run_plugin(*args, "-t", f"{row.timeout:g}", *row.args)
     return _outcomes[row.id]
-
-
-def assert_contract(out: Outcome, deadline: float) -> None:
-    """What holds for every input, however hostile: one clean line, in time."""
-    assert out.stderr == "", out.stderr
-    assert 0 <= out.code <= 3, out
-    assert out.first_line.startswith(f"OUTLOOK_ANYWHERE {STATES[out.code]} - "), out.stdout
-    assert sum(line.startswith("OUTLOOK_ANYWHERE") for line in out.stdout.splitlines()) == 1
-    # no Python exception escaped into the words: "internal error: ValueError: ..." is a bug
-    assert "Traceback" not in out.stdout and "internal error" not in out.stdout, out.stdout
-    assert not re.search(r"\b[A-Z]\w*(Error|Exception): ", out.stdout), out.stdout
-    assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f]", out.stdout), repr(out.stdout)
-    assert not re.search(r"[<>&]", out.stdout), out.stdout  # text, never markup (test_markup)
-    assert out.elapsed < deadline + SLACK, f"{out.elapsed:.2f} s for -t {deadline:g}"
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])

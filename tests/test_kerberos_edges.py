@@ -24,6 +24,7 @@ from contrib.lab.identities.kdc import Kdc, missing_programs
 from contrib.lab.network.http11 import Request, Response
 from outlook_anywhere.transport.kerberos import krb_error_code
 from tests.conftest import Outcome, run_plugin
+from tests.contract import assert_contract
 from tests.edge_servers import Servers, der, issue, ok, server_context, write_chain
 from tests.test_logon_kerberos import missing
 
@@ -293,6 +294,7 @@ def test_what_the_endpoint_answers_the_ticket_is_named(
     whose mutual-authentication token does not verify is no success."""
     out = realm.check(mailbox, *realm.keytab())
     clean(out)
+    assert_contract(out, 10)
     assert out.code == code, out.stdout
     assert out.status.startswith(
         f"OUTLOOK_ANYWHERE CRITICAL - Autodiscover for {mailbox}@contoso.test: {said}"

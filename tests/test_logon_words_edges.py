@@ -45,9 +45,17 @@ A = "10.0.0.1"
          " length"),
         (k.ENDPOINT_FAILED, {"port": 6003, "outcome": "no-c2", "detail": "timeout"},
          "endpoint 6003 did not answer through the RPC proxy (no CONN/C2 within the deadline)"),
+        (k.ENDPOINT_FAILED,
+         {"port": 6001, "outcome": "no-c2", "detail": "protocol", "pdus": ["CONN/A3"]},
+         "endpoint 6001 mail store did not answer through the RPC proxy (an invalid HTTP answer"
+         " before CONN/C2, only CONN/A3)"),
         (k.PING_FAILED, {"status": "503 Service Unavailable", "code": "18"},
          "MAPI PING answered 503 Service Unavailable, X-ResponseCode 18 (endpoint shutting"
          " down)"),
+        (k.PING_FAILED, {"status": "200 OK", "code": ""},
+         "MAPI PING answered 200 OK without X-ResponseCode"),
+        (k.LOGON_STEP_FAILED, {"protocol": "MAPI", "step": "Connect", "detail": "protocol"},
+         "MAPI Connect failed: an invalid HTTP answer"),
         (k.LOGON_FAILED, {"protocol": "MAPI", "scheme": "NTLM", "detail": "weird"},
          "MAPI logon failed (NTLM): weird"),
     ],

@@ -72,7 +72,7 @@ _NO_VERDICT = {
     "network": "network failure",
     "refused": "connection refused",
     "closed": "the server closed the connection during the logon",
-    "protocol": "not an HTTP answer",
+    "protocol": "an invalid HTTP answer",
     "too-big": "an answer too big",
     "no-challenge": "no NTLM/Negotiate challenge in the 401",
     "bad-challenge": "an invalid NTLM/Negotiate challenge",
@@ -254,8 +254,10 @@ def endpoint(ev: dict[str, object], limit: int) -> str:
             why = "no CONN/C2 in 256 KiB of RTS PDUs"
         elif detail == "closed":
             why = "the proxy closed the OUT channel before CONN/C2"
-        else:
+        elif detail in ("", "timeout"):
             why = "no CONN/C2 within the deadline"
+        else:  # the OUT channel broke off early: an invalid framing, TLS, the network
+            why = f"{_no_verdict(detail)} before CONN/C2"
         seen = f", only {', '.join(shown(p, 20) for p in pdus)}" if pdus else ""
         return f"{who} did not answer through the RPC proxy ({why}{seen})"
     if outcome == "garbage":
@@ -271,6 +273,9 @@ def ping(ev: dict[str, object], limit: int) -> str:
     status = str(ev.get("status", ""))
     if ev.get("code") and status.startswith("200"):
         return f"MAPI PING answered X-ResponseCode {response_code_text(ev['code'])}"
+    if status.startswith("200"):  # a 200 alone is no success: the code every answer carries
+        # ([MS-OXCMAPIHTTP] 2.2.2.2) did not come
+        return f"MAPI PING answered {wire(status, limit)} without X-ResponseCode"
     code = f", X-ResponseCode {response_code_text(ev['code'])}" if ev.get("code") else ""
     return f"MAPI PING answered {wire(status, limit)}{code}"
 
