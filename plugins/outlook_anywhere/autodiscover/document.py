@@ -10,7 +10,7 @@ the document, never what it contains.
 from __future__ import annotations
 
 from ..facts.http import Document, Provider
-from ..transport.url import host_name_problem
+from ..probes.addresses import host_name_problem
 
 # Root namespaces are ".../exchange/autodiscover/responseschema/2006"; some servers and pages
 # print https:// instead of http://.

@@ -14,7 +14,6 @@ from nagiosplugin import Range
 from ..judgement.policy import Threshold
 from ..judgement.principal import has_control_chars, problem, strip_prefix
 from ..probes import addresses
-from ..transport.url import host_name_problem
 
 
 class Invalid(ValueError):
@@ -44,7 +43,7 @@ def host(value: str) -> str:
         )
     # The name goes out as SNI in its IDNA form: refuse here what could not be encoded there
     # (an empty or over-long label, a byte that was not UTF-8).
-    problem = host_name_problem(value)
+    problem = addresses.host_name_problem(value)
     if problem == "not a host name":
         raise Invalid(f"{value!r} is not a host name")
     if problem == "a port":

@@ -2,7 +2,8 @@
 
 The system resolver (``getaddrinfo``) is the default.  ``--dns-server`` asks one server through
 dnspython, imported only on that path (``dns.resolver`` costs about 90 ms to import).
-Failures are facts (``Resolution.failure``, a kind), never exceptions.
+Failures are facts (``Resolution.failure``, a kind), never exceptions.  :func:`host_name_problem`
+says whether a name can go out as a host name at all (``-H``, a Server Autodiscover publishes).
 """
 
 from __future__ import annotations
@@ -174,3 +175,21 @@ def _dnspython(
     if families == (4, 6):
         return Resolution(host, (), source, "no-address")
     return Resolution(host, (), source, "no-aaaa" if families == (6,) else "no-a")
+
+
+def host_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot go out as a host name (DNS, SNI and Host carry its IDNA form): "not a
+    host name", "a port", "empty or over-long label" or "no IDNA form"; None when it can."""
+    if not name or len(name) > 253 or any(ch in name for ch in " /\\@?#[]"):
+        return "not a host name"
+    if ":" in name:
+        return "a port"
+    labels = name[:-1].split(".") if name.endswith(".") else name.split(".")
+    if not all(0 < len(label) < 64 for label in labels):
+        return "empty or over-long label"
+    if not name.isascii():
+        try:
+            name.encode("idna")
+        except UnicodeError:
+            return "no IDNA form"
+    return None

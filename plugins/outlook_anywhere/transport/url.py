@@ -1,5 +1,4 @@
-"""URLs and host names as the plugin needs them: an absolute URL split into its parts, text
-percent-encoded, and whether a name can go out as a host name at all.
+"""URLs as the plugin needs them: an absolute URL split into its parts, and text percent-encoded.
 
 ``urllib.parse`` does both, but importing it (it imports ``ipaddress``) costs as many
 instructions as a TLS handshake, on the path of every Autodiscover check, for URLs of one form:
@@ -86,21 +85,3 @@ def percent_encoded(text: str, safe: str = "") -> str:
     (``urllib.parse.quote(text, safe)``)."""
     keep = _UNRESERVED | frozenset(safe.encode("ascii"))
     return "".join(chr(b) if b in keep else f"%{b:02X}" for b in text.encode("utf-8"))
-
-
-def host_name_problem(name: str) -> str | None:
-    """Why ``name`` cannot go out as a host name (DNS, SNI and Host carry its IDNA form): "not a
-    host name", "a port", "empty or over-long label" or "no IDNA form"; None when it can."""
-    if not name or len(name) > 253 or any(ch in name for ch in " /\\@?#[]"):
-        return "not a host name"
-    if ":" in name:
-        return "a port"
-    labels = name[:-1].split(".") if name.endswith(".") else name.split(".")
-    if not all(0 < len(label) < 64 for label in labels):
-        return "empty or over-long label"
-    if not name.isascii():
-        try:
-            name.encode("idna")
-        except UnicodeError:
-            return "no IDNA form"
-    return None

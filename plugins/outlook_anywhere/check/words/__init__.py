@@ -17,7 +17,6 @@ The names other modules use are here; the rest are in their rooms (``words.logon
 ``words.principal.fix_text``, ``words.verdict.resolution_text``...).
 """
 
-from .phrases import phrase, subject
 from .shared import LONG, SHORT, install_hint, shown, wire
 from .summary import certificate_text, headline, long_output, node_details, trace_lines
 
@@ -35,3 +34,13 @@ __all__ = [
     "trace_lines",
     "wire",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``phrase`` and ``subject``, from their room when first asked for: the table of every
+    finding's phrase is not loaded by a check without a finding."""
+    if name in ("phrase", "subject"):
+        from . import phrases
+
+        return getattr(phrases, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

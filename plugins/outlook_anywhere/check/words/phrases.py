@@ -11,16 +11,11 @@ the proxy, the front doors...) never loads its words.
 from __future__ import annotations
 
 from ...judgement import findings as k
-from .shared import LONG, shown
+from .shared import LONG, OF_PROXY, shown
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
     from ...judgement.findings import Finding
-
-# The proxy's own failures: nothing is known about the array.
-OF_PROXY = (k.PROXY_UNREACHABLE, k.PROXY_AUTH, k.PROXY_REFUSED)
-# This poller's installation, not the array: a line of their own, not Autodiscover's.
-OF_INSTALLATION = (k.LOGON_NTLM_MISSING,)
 
 # kind -> (room, function): the function takes the evidence and the limit of a name's length
 PHRASES: dict[str, tuple[str, str]] = {

@@ -9,11 +9,16 @@ ordinary word garbles nothing.
 
 from __future__ import annotations
 
+from ...judgement import findings as k
 from ...output import clean, conceal
 
 # The longest name or server text shown on the first line; the long output shows more.
 SHORT = 60
 LONG = 200
+# The proxy's own failures: nothing is known about the array.
+OF_PROXY = (k.PROXY_UNREACHABLE, k.PROXY_AUTH, k.PROXY_REFUSED)
+# This poller's installation, not the array: a line of their own, not Autodiscover's.
+OF_INSTALLATION = (k.LOGON_NTLM_MISSING,)
 
 
 def shown(value: object, limit: int = LONG) -> str:

@@ -10,8 +10,7 @@ from __future__ import annotations
 from ...facts.certificate import iso_date
 from ...judgement import findings as k
 from ...judgement.principal import display
-from .phrases import OF_INSTALLATION, OF_PROXY, phrase, subject
-from .shared import SHORT, ms_text, shown, state_text, wire
+from .shared import LONG, OF_INSTALLATION, OF_PROXY, SHORT, ms_text, shown, state_text, wire
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
@@ -60,8 +59,8 @@ def headline(verdict: Verdict, facts: CheckFacts, policy: Policy, budget: int) -
     bad = [f for f in verdict.findings if f.state != Ok]
     if bad:
         first = bad[0]
-        who = subject(first, SHORT)
-        text = (f"{who}: " if who else "") + phrase(first, SHORT)
+        who = _subject(first, SHORT)
+        text = (f"{who}: " if who else "") + _phrase(first, SHORT)
         if len(bad) > 1:
             tail = f" (+{len(bad) - 1} more)" + tail
     else:
@@ -144,17 +143,17 @@ def long_output(verdict: Verdict, facts: CheckFacts, verbosity: int) -> list[str
         from .proxy import proxy_text
 
         about = [f for f in verdict.findings if f.kind in OF_PROXY]
-        said = "; ".join(phrase(f) for f in about)
+        said = "; ".join(_phrase(f) for f in about)
         worst = max((f.state for f in about), default=Ok)
         state = f" {state_text(worst)}: {said}" if about else ""
         line = f"proxy {shown(facts.proxy.proxy)}{state} -- {proxy_text(facts.proxy)}"
         blocks.append((worst, [line]))
     for finding in verdict.findings:
         if finding.kind == k.NO_ADDRESS:
-            line = f"{state_text(finding.state)}: {subject(finding)}: {phrase(finding)}"
+            line = f"{state_text(finding.state)}: {_subject(finding)}: {_phrase(finding)}"
             blocks.append((finding.state, [line]))
         elif finding.kind in OF_INSTALLATION and finding.node is None:
-            blocks.append((finding.state, [f"{state_text(finding.state)}: {phrase(finding)}"]))
+            blocks.append((finding.state, [f"{state_text(finding.state)}: {_phrase(finding)}"]))
     logon = facts.logon
     if facts.autodiscover is not None:
         from .autodiscover import autodiscover_text
@@ -243,7 +242,7 @@ def frontdoor_blocks(verdict: Verdict) -> list[tuple[object, list[str]]]:
     """The long output's line for a protocol down on every node (said once, for the array),
     with its state (the long output is ordered worst first)."""
     return [
-        (f.state, [f"Health {state_text(f.state)}: {phrase(f)}"])
+        (f.state, [f"Health {state_text(f.state)}: {_phrase(f)}"])
         for f in verdict.findings
         if f.kind == k.HEALTH_DOWN_EVERYWHERE
     ]
@@ -257,7 +256,7 @@ def trace_lines(steps: list[tuple[float, str, str]]) -> list[str]:
 
 
 def _with_fix(finding: Finding) -> str:
-    text = phrase(finding)
+    text = _phrase(finding)
     if finding.kind == k.DIFFERENT_CERTIFICATE:
         ev = finding.evidence
         text += f" (thumbprint {ev['thumbprint']}, the others' {ev['their_thumbprint']})"
@@ -266,3 +265,17 @@ def _with_fix(finding: Finding) -> str:
 
         text += "; " + fix_text(finding.fix)
     return text
+
+
+# The table of every finding's phrase is loaded with the first finding worded: a check without
+# one never loads it.
+def _phrase(finding: Finding, limit: int = LONG) -> str:
+    from .phrases import phrase
+
+    return phrase(finding, limit)
+
+
+def _subject(finding: Finding, limit: int = LONG) -> str:
+    from .phrases import subject
+
+    return subject(finding, limit)
