@@ -317,11 +317,12 @@ def fan_out(
     all_done.acquire()
     trace, profile = threading.gettrace(), threading.getprofile()
 
+    def started(item: T, box: dict[str, object]) -> None:  # pragma: no cover - not traced yet
+        sys.settrace(trace)  # None: none, as threading would leave it
+        sys.setprofile(profile)
+        run(item, box)
+
     def run(item: T, box: dict[str, object]) -> None:
-        if trace is not None:
-            sys.settrace(trace)
-        if profile is not None:
-            sys.setprofile(profile)
         try:
             box["value"] = work(item)
         except BaseException as exc:  # handed to the caller, never printed by the thread
@@ -333,7 +334,7 @@ def fan_out(
                     all_done.release()
 
     for item, box in zip(items, boxes, strict=True):
-        _thread.start_new_thread(run, (item, box))
+        _thread.start_new_thread(started, (item, box))
     all_done.acquire(timeout=max(deadline.remaining(), 0.0))
     results: list[tuple[bool, R | BaseException | None]] = []
     for box in boxes:
