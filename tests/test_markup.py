@@ -175,10 +175,19 @@ def test_server_reason_phrase_and_headers_are_text(markup_lab: Lab, option: str)
 
 
 def test_autodiscover_values_are_text(markup_lab: Lab, password_file: str) -> None:
-    """Autodiscover publishes a Server <img> and a CertPrincipalName msstd:<a href>."""
+    """Autodiscover publishes a Server <img>: no host name, so the document is unusable, and
+    the Server is named as text."""
     out = autodiscover(markup_lab, password_file, "markup@contoso.test", "-v")
     assert out.code == 2, out.stdout
-    assert_text(out, IMAGE, LINK)
+    assert "unusable response: the EXPR Server" in out.status, out.status
+    assert_text(out, IMAGE)
+
+
+def test_autodiscover_principal_is_text(markup_lab: Lab, password_file: str) -> None:
+    """Autodiscover publishes a CertPrincipalName msstd:<a href>, which no certificate matches."""
+    out = autodiscover(markup_lab, password_file, "markup-principal@contoso.test", "-v")
+    assert out.code == 2, out.stdout
+    assert_text(out, LINK)
 
 
 def test_autodiscover_reason_phrase_is_text(markup_lab: Lab, password_file: str) -> None:

@@ -54,7 +54,8 @@ MAILBOXES = {
     "ssl-off": "settings: EXPR and EXHTTP with SSL Off",
     "echo": "error response whose message echoes the password in every encoding",
     "echo-reason": "HTTP 500 whose reason phrase echoes the URL-encoded password",
-    "markup": "settings whose Server and CertPrincipalName hold HTML (an image, a link)",
+    "markup": "settings whose Server holds HTML (an image): no host name, the document unusable",
+    "markup-principal": "settings whose CertPrincipalName holds HTML (a link)",
     "markup-reason": "HTTP 500 with HTML in its reason phrase",
     **LOGON_MAILBOXES,
 }
@@ -125,6 +126,12 @@ def answer(site: Site, mailbox: str, mapi_capability: bool, port: int, xxe_file:
         from ..identities.hostile_certificates import MARKUP_CN, MARKUP_SANS
 
         body = _settings(escape(MARKUP_CN), escape(f"msstd:{MARKUP_SANS[0]}"))
+    elif local == "markup-principal":
+        from xml.sax.saxutils import escape
+
+        from ..identities.hostile_certificates import MARKUP_SANS
+
+        body = _settings(good[0], escape(f"msstd:{MARKUP_SANS[0]}"))
     elif local == "markup-reason":
         from .hostile_servers import MARKUP_REASON
 
