@@ -88,7 +88,17 @@ def logon_all(
             assert facts.mapi is not None
             logon_mapi(mapi_nodes[i], path, facts.mapi[i], facts.legacy_dn, deadline)
 
-    outcomes = fan_out(work, run, deadline)
+    settle(facts, work, fan_out(work, run, deadline))
+
+
+def settle(
+    facts: f.LogonFacts,
+    work: list[tuple[str, int]],
+    outcomes: list[tuple[bool, object]],
+) -> None:
+    """Each logon as the fan-out left it (``outcomes``, in ``work``'s order): a logon still at
+    work at the deadline is cut off (never "not tried", never OK), and one that raised (a bug)
+    failed."""
     for (kind, i), (finished, outcome) in zip(work, outcomes, strict=True):
         target = (facts.rpc if kind == "rpc" else facts.mapi) or []
         if not finished:
@@ -98,13 +108,15 @@ def logon_all(
             item.auth.detail = "internal"
             item.auth.outcome = item.auth.outcome or f.FAILED
             continue
-        if not finished and not item.cut_off:  # still at work: never "not tried", never OK
+        if finished:
+            continue
+        if not item.cut_off:
             item.cut_off = item.step or (f.STEP_ECHO if kind == "rpc" else f.STEP_CONNECT)
-        if not finished and not item.auth.outcome:
+        if not item.auth.outcome:
             item.auth.outcome, item.auth.detail = f.FAILED, "timeout"
-        elif not finished and _retry_pending(item.auth):  # as failure() records it
+        elif _retry_pending(item.auth):  # as failure() records it
             item.auth.retry_outcome, item.auth.detail = f.FAILED, "timeout"
-        elif not finished and isinstance(item, f.RpcLogon):
+        elif isinstance(item, f.RpcLogon):
             for endpoint in item.endpoints:  # still waiting at the deadline
                 if not endpoint.outcome:
                     endpoint.outcome, endpoint.detail = f.CHANNEL_FAILED, "timeout"
