@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.coverage_gate import BELOW_THE_FLOOR, BRANCH_FLOOR, PREFIX, shortfalls
+from tests.coverage_gate import BRANCH_FLOOR, PREFIX, shortfalls
 
 
 def report(total: float, **modules: tuple[int, int]) -> dict[str, object]:
@@ -31,11 +31,3 @@ def test_a_held_module_under_the_branch_floor_is_named() -> None:
 
 def test_a_module_outside_the_held_layers_is_not_held() -> None:
     assert shortfalls(report(97.0, check__options=(10, 100))) == []
-
-
-def test_a_listed_module_is_held_to_its_own_figure() -> None:
-    for module, figure in BELOW_THE_FLOOR.items():
-        name = module.removesuffix(".py").replace("/", "__")
-        assert shortfalls(report(97.0, **{name: (round(figure * 10), 1000)})) == []
-        below = shortfalls(report(97.0, **{name: (round(figure * 10) - 10, 1000)}))
-        assert len(below) == 1 and below[0].startswith(module), below
