@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from contrib.lab import Lab
+from contrib.lab.endpoints import rts as lab_rts
 from contrib.lab.identities.ntlm import carries_binding, ntlm_message_type
 from contrib.lab.network.http11 import Request, Response
 from outlook_anywhere.check.words import phrase
@@ -53,6 +54,7 @@ NODES = {
     "ping-stalls": "127.77.12.9",  # Basic: the PING never answered, Disconnect not answered
     "retry-stalls": "127.77.12.10",  # NTLM: bound logon refused, the retry never answered
     "ntlm-or-basic": "127.77.12.11",  # offers NTLM and Basic
+    "channel-bad-challenge": "127.77.12.12",  # NTLM: the echo logged on, 6002's challenge garbled
 }
 PASSWORD = "s3cret-Paths"
 PUBLISHED = "logon-ok.contoso.test"
@@ -223,6 +225,10 @@ def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nodes]:
     digest = ("WWW-Authenticate", 'Digest realm="paths", nonce="6e6f6e6365", qop="auth"')
     route(NODES["digest"], ECHO_PATH, lambda _: status(401, "Unauthorized", digest))
     mapi("head-only", ntlm(head_only))
+    echoed = Response(200, "Success", [("Content-Type", "application/rpc")], lab_rts.echo())
+    address = NODES["channel-bad-challenge"]
+    route(address, ECHO_PATH, ntlm(lambda *_: echoed))
+    route(address, ECHO_PATH.replace(":6001", ":6002"), ntlm(lambda *_: None, challenge=b"NTLMSSP"))
 
     # a logged-on connection forgets its logon after each answer
     mapi("forgets", ntlm(lambda r, _: mailbox(r), keeps=False))
@@ -481,3 +487,26 @@ def test_without_pyspnego_a_node_offering_basic_beside_ntlm_never_gets_basic(
     assert paths[:2] == ["/rpc/rpcproxy.dll", "/rpc/healthcheck.htm"], paths
     assert len(paths) == 3 and paths[2].endswith(":6001"), paths
     assert nodes.seen[address] == [("", "")] * 3
+
+
+# -- the RPC logon's paths the others do not take ---------------------------------------------
+
+
+def test_an_rpc_logon_to_a_node_that_refuses_the_connection_failed_before_any_scheme(
+    nodes: Nodes,
+) -> None:
+    rpc = nodes.rpc("refuses")
+    assert (rpc.auth.outcome, rpc.auth.detail, rpc.auth.scheme) == (f.FAILED, "refused", "")
+    assert (rpc.echo, rpc.endpoints) == ("", [])
+
+
+def test_a_channel_whose_challenge_is_no_ntlm_message_fails_that_channel_alone(
+    nodes: Nodes,
+) -> None:
+    """The echo logged on with NTLM; the channel to 6002 got a challenge pyspnego cannot read:
+    that endpoint failed on it (bad-challenge), the logon itself stands."""
+    pytest.importorskip("spnego")
+    rpc = nodes.rpc("channel-bad-challenge")
+    assert (rpc.echo, rpc.auth.outcome, rpc.auth.scheme) == ("ok", f.ACCEPTED, "NTLM")
+    [channel] = [e for e in rpc.endpoints if e.port == 6002]
+    assert (channel.outcome, channel.detail) == (f.CHANNEL_FAILED, "bad-challenge")
