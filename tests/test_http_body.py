@@ -1,4 +1,4 @@
-"""The HTTP body reader (``transport.http.Body``) against a real server on loopback: every framing
+"""The HTTP body reader (``transport.body.Body``) against a real server on loopback: every framing
 Exchange front ends use (Content-Length, chunked with extensions and trailers, a PDU split
 across chunks or several in one, up to the close), interim ``1xx`` answers skipped, and hostile
 chunk sizes refused or bounded in memory and time.  Each case is one canned answer, sent in the
