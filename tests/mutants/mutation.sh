@@ -41,13 +41,13 @@ fi
 MUTATION_TESTS=${MUTATION_TESTS:-}
 WORDS_TESTS="tests/test_words_rules.py tests/test_words.py::test_words_matrix \
 tests/test_words.py::test_words_matrix_of_the_http_checks"
-REVOCATION_TESTS="tests/test_revocation.py::test_judge_certificate \
+REVOCATION_TESTS="tests/test_revocation_rules.py tests/test_revocation.py::test_judge_certificate \
 tests/test_revocation.py::test_revoked_evidence_carries_serial_date_and_reason \
 tests/test_revocation.py::test_a_certificate_without_known_issuer_is_not_judged_on_its_own \
 tests/test_revocation.py::test_judge_chain_counts_against_every_node_that_sent_it \
 tests/test_revocation.py::test_revocation_phrases \
 tests/test_revocation.py::test_long_names_and_urls_keep_the_first_line_short"
-LOGON_TESTS="tests/test_logon_rules.py tests/test_logon_words.py tests/test_logon_words_edges.py \
+LOGON_TESTS="tests/test_logon_rules.py tests/test_logon_words.py tests/test_logon_words_edges.py tests/test_logon_tables.py \
 tests/test_kerberos_rules.py"
 FRONTDOOR_TESTS="tests/test_frontdoor_rules.py"
 PROXY_TESTS="tests/test_proxy_rules.py"
@@ -56,12 +56,12 @@ PROXY_TESTS="tests/test_proxy_rules.py"
 ALL_RULES="$WORDS_TESTS tests/test_judgement_rules.py tests/test_judgement.py \
 tests/test_words.py::test_fix_never_proposes_what_the_certificates_do_not_satisfy \
 $LOGON_TESTS $PROXY_TESTS $FRONTDOOR_TESTS $REVOCATION_TESTS tests/test_rule_imports.py"
-AUTH_TESTS="tests/test_wire_rule_edges.py \
+AUTH_TESTS="tests/test_wire_rule_edges.py tests/test_auth_handshake.py \
 tests/test_wire_rules.py::test_a_challenge_keeps_its_token \
 tests/test_wire_rules.py::test_challenges_per_rfc_7235 \
 tests/test_wire_rules.py::test_no_certificate_no_binding_and_garbage_is_hashed_with_sha256 \
 tests/test_wire_rules.py::test_the_binding_of_other_signature_algorithms"
-RTS_TESTS="tests/test_rts.py tests/test_wire_rules.py::test_the_echo_carries_the_server_query"
+RTS_TESTS="tests/test_rts.py tests/test_rts_layout.py tests/test_wire_rules.py::test_the_echo_carries_the_server_query"
 BODY_TESTS="tests/test_http_body.py tests/test_http_protocol.py"
 MUTATION_JOBS=${MUTATION_JOBS:-$(nproc 2>/dev/null || echo 1)}
 work=$here/build/mutation
@@ -106,6 +106,15 @@ if [ "${1:-}" = --one ]; then  # mutate one module in a copy of its own
             *) tests=$ALL_RULES ;;
         esac
     fi
+    # One run of the tests unmutated, writing the byte code of every module they import (and
+    # pytest's rewritten test modules), so that each mutant's run compiles only the module
+    # mutated: its byte code is removed, and no run of mutmut's writes byte code, so a mutant
+    # is never run from the byte code of another of the same size written the same second.
+    PYTHONDONTWRITEBYTECODE= "$venv/bin/python" -m pytest -q -p no:cacheprovider \
+        -p no:hypothesispytest -o addopts= $tests >/dev/null 2>&1 || true
+    mutated=${module%.py}
+    rm -f "$(dirname "$mutated")/__pycache__/$(basename "$mutated")".*.pyc
+    export PYTHONDONTWRITEBYTECODE=1
     # No pytest plugin of hypothesis: its start-up would double the time of every run (@given
     # works without it). mutmut 2 takes any exit status but 1 for "the tests pass", and pytest
     # exits 2 when a mutant breaks the import (a collection error): every failure is made a 1.
