@@ -170,3 +170,26 @@ def test_the_first_16_bytes_are_kept_as_evidence() -> None:
     whole = rts.Reader()
     whole.feed(A3 + C2)
     assert whole.first_bytes == A3[:16]
+
+
+def test_a_whole_header_is_judged_as_soon_as_it_is_there() -> None:
+    """16 bytes are a whole common header: a foreign one is refused at once, not when more
+    bytes come."""
+    reader = rts.Reader()
+    assert reader.feed(bytes([5, 1]) + A3[2:16]) == []
+    assert reader.failure == "not-rts"
+
+
+def test_only_the_integer_format_of_the_data_representation_counts() -> None:
+    """drep's first byte: integer format in the high nibble (1: little-endian), character
+    format in the low one (1: EBCDIC), which RTS does not use."""
+    ebcdic = A3[:4] + b"\x11" + A3[5:]
+    [pdu] = rts.Reader().feed(ebcdic)
+    assert pdu.name == "CONN/A3"
+
+
+@pytest.mark.parametrize("length", [16, 19])
+def test_a_pdu_too_short_for_its_rts_header_is_a_bad_length(length: int) -> None:
+    reader = rts.Reader()
+    assert reader.feed(A3[:8] + struct.pack("<H", length) + A3[10:16] + bytes(length - 16)) == []
+    assert reader.failure == "bad-length"

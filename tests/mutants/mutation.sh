@@ -47,7 +47,7 @@ tests/test_revocation.py::test_a_certificate_without_known_issuer_is_not_judged_
 tests/test_revocation.py::test_judge_chain_counts_against_every_node_that_sent_it \
 tests/test_revocation.py::test_revocation_phrases \
 tests/test_revocation.py::test_long_names_and_urls_keep_the_first_line_short"
-LOGON_TESTS="tests/test_logon_rules.py tests/test_logon_words.py tests/test_logon_words_edges.py tests/test_logon_tables.py \
+LOGON_TESTS="tests/test_logon_rules.py tests/test_logon_words.py tests/test_logon_words_edges.py tests/test_logon_tables.py tests/test_logon_words_exact.py \
 tests/test_kerberos_rules.py"
 FRONTDOOR_TESTS="tests/test_frontdoor_rules.py"
 PROXY_TESTS="tests/test_proxy_rules.py"
