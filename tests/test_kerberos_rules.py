@@ -16,6 +16,7 @@ from outlook_anywhere.facts.logon import ACCEPTED, FAILED, REFUSED, Authenticati
 from outlook_anywhere.judgement import findings as k
 from outlook_anywhere.judgement.findings import Finding
 from outlook_anywhere.judgement.kerberos import judge_kerberos, state_of
+from outlook_anywhere.judgement.logon import judge_authentication
 
 A = "10.0.0.1"
 SPN = "HTTP/mail.contoso.com"
@@ -340,3 +341,10 @@ def test_autodiscover_names_the_spn_of_its_host_and_the_code() -> None:
     assert autodiscover("kerberos-spn-unknown", host, 80) == (
         f"{WHO}the KDC has no HTTP/{'a' * 72}... (KDC_ERR_S_PRINCIPAL_UNKNOWN)"
     )
+
+
+def test_a_kerberos_matter_is_the_logons_only_finding() -> None:
+    found = judge_authentication(A, "RPC", auth(detail="krb-no-kdc"), "require")
+    assert [(f.kind, f.state, f.node, f.evidence) for f in found] == [
+        (k.LOGON_KERBEROS, Unknown, A, ev("no-kdc"))
+    ]

@@ -141,3 +141,38 @@ def test_no_logon_tried_is_said_under_autodiscover_or_on_its_own() -> None:
         "Logon not tried: Autodiscover did not accept the credentials",
         NODE_LINE.format(a=A),
     ]
+
+
+def test_a_node_line_says_every_part_and_the_chains_it_sent_first() -> None:
+    probe = MapiProbe(A)
+    probe.status, probe.reason, probe.schemes = 401, "Unauthorized", ["NTLM"]
+    door = FrontDoorFacts(A)
+    door.health = [Health("owa", 200)]
+    shared = r.ChainRevocation((B, A))
+    entry = r.CertRevocation("mail.contoso.com", 1, 0)
+    entry.sources.append(r.Source(r.CRL, "http://pki/ca.crl", r.GOOD))
+    shared.certs.append(entry)
+    own = r.ChainRevocation((B,))
+    own.certs.append(r.CertRevocation("other", 2, 0))
+    _, _, long = words(
+        [node(A, LEAF), node(B, LEAF)],
+        policy(frontdoors=doors_policy()),
+        mapi=[probe],
+        frontdoors=[door],
+        logon=logon(rpc=True),
+        revocation=r.RevocationFacts([shared, own]),
+    )
+    none = (
+        "certificate other has no HTTP CRL distribution point and no OCSP URL: clients outside"
+        " the domain cannot check revocation"
+    )
+    assert long == [
+        f"10.0.0.2 WARNING: {none} -- " + NODE_LINE.format(a=B).split(" -- ", 1)[1],
+        "  revocation: the chain of 10.0.0.2, 10.0.0.1; mail.contoso.com: CRL http://pki/ca.crl"
+        " good",
+        "  revocation: other: no source",
+        NODE_LINE.format(a=A) + "; /mapi/emsmdb/ 401 Unauthorized; schemes NTLM;"
+        " healthcheck.htm 200 for 1/1 (owa); RPC logon NTLM, Extended Protection: binding"
+        " accepted; echo OK; CONN/C2 from 6001 mail store 10 ms, 6002 directory referral 10 ms,"
+        " 6004 address book 10 ms",
+    ]
