@@ -566,3 +566,21 @@ def test_without_a_front_door_policy_the_doors_are_not_judged() -> None:
     leaf = cert()
     state, _, _ = words([node(A, leaf)], policy(), frontdoors=[healthy(A, DOWN)])
     assert state == Ok
+
+
+def test_every_node_is_judged_after_an_expired_one() -> None:
+    assert judged(door(A, key(-2)), door(B, key(5)), door(C, key(-1))) == [
+        (k.AUTH_EXPIRED, Critical, A, dated(-2.0)),
+        (k.AUTH_EXPIRES_SOON, Critical, B, dated(5.0)),
+        (k.AUTH_EXPIRED, Critical, C, dated(-1.0)),
+    ]
+
+
+def test_every_protocol_is_judged_after_one_down_everywhere() -> None:
+    ews = Health("ews", 500, "500 Internal Server Error")
+    found = judged(healthy(A, DOWN, ews), healthy(B, DOWN, Health("ews", 200)))
+    assert found == [
+        (k.HEALTH_DOWN_EVERYWHERE, Critical, None,
+         {"vdir": "owa", "down_on": [A, B], "statuses": ["503 Service Unavailable"]}),
+        (k.HEALTH_DOWN, Critical, A, {"vdir": "ews", "status": "500 Internal Server Error"}),
+    ]  # fmt: skip
