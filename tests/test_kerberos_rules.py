@@ -12,11 +12,14 @@ from nagiosplugin.state import Critical, Unknown
 from outlook_anywhere.check.words import phrase
 from outlook_anywhere.check.words.autodiscover import failed
 from outlook_anywhere.check.words.kerberos import kerberos_problem
+from outlook_anywhere.facts.http import AutodiscoverFacts
 from outlook_anywhere.facts.logon import ACCEPTED, FAILED, REFUSED, Authentication
 from outlook_anywhere.judgement import findings as k
+from outlook_anywhere.judgement.autodiscover import judge_autodiscover
 from outlook_anywhere.judgement.findings import Finding
 from outlook_anywhere.judgement.kerberos import judge_kerberos, state_of
 from outlook_anywhere.judgement.logon import judge_authentication
+from tests.test_words import policy
 
 A = "10.0.0.1"
 SPN = "HTTP/mail.contoso.com"
@@ -348,3 +351,25 @@ def test_a_kerberos_matter_is_the_logons_only_finding() -> None:
     assert [(f.kind, f.state, f.node, f.evidence) for f in found] == [
         (k.LOGON_KERBEROS, Unknown, A, ev("no-kdc"))
     ]
+
+
+@pytest.mark.parametrize(
+    ("failure", "state"),
+    [("kerberos-no-kdc", Unknown), ("kerberos-preauth-failed", Unknown),
+     ("kerberos-spn-unknown", Critical), ("kerberos-skew", Critical),
+     ("kerberos-not-offered", Critical), ("ntlm-missing", Unknown), ("unauthorized", Critical)],
+)  # fmt: skip
+def test_autodiscovers_kerberos_failure_is_unknown_for_the_pollers_own(
+    failure: str, state: object
+) -> None:
+    facts = AutodiscoverFacts("monitor@contoso.com", "monitor@contoso.com")
+    facts.error_kind, facts.error = failure, "autodiscover.contoso.com"
+    [found] = judge_autodiscover(facts, policy(), [])
+    assert (found.kind, found.state, found.node) == (k.AUTODISCOVER_FAILED, state, None)
+    assert found.evidence == {
+        "email": "monitor@contoso.com",
+        "redirected": False,
+        "failure": failure,
+        "detail": "autodiscover.contoso.com",
+        "last": "",
+    }
