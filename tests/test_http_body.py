@@ -322,3 +322,32 @@ def test_a_body_cut_short_says_so(server: Pieces) -> None:
         "closed",
         "server closed the connection in the middle of a body",
     )
+
+
+def test_a_chunk_size_line_of_max_line_bytes_is_read(server: Pieces) -> None:
+    """8192 bytes, extensions included, is the longest line; it may arrive before its end."""
+    line = b"5;" + b"e" * 8190
+    assert get(server, CHUNKED + line, b"\r\nhello\r\n0\r\n\r\n") == b"hello"
+
+
+def test_a_chunk_size_line_past_max_line_says_so(server: Pieces) -> None:
+    with pytest.raises(HttpError) as failed:
+        get(server, CHUNKED + b"5;" + b"e" * 9000)
+    assert (failed.value.kind, failed.value.text) == (
+        "protocol",
+        "a response line longer than 8192 bytes",
+    )
+
+
+def test_100_trailer_lines_are_read_101_refused(server: Pieces) -> None:
+    body = chunk(b"hello") + b"0\r\n"
+    assert get(server, CHUNKED + body + b"X-T: 1\r\n" * 100 + b"\r\n") == b"hello"
+    with pytest.raises(HttpError) as failed:
+        get(server, CHUNKED + body + b"X-T: 1\r\n" * 101 + b"\r\n")
+    assert (failed.value.kind, failed.value.text) == ("protocol", "more than 100 trailer lines")
+
+
+def test_a_chunk_size_with_a_letter_around_it_is_refused(server: Pieces) -> None:
+    with pytest.raises(HttpError) as failed:
+        get(server, CHUNKED + b"X5X\r\nhello\r\n0\r\n\r\n")
+    assert (failed.value.kind, failed.value.text) == ("protocol", "invalid chunked encoding")

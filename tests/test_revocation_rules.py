@@ -324,3 +324,20 @@ def test_the_first_line_counts_the_certificates_checked() -> None:
     none = r.RevocationFacts([chain_of(orphan)])
     assert revocation_checked(none) == ", revocation of 1 not checked (issuer not sent)"
     assert revocation_checked(r.RevocationFacts([])) == ""
+
+
+def test_the_hours_are_hours_to_a_tenth() -> None:
+    assert judged(source(r.CRL, r.GOOD, -1000.0)) == [
+        (k.CRL_LAPSED, Critical, lapse(-1000.0, -1000.0))
+    ]
+
+
+def test_a_crl_dated_at_the_epoch_is_the_soonest() -> None:
+    epoch = source(r.CRL, r.GOOD, url="http://a/epoch.crl")
+    epoch.next_update = 0.0
+    later = source(r.CRL, r.GOOD, url="http://b/later.crl")
+    later.next_update = 0.5
+    [(kind, state, evidence)] = judged(later, epoch)
+    assert (kind, state, evidence["url"], evidence["date"]) == (
+        k.CRL_LAPSED, Critical, "http://a/epoch.crl", iso_date(0.0)
+    )  # fmt: skip
