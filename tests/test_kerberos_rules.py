@@ -373,3 +373,10 @@ def test_autodiscovers_kerberos_failure_is_unknown_for_the_pollers_own(
         "detail": "autodiscover.contoso.com",
         "last": "",
     }
+
+
+def test_a_problem_without_spn_names_the_service_class() -> None:
+    assert kerberos_problem("spn-unknown") == (
+        "the KDC has no HTTP/HOST (KDC_ERR_S_PRINCIPAL_UNKNOWN): register the SPN on the"
+        " Alternate Service Account (setspn -S HTTP/HOST followed by its account name)"
+    )

@@ -53,7 +53,7 @@ FRONTDOOR_TESTS="tests/test_frontdoor_rules.py"
 PROXY_TESTS="tests/test_proxy_rules.py"
 # every in-process test of the rules and the words: what a judgement module or a room of the
 # words is run against, after its own
-ALL_RULES="$WORDS_TESTS tests/test_judgement_rules.py tests/test_judgement.py tests/test_verdict_parts.py tests/test_finding_kinds.py \
+ALL_RULES="$WORDS_TESTS tests/test_judgement_rules.py tests/test_judgement.py tests/test_verdict_parts.py tests/test_finding_kinds.py tests/test_policy.py \
 tests/test_words.py::test_fix_never_proposes_what_the_certificates_do_not_satisfy \
 $LOGON_TESTS $PROXY_TESTS $FRONTDOOR_TESTS $REVOCATION_TESTS tests/test_rule_imports.py"
 AUTH_TESTS="tests/test_wire_rule_edges.py tests/test_auth_handshake.py \
