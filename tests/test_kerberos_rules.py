@@ -380,3 +380,15 @@ def test_a_problem_without_spn_names_the_service_class() -> None:
         "the KDC has no HTTP/HOST (KDC_ERR_S_PRINCIPAL_UNKNOWN): register the SPN on the"
         " Alternate Service Account (setspn -S HTTP/HOST followed by its account name)"
     )
+
+
+def test_every_problem_is_the_pollers_or_the_arrays_and_has_its_sentence() -> None:
+    """The judgement's two classes of problem split what the words can say: none is both, and
+    none falls back to the bare name."""
+    from outlook_anywhere.check.words.kerberos import _KERBEROS
+    from outlook_anywhere.judgement.kerberos import ARRAY, POLLER
+
+    assert POLLER.isdisjoint(ARRAY)
+    assert set(_KERBEROS) | {"spn-unknown", "key", "skew", "node-skew"} == POLLER | ARRAY
+    assert all(state_of(problem) is Critical for problem in ARRAY)
+    assert not any(kerberos_problem(p).startswith("Kerberos: ") for p in POLLER | ARRAY)

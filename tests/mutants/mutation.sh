@@ -39,7 +39,7 @@ fi
 # mutants are caught by the first test that runs (the hypothesis properties of
 # test_principal.py, the slowest, only for judgement/principal.py).
 MUTATION_TESTS=${MUTATION_TESTS:-}
-WORDS_TESTS="tests/test_words_rules.py tests/test_summary_parts.py tests/test_words.py::test_words_matrix \
+WORDS_TESTS="tests/test_words_rules.py tests/test_summary_parts.py tests/test_install_hints.py tests/test_words.py::test_words_matrix \
 tests/test_words.py::test_words_matrix_of_the_http_checks"
 REVOCATION_TESTS="tests/test_revocation_rules.py tests/test_revocation.py::test_judge_certificate \
 tests/test_revocation.py::test_revoked_evidence_carries_serial_date_and_reason \
