@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import struct
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,10 @@ from contrib.lab.identities.ntlm import carries_binding, ntlm_message_type, ntlm
 from outlook_anywhere.transport.auth import (
     AuthError,
     Handshake,
+    challenge_schemes,
+    challenges,
     channel_binding,
+    choose,
     end_point_hash,
     has_spnego,
     ntlm_hashes,
@@ -213,3 +217,77 @@ def test_rsa_pss_with_parameters_other_than_a_hash_binds_with_sha256() -> None:
     sha384 = der(0x30, der(0xA0, der(0x30, der(0x06, bytes.fromhex(NIST + "202")))))
     data = certificate(der(0x30, der(0x06, pss) + sha384))
     assert end_point_hash(data) == hashlib.sha384(data).digest()
+
+
+def target_name(authenticate: bytes) -> str:
+    """The MsvAvTargetName of an NTLMv2 AUTHENTICATE ([MS-NLMP] 2.2.2.1), "" without one."""
+    length, _, offset = struct.unpack_from("<HHI", authenticate, 20)
+    response, at = authenticate[offset : offset + length], 16 + 28
+    while at + 4 <= len(response):
+        av_id, av_len = struct.unpack_from("<HH", response, at)
+        if av_id == 0:
+            break
+        if av_id == 0x0009:
+            return response[at + 4 : at + 4 + av_len].decode("utf-16-le")
+        at += 4 + av_len
+    return ""
+
+
+def test_ntlm_names_the_http_service_of_the_host() -> None:
+    handshake = Handshake("NTLM", USER, PASSWORD, "mail.contoso.com", BINDING)
+    challenge = challenge_for(handshake.first())
+    answer = handshake.next([f"NTLM {base64.b64encode(challenge).decode()}"])
+    assert answer is not None
+    assert target_name(token(answer)) == "HTTP/mail.contoso.com"
+
+
+def test_a_challenge_with_a_character_outside_base64_is_refused() -> None:
+    handshake = Handshake("NTLM", USER, PASSWORD, "mail.contoso.com")
+    challenge = base64.b64encode(challenge_for(handshake.first())).decode()
+    with pytest.raises(AuthError) as refused:
+        handshake.next([f"NTLM {challenge[:8]}*{challenge[8:]}"])
+    assert refused.value.kind == "bad-challenge"
+
+
+def test_ntlm_is_chosen_when_pyspnego_is_there() -> None:
+    assert choose(["Negotiate", "NTLM"]) == "NTLM"
+    with pytest.raises(AuthError) as refused:
+        choose(["NTLM"], False)
+    assert (refused.value.kind, str(refused.value)) == ("ntlm-missing", "pyspnego is not installed")
+
+
+@pytest.mark.parametrize(
+    ("values", "found"),
+    [
+        (['Basic realm="x", charset="UTF-8"'], [("Basic", 'realm="x", charset="UTF-8"')]),
+        (["Digest realm=x, qop=auth, NTLM"], [("Digest", "realm=x, qop=auth"), ("NTLM", "")]),
+        (['Basic realm="x", "stray"'], [("Basic", 'realm="x", "stray"')]),
+        (['Basic realm="a, b", NTLM'], [("Basic", 'realm="a, b"'), ("NTLM", "")]),
+        (['Basic realm="a\\", b", NTLM'], [("Basic", 'realm="a\\", b"'), ("NTLM", "")]),
+        (['Basic realm="a\\\\", NTLM'], [("Basic", 'realm="a\\\\"'), ("NTLM", "")]),
+    ],
+    ids=["param", "unquoted-params", "quoted-token", "quoted-comma", "escaped-quote",
+         "escaped-backslash"],
+)  # fmt: skip
+def test_the_auth_params_of_a_challenge_stay_with_it(
+    values: list[str], found: list[tuple[str, str]]
+) -> None:
+    assert challenges(values) == found
+
+
+def test_a_scheme_name_is_cut_at_40_characters() -> None:
+    assert challenge_schemes(["S" * 41, "S" * 40 + "T"]) == ["S" * 40]
+
+
+def test_a_length_of_zero_bytes_is_no_length() -> None:
+    """0x80 is BER's indefinite length, never DER: SHA-256, not the hash of what follows."""
+    body = der(0x30, der(0x02, b"\x01")) + der(0x30, der(0x06, bytes.fromhex(RSA + "0c")))
+    data = b"\x30\x80" + body + der(0x03, b"\x00")
+    assert end_point_hash(data) == hashlib.sha256(data).digest()
+
+
+def test_a_length_of_five_bytes_is_no_length() -> None:
+    body = der(0x30, der(0x02, b"\x01")) + der(0x30, der(0x06, bytes.fromhex(RSA + "0c")))
+    body += der(0x03, b"\x00")
+    data = b"\x30\x85" + len(body).to_bytes(5, "big") + body
+    assert end_point_hash(data) == hashlib.sha256(data).digest()
