@@ -263,11 +263,12 @@ def test_ntlm_is_chosen_when_pyspnego_is_there() -> None:
         (["Digest realm=x, qop=auth, NTLM"], [("Digest", "realm=x, qop=auth"), ("NTLM", "")]),
         (['Basic realm="x", "stray"'], [("Basic", 'realm="x", "stray"')]),
         (['Basic realm="a, b", NTLM'], [("Basic", 'realm="a, b"'), ("NTLM", "")]),
+        (['Basic realm="a, NTLM b"'], [("Basic", 'realm="a, NTLM b"')]),
         (['Basic realm="a\\", b", NTLM'], [("Basic", 'realm="a\\", b"'), ("NTLM", "")]),
         (['Basic realm="a\\\\", NTLM'], [("Basic", 'realm="a\\\\"'), ("NTLM", "")]),
     ],
-    ids=["param", "unquoted-params", "quoted-token", "quoted-comma", "escaped-quote",
-         "escaped-backslash"],
+    ids=["param", "unquoted-params", "quoted-token", "quoted-comma", "quoted-scheme",
+         "escaped-quote", "escaped-backslash"],
 )  # fmt: skip
 def test_the_auth_params_of_a_challenge_stay_with_it(
     values: list[str], found: list[tuple[str, str]]
