@@ -435,3 +435,11 @@ def test_the_mapi_logon_line_for_every_part() -> None:
     assert logon_text(None, connect_only) == (
         "MAPI logon NTLM, Extended Protection: binding accepted; mailbox logon (Connect) in 20 ms"
     )
+
+
+def test_the_reason_mapi_answered_is_cut_at_80() -> None:
+    probe = MapiProbe(A)
+    probe.status, probe.reason = 401, "r" * 81
+    assert mapi_text(probe) == f"/mapi/emsmdb/ 401 {'r' * 77}..."
+    probe.reason = "r" * 80
+    assert mapi_text(probe) == f"/mapi/emsmdb/ 401 {'r' * 80}"
