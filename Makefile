@@ -102,8 +102,9 @@ lock:
 	{ echo "# The impacket witness's venv, pinned (make lock).  Do not edit: run make lock."; \
 	  $(LOCK_VENV)/bin/pip freeze --all; } > tests/witness-constraints.txt
 
-# Mutation testing of the pure rule modules (docs/mutation.md): mutmut 2, in a venv of its own,
-# on copies of the checkout (tests/mutants/mutation.sh): the six rule modules by default;
+# Mutation testing of the rules (docs/mutation.md): mutmut 2, in a venv of its own, on copies of
+# the checkout (tests/mutants/mutation.sh): by default every module of judgement/, every room of
+# check/words/, and transport's rts.py, auth.py and body.py;
 # MUTATE=... MUTATION_TESTS=... to narrow it, MUTATION_JOBS=N modules at once.
 MUTATION_VENV ?= build/mutation-venv
 $(MUTATION_VENV)/bin/mutmut:

@@ -1,8 +1,9 @@
-"""The HTTP body reader (``transport.http.Body``) against a real server on loopback: every framing
+"""The HTTP body reader (``transport.body.Body``) against a real server on loopback: every framing
 Exchange front ends use (Content-Length, chunked with extensions and trailers, a PDU split
 across chunks or several in one, up to the close), interim ``1xx`` answers skipped, and hostile
-chunk sizes refused or bounded in memory and time.  Each case is one canned answer, sent in the
-pieces given (a pause between them, so the client reads them apart)."""
+chunk sizes refused or bounded in memory and time; the bytes the framing took counted exactly,
+and the words of each failure.  Each case is one canned answer, sent in the pieces given (a
+pause between them, so the client reads them apart)."""
 
 from __future__ import annotations
 
@@ -174,7 +175,9 @@ def test_endless_interim_answers_are_refused(server: Pieces) -> None:
 
 
 @pytest.mark.parametrize(
-    "size", [b"zz", b"+5", b"0x5", b"1_0", b"-1", b"", b"1" * 17, b" "], ids=repr
+    "size",
+    [b"zz", b"+5", b"0x5", b"1_0", b"-1", b"", b"1" * 17, b" ", b"X", b"g", b"X5X"],
+    ids=repr,
 )
 def test_invalid_chunk_sizes_are_refused(server: Pieces, size: bytes) -> None:
     with pytest.raises(HttpError) as failed:
@@ -252,3 +255,88 @@ def test_a_stalled_chunked_stream_ends_at_the_deadline(server: Pieces) -> None:
         stream(server, CHUNKED + b"10\r\nonly", hold=True, seconds=1)
     assert failed.value.kind == "timeout"
     assert time.monotonic() - started < 3
+
+
+# -- the edges: the framing counted, codings, Content-Length, the words of each failure ------------
+
+
+def streamed(server: Pieces, *pieces: bytes) -> tuple[bytes, int]:
+    """A streamed body read to its end, and the bytes the reader counted on the wire."""
+    conn = server.connect(*pieces)
+    try:
+        conn.request("RPC_OUT_DATA", "/rpc/rpcproxy.dll", "body.contoso.test", stream=True)
+        data = b""
+        while part := conn.read_some():
+            data += part
+        assert conn._body is not None
+        return data, conn._body.wire
+    finally:
+        conn.close()
+
+
+def test_the_framing_of_a_chunked_body_is_counted_exactly(server: Pieces) -> None:
+    body = chunk(b"hello", b";ext=1") + chunk(b"world") + b"0\r\nX-Trailer: 1\r\n\r\n"
+    assert streamed(server, CHUNKED + body[:9], body[9:]) == (b"helloworld", len(body))
+
+
+def test_a_content_length_body_is_counted_as_its_bytes(server: Pieces) -> None:
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n"
+    assert streamed(server, head + b"hello", b"world") == (b"helloworld", 10)
+
+
+def test_a_close_delimited_body_is_counted_as_its_bytes(server: Pieces) -> None:
+    assert streamed(server, b"HTTP/1.0 200 OK\r\n\r\nhello", b"world") == (b"helloworld", 10)
+
+
+def test_chunked_as_the_last_of_several_codings(server: Pieces) -> None:
+    head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+    assert get(server, head + chunk(b"hello") + b"0\r\n\r\n") == b"hello"
+
+
+def test_a_content_length_repeated_in_one_header_is_one_length(server: Pieces) -> None:
+    assert get(server, b"HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\nhello") == b"hello"
+
+
+def test_a_content_length_of_19_digits_is_read_as_a_number(server: Pieces) -> None:
+    with pytest.raises(HttpError) as failed:
+        get(server, b"HTTP/1.1 200 OK\r\nContent-Length: " + b"1" * 19 + b"\r\n\r\nx")
+    assert failed.value.kind == "too-big"
+
+
+@pytest.mark.parametrize("length", [b"1" * 20, b"5, 6", b"x"], ids=["20-digits", "two", "x"])
+def test_a_content_length_that_is_no_length_is_refused(server: Pieces, length: bytes) -> None:
+    with pytest.raises(HttpError) as failed:
+        get(server, b"HTTP/1.1 200 OK\r\nContent-Length: " + length + b"\r\n\r\nx")
+    assert (failed.value.kind, failed.value.text) == ("protocol", "invalid Content-Length")
+
+
+def test_a_body_cut_short_says_so(server: Pieces) -> None:
+    with pytest.raises(HttpError) as failed:
+        get(server, b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello")
+    assert (failed.value.kind, failed.value.text) == (
+        "closed",
+        "server closed the connection in the middle of a body",
+    )
+
+
+def test_a_chunk_size_line_of_max_line_bytes_is_read(server: Pieces) -> None:
+    """8192 bytes, extensions included, is the longest line; it may arrive before its end."""
+    line = b"5;" + b"e" * 8190
+    assert get(server, CHUNKED + line, b"\r\nhello\r\n0\r\n\r\n") == b"hello"
+
+
+def test_a_chunk_size_line_past_max_line_says_so(server: Pieces) -> None:
+    with pytest.raises(HttpError) as failed:
+        get(server, CHUNKED + b"5;" + b"e" * 9000)
+    assert (failed.value.kind, failed.value.text) == (
+        "protocol",
+        "a response line longer than 8192 bytes",
+    )
+
+
+def test_100_trailer_lines_are_read_101_refused(server: Pieces) -> None:
+    body = chunk(b"hello") + b"0\r\n"
+    assert get(server, CHUNKED + body + b"X-T: 1\r\n" * 100 + b"\r\n") == b"hello"
+    with pytest.raises(HttpError) as failed:
+        get(server, CHUNKED + body + b"X-T: 1\r\n" * 101 + b"\r\n")
+    assert (failed.value.kind, failed.value.text) == ("protocol", "more than 100 trailer lines")

@@ -1,8 +1,7 @@
-"""How to add an optional module, said for each way the plugin can be installed: the Debian
-package, pipx, a virtual environment of its own, the system's Python.  In-process: the hint is
-read from where the running module lies (``__file__``) and from the interpreter's prefixes, so
-each test sets those to what that installation has and asks for pyspnego (which has an extra)
-and for a module without one."""
+"""How the words tell the admin to add an optional module (``check.words.shared``), for each way
+the plugin is installed: the Debian package (no pyspnego package: pipx), pipx, a venv of its
+own, a drop-in under the system's Python.  The installation is read from where the module
+lives and from ``sys.prefix``; each is set here as that installation has it."""
 
 from __future__ import annotations
 
@@ -12,46 +11,39 @@ import pytest
 
 from outlook_anywhere.check.words import shared
 
-DEBIAN = "/usr/lib/python3/dist-packages/outlook_anywhere/check/words/shared.py"
-PIPX = "/root/.local/share/pipx/venvs/check-outlook-anywhere"
-VENV = "/opt/check_outlook_anywhere"
 
-
-def installed(monkeypatch: pytest.MonkeyPatch, where: str, prefix: str, base: str) -> None:
-    monkeypatch.setattr(shared, "__file__", where)
-    monkeypatch.setattr(sys, "prefix", prefix)
-    monkeypatch.setattr(sys, "base_prefix", base)
-
-
-def test_the_debian_package_points_to_the_pipx_route(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Debian 12 packages no pyspnego: a pip command would break the system's Python."""
-    installed(monkeypatch, DEBIAN, "/usr", "/usr")
+def test_the_debian_package_points_at_pipx(monkeypatch: pytest.MonkeyPatch) -> None:
+    path = "/usr/lib/python3/dist-packages/outlook_anywhere/check/words/shared.py"
+    monkeypatch.setattr(shared, "__file__", path)
     assert shared.install_hint("pyspnego") == (
         "Debian has no pyspnego package: install the plugin with pipx and"
         " pipx inject check_outlook_anywhere pyspnego (README, Install)"
     )
 
 
-def test_a_pipx_installation_is_told_to_inject(monkeypatch: pytest.MonkeyPatch) -> None:
-    installed(monkeypatch, f"{PIPX}/lib/python3.11/site-packages/x.py", PIPX, "/usr")
-    assert shared.install_hint("pyspnego") == "pipx inject check_outlook_anywhere pyspnego"
-
-
 @pytest.mark.parametrize(
-    ("module", "hint"),
+    ("prefix", "base", "hint"),
     [
-        ("pyspnego", f"the [ntlm] extra: {VENV}/bin/pip install pyspnego"),
-        ("gssapi", f"{VENV}/bin/pip install gssapi"),  # no extra brings it
+        ("/root/.local/share/pipx/venvs/check-outlook-anywhere", "/usr",
+         "pipx inject check_outlook_anywhere pyspnego"),
+        ("/opt/pipx-like/env", "/usr",
+         "the [ntlm] extra: /opt/pipx-like/env/bin/pip install pyspnego"),
+        ("/srv/venvs/check", "/usr", "the [ntlm] extra: /srv/venvs/check/bin/pip install pyspnego"),
+        ("/usr", "/usr", "pip install pyspnego"),
     ],
-)
-def test_a_venv_of_its_own_names_its_pip_and_the_extra(
-    monkeypatch: pytest.MonkeyPatch, module: str, hint: str
+    ids=["pipx", "pipx-without-venvs", "venvs-without-pipx", "system"],
+)  # fmt: skip
+def test_each_installation_gets_its_own_hint(
+    monkeypatch: pytest.MonkeyPatch, prefix: str, base: str, hint: str
 ) -> None:
-    installed(monkeypatch, f"{VENV}/lib/python3.11/site-packages/x.py", VENV, "/usr")
-    assert shared.install_hint(module) == hint
+    monkeypatch.setattr(shared, "__file__", "/opt/plugins/outlook_anywhere/check/words/shared.py")
+    monkeypatch.setattr(sys, "prefix", prefix)
+    monkeypatch.setattr(sys, "base_prefix", base)
+    assert shared.install_hint("pyspnego") == hint
 
 
-def test_the_systems_python_is_told_plain_pip(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Neither the Debian package nor a venv (a drop-in, or pip into /usr/local)."""
-    installed(monkeypatch, "/usr/local/lib/python3.11/dist-packages/x.py", "/usr", "/usr")
-    assert shared.install_hint("pyspnego") == "pip install pyspnego"
+def test_a_module_without_an_extra_is_named_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shared, "__file__", "/opt/plugins/outlook_anywhere/check/words/shared.py")
+    monkeypatch.setattr(sys, "prefix", "/srv/venv")
+    monkeypatch.setattr(sys, "base_prefix", "/usr")
+    assert shared.install_hint("gssapi") == "/srv/venv/bin/pip install gssapi"

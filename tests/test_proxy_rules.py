@@ -211,3 +211,52 @@ def test_what_a_proxy_sent_is_shown_without_the_password(monkeypatch: pytest.Mon
     evidence = {"proxy": PROXY, "target": f"{A}:443", "status": "403 S3cret-pw"}
     text = phrase(Finding(k.PROXY_REFUSED, Unknown, None, evidence))
     assert text == f"refused CONNECT to {A}:443 (403 (hidden)), so nothing is known about the array"
+
+
+def test_a_refused_connect_counts_for_a_node_only_once_a_tunnel_opened() -> None:
+    """Once the proxy opened a tunnel, a refused CONNECT is a finding only when it was a node's
+    (by address and port, IPv6 in brackets), not another port's."""
+    refused = "refused CONNECT (403 Forbidden)"
+    facts = proxy_facts(
+        Tunnel(f"{A}:443", "200 Connection established"),
+        Tunnel("pki.contoso.com:80", "403 Forbidden", "proxy-refused", refused),
+        Tunnel("[2001:db8::2]:443", "403 Forbidden", "proxy-refused", refused),
+    )
+    found = judge_proxy(facts, [(A, 443), ("2001:db8::2", 443)])
+    assert [(f.kind, f.evidence["target"], f.evidence["count"]) for f in found] == [
+        (k.PROXY_REFUSED, "[2001:db8::2]:443", 1)
+    ]
+    ipv4 = proxy_facts(
+        Tunnel("[2001:db8::2]:443", "200 Connection established"),
+        Tunnel(f"{B}:443", "403 Forbidden", "proxy-refused", refused),
+    )
+    found = judge_proxy(ipv4, [(B, 443), ("2001:db8::2", 443)])
+    assert [(f.kind, f.evidence["target"]) for f in found] == [(k.PROXY_REFUSED, f"{B}:443")]
+
+
+@pytest.mark.parametrize(
+    ("kind", "evidence", "words"),
+    [
+        (k.PROXY_AUTH, {"detail": ""}, "wants authentication"),
+        (k.PROXY_AUTH, {"detail": "refused the credentials"}, "refused the credentials"),
+        (k.PROXY_UNREACHABLE, {"detail": ""}, "unreachable"),
+        (k.PROXY_UNREACHABLE, {"detail": "not an HTTP proxy"}, "not an HTTP proxy"),
+    ],
+)
+def test_the_proxys_failure_says_why_or_what_it_is(
+    kind: str, evidence: dict[str, object], words: str
+) -> None:
+    finding = Finding(kind, Unknown, None, {"proxy": PROXY, "target": f"{A}:443", **evidence})
+    assert phrase(finding) == words + ", so nothing is known about the array"
+
+
+def test_the_proxy_line_names_every_scheme_it_took() -> None:
+    from outlook_anywhere.check.words.proxy import proxy_text
+
+    facts = proxy_facts(
+        Tunnel(f"{A}:443", "200 Connection established", scheme="NTLM"),
+        Tunnel(f"{B}:443", "200 Connection established", scheme="Basic"),
+        Tunnel(f"{B}:443", "200 Connection established", scheme="NTLM"),
+        user="monitor",
+    )
+    assert proxy_text(facts) == "3/3 tunnels opened (CONNECT); NTLM, Basic as monitor"
