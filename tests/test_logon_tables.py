@@ -129,7 +129,7 @@ NO_VERDICT = [
     ("network", "network failure"),
     ("refused", "connection refused"),
     ("closed", "the server closed the connection during the logon"),
-    ("protocol", "not an HTTP answer"),
+    ("protocol", "an invalid HTTP answer"),
     ("too-big", "an answer too big"),
     ("no-challenge", "no NTLM/Negotiate challenge in the 401"),
     ("bad-challenge", "an invalid NTLM/Negotiate challenge"),
