@@ -11,7 +11,15 @@ from __future__ import annotations
 import socket
 
 from ..facts import Resolution
-from ..transport import TRACE, Deadline, Unfinished, ascii_name, call_before, dns_resolver
+from ..transport import (
+    TRACE,
+    Deadline,
+    Unfinished,
+    ascii_name,
+    call_before,
+    dns_resolver,
+    labels_fit,
+)
 
 # IP address text through the C library's inet_pton/inet_ntop: the ipaddress module would do, but
 # importing it costs as many instructions as a TLS handshake, and three things are needed here.
@@ -184,8 +192,7 @@ def host_name_problem(name: str) -> str | None:
         return "not a host name"
     if ":" in name:
         return "a port"
-    labels = name[:-1].split(".") if name.endswith(".") else name.split(".")
-    if not all(0 < len(label) < 64 for label in labels):
+    if not labels_fit(name):
         return "empty or over-long label"
     if not name.isascii():
         try:

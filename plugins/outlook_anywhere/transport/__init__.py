@@ -152,15 +152,19 @@ def connect(address: str, port: int, deadline: Deadline, *, direct: bool = False
     return sock
 
 
+def labels_fit(name: str) -> bool:
+    """The idna codec's rule for a name's labels: each 1 to 63 characters (a final dot allowed)."""
+    labels = name[:-1].split(".") if name.endswith(".") else name.split(".")
+    return all(0 < len(label) < 64 for label in labels)
+
+
 def ascii_name(name: str) -> str | bytes:
     """A host name as the socket and ssl modules are best given it: an ASCII name whose labels
     the idna codec would accept, as bytes, since both encode every str name with that codec,
     and loading it (with ``stringprep`` and ``unicodedata``) costs more than a TLS handshake's
     worth of start-up; any other name as it is, for the codec to encode or refuse."""
-    if name.isascii():
-        labels = name[:-1].split(".") if name.endswith(".") else name.split(".")
-        if all(0 < len(label) < 64 for label in labels):
-            return name.encode("ascii")
+    if name.isascii() and labels_fit(name):
+        return name.encode("ascii")
     return name
 
 
